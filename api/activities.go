@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cockroachdb/errors"
+
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/fault"
+)
+
+type createActivityInput struct {
+	Name                    *string        `json:"name"`
+	Tags                    []wireTag      `json:"tags"`
+	EncryptionConfiguration map[string]any `json:"encryptionConfiguration"`
+}
+
+type activityOutput struct {
+	ActivityArn  string `json:"activityArn"`
+	CreationDate Time   `json:"creationDate"`
+}
+
+func (s *Server) createActivity(ctx context.Context, r *request) (any, error) {
+	var in createActivityInput
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("name", in.Name != nil)
+	if in.Name != nil {
+		v.length("name", *in.Name, 1, 80)
+	}
+	tags := checkTags(&v, in.Tags)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := validName(*in.Name); err != nil {
+		return nil, err
+	}
+	actARN := r.arnFor("activity", *in.Name)
+	if len(tags) > maxTags {
+		return nil, tooManyTags(actARN)
+	}
+	now := s.cfg.Now().UTC()
+	rec := events.ActivityRecord{ARN: actARN, Name: *in.Name, CreationDate: now, Encryption: in.EncryptionConfiguration, Tags: tags}
+	var existing *events.ActivityRecord
+	_, seq, err := events.Mutate(ctx, s.store, actARN, func(cur *events.ResourceEvent) (events.Decision, error) {
+		existing = nil
+		if cur != nil && cur.Kind != events.ActivityDeleted && cur.Activity != nil {
+			existing = cur.Activity // CreateActivity is idempotent
+			return nil, nil
+		}
+		return &events.ResourceEvent{Kind: events.ActivityCreated, Time: now, ARN: actARN, Activity: &rec, Tags: tags}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		return activityOutput{ActivityArn: existing.ARN, CreationDate: Time(existing.CreationDate)}, nil
+	}
+	if err := s.res.WaitFor(ctx, seq); err != nil {
+		return nil, err
+	}
+	return activityOutput{ActivityArn: actARN, CreationDate: Time(now)}, nil
+}
+
+func activityARN(r *request) (string, error) {
+	var in struct {
+		ActivityArn *string `json:"activityArn"`
+	}
+	if err := r.decode(&in); err != nil {
+		return "", err
+	}
+	var v violations
+	v.required("activityArn", in.ActivityArn != nil)
+	if in.ActivityArn != nil {
+		v.length("activityArn", *in.ActivityArn, 1, 256)
+	}
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	if _, err := parseARN(*in.ActivityArn, "activity"); err != nil {
+		return "", err
+	}
+	return *in.ActivityArn, nil
+}
+
+// LookupActivity returns an activity or ActivityDoesNotExist.
+func (s *Server) LookupActivity(ctx context.Context, actARN string) (events.ActivityRecord, error) {
+	rec, err := s.res.Activity(ctx, actARN)
+	if errors.Is(err, events.ErrNotFound) {
+		return rec, fault.New(fault.ActivityDoesNotExist, "Activity Does Not Exist: '%s'", actARN)
+	}
+	return rec, err
+}
+
+func (s *Server) describeActivity(ctx context.Context, r *request) (any, error) {
+	actARN, err := activityARN(r)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.LookupActivity(ctx, actARN)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		ActivityArn             string         `json:"activityArn"`
+		Name                    string         `json:"name"`
+		CreationDate            Time           `json:"creationDate"`
+		EncryptionConfiguration map[string]any `json:"encryptionConfiguration,omitempty"`
+	}{rec.ARN, rec.Name, Time(rec.CreationDate), rec.Encryption}, nil
+}
+
+func (s *Server) deleteActivity(ctx context.Context, r *request) (any, error) {
+	actARN, err := activityARN(r)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now().UTC()
+	_, seq, err := events.Mutate(ctx, s.store, actARN, func(cur *events.ResourceEvent) (events.Decision, error) {
+		if cur == nil || cur.Kind == events.ActivityDeleted || cur.Activity == nil {
+			return nil, nil
+		}
+		return &events.ResourceEvent{Kind: events.ActivityDeleted, Time: now, ARN: actARN, Activity: cur.Activity}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if seq > 0 {
+		if err := s.res.WaitFor(ctx, seq); err != nil {
+			return nil, err
+		}
+	}
+	return struct{}{}, nil
+}
+
+type activityListItem struct {
+	ActivityArn  string `json:"activityArn"`
+	Name         string `json:"name"`
+	CreationDate Time   `json:"creationDate"`
+}
+
+func (s *Server) listActivities(ctx context.Context, r *request) (any, error) {
+	var p page
+	if err := r.decode(&p); err != nil {
+		return nil, err
+	}
+	var v violations
+	p.check(&v)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	all, err := s.res.Activities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := paginate("ListActivities", all, func(rec events.ActivityRecord) string {
+		return sortKey(rec.CreationDate.UnixNano(), rec.ARN)
+	}, p)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Activities []activityListItem `json:"activities"`
+		NextToken  *string            `json:"nextToken,omitempty"`
+	}{Activities: []activityListItem{}, NextToken: next}
+	for _, rec := range items {
+		out.Activities = append(out.Activities, activityListItem{rec.ARN, rec.Name, Time(rec.CreationDate)})
+	}
+	return out, nil
+}
+
+// sortKey orders list items by creation time, then ARN.
+func sortKey(nanos int64, arn string) string {
+	return fmt.Sprintf("%020d|%s", nanos, arn)
+}

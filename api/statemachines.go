@@ -1,0 +1,415 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+
+	"github.com/cockroachdb/errors"
+	"github.com/google/uuid"
+
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/fault"
+)
+
+type createStateMachineInput struct {
+	Name                    *string                      `json:"name"`
+	Definition              *string                      `json:"definition"`
+	RoleArn                 *string                      `json:"roleArn"`
+	Type                    *string                      `json:"type"`
+	LoggingConfiguration    *events.LoggingConfiguration `json:"loggingConfiguration"`
+	TracingConfiguration    *events.TracingConfiguration `json:"tracingConfiguration"`
+	EncryptionConfiguration map[string]any               `json:"encryptionConfiguration"`
+	Tags                    []wireTag                    `json:"tags"`
+	Publish                 bool                         `json:"publish"`
+	VersionDescription      *string                      `json:"versionDescription"`
+}
+
+type wireTag struct {
+	Key   *string `json:"key"`
+	Value *string `json:"value"`
+}
+
+type createStateMachineOutput struct {
+	StateMachineArn        string  `json:"stateMachineArn"`
+	CreationDate           Time    `json:"creationDate"`
+	StateMachineVersionArn *string `json:"stateMachineVersionArn,omitempty"`
+}
+
+// Limits of the API reference.
+const (
+	maxDefinition = 1 << 20
+	maxTags       = 50
+)
+
+func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error) {
+	var in createStateMachineInput
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("name", in.Name != nil)
+	v.required("definition", in.Definition != nil)
+	v.required("roleArn", in.RoleArn != nil)
+	if in.Name != nil {
+		v.length("name", *in.Name, 1, 80)
+	}
+	if in.Definition != nil {
+		v.length("definition", *in.Definition, 1, maxDefinition)
+	}
+	if in.RoleArn != nil {
+		v.length("roleArn", *in.RoleArn, 1, 256)
+	}
+	typ := "STANDARD"
+	if in.Type != nil {
+		typ = *in.Type
+		if typ != "STANDARD" && typ != "EXPRESS" {
+			v.add("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", typ)
+		}
+	}
+	if in.VersionDescription != nil {
+		v.length("versionDescription", *in.VersionDescription, 0, 256)
+	}
+	tags := checkTags(&v, in.Tags)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := validName(*in.Name); err != nil {
+		return nil, err
+	}
+	if in.VersionDescription != nil && !in.Publish {
+		return nil, fault.New(fault.ValidationException, "Version description can only be set when publish is true")
+	}
+	if len(tags) > maxTags {
+		return nil, tooManyTags(r.arnFor("stateMachine", *in.Name))
+	}
+	if err := checkDefinition(*in.Definition); err != nil {
+		return nil, err
+	}
+	logging, err := checkLogging(in.LoggingConfiguration)
+	if err != nil {
+		return nil, err
+	}
+	tracing := in.TracingConfiguration
+	if tracing == nil {
+		tracing = &events.TracingConfiguration{}
+	}
+	smARN := r.arnFor("stateMachine", *in.Name)
+	now := s.cfg.Now().UTC()
+	rec := events.StateMachineRecord{
+		ARN: smARN, Name: *in.Name, Type: typ, Definition: *in.Definition, RoleARN: *in.RoleArn,
+		CreationDate: now, Status: "ACTIVE", Logging: logging, Tracing: tracing,
+		Encryption: in.EncryptionConfiguration, Tags: tags,
+	}
+	var existing *events.StateMachineRecord
+	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
+		existing = nil
+		if cur != nil && cur.Kind != events.StateMachineDeleted && cur.StateMachine != nil {
+			old := cur.StateMachine
+			if old.Status == "DELETING" {
+				return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
+			}
+			if old.Definition == rec.Definition && old.Type == rec.Type &&
+				reflect.DeepEqual(old.Logging, rec.Logging) && reflect.DeepEqual(old.Tracing, rec.Tracing) &&
+				reflect.DeepEqual(old.Encryption, rec.Encryption) {
+				existing = old // idempotent repeat: roleArn and tags differences are ignored, as on AWS
+				return nil, nil
+			}
+			return nil, fault.New(fault.StateMachineAlreadyExists, "State Machine Already Exists: '%s'", smARN)
+		}
+		return &events.ResourceEvent{Kind: events.StateMachineCreated, Time: now, ARN: smARN, StateMachine: &rec, Tags: tags}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		return createStateMachineOutput{StateMachineArn: existing.ARN, CreationDate: Time(existing.CreationDate)}, nil
+	}
+	if err := s.res.WaitFor(ctx, seq); err != nil {
+		return nil, err
+	}
+	return createStateMachineOutput{StateMachineArn: smARN, CreationDate: Time(now)}, nil
+}
+
+// checkDefinition answers InvalidDefinition for a definition that is not a JSON object
+// with a StartAt naming one of its States.
+func checkDefinition(def string) error {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(def), &doc); err != nil {
+		return fault.New(fault.InvalidDefinition, "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: %s'", err.Error())
+	}
+	var missing []string
+	if _, ok := doc["StartAt"]; !ok {
+		missing = append(missing, "StartAt")
+	}
+	if _, ok := doc["States"]; !ok {
+		missing = append(missing, "States")
+	}
+	if len(missing) > 0 {
+		return fault.New(fault.InvalidDefinition, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [%s] at /'", strings.Join(missing, ", "))
+	}
+	var startAt string
+	var states map[string]json.RawMessage
+	if json.Unmarshal(doc["StartAt"], &startAt) != nil || json.Unmarshal(doc["States"], &states) != nil {
+		return fault.New(fault.InvalidDefinition, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: StartAt must be a string and States an object at /'")
+	}
+	if _, ok := states[startAt]; !ok {
+		return fault.New(fault.InvalidDefinition, "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: %s at /StartAt'", startAt)
+	}
+	return nil
+}
+
+func checkLogging(l *events.LoggingConfiguration) (*events.LoggingConfiguration, error) {
+	if l == nil {
+		return &events.LoggingConfiguration{Level: "OFF"}, nil
+	}
+	out := *l
+	if out.Level == "" {
+		out.Level = "OFF"
+	}
+	switch out.Level {
+	case "ALL", "ERROR", "FATAL", "OFF":
+	default:
+		return nil, fault.New(fault.ValidationException, "1 validation error detected: Value '%s' at 'loggingConfiguration.level' failed to satisfy constraint: Member must satisfy enum value set: [ALL, ERROR, FATAL, OFF]", out.Level)
+	}
+	if out.Level != "OFF" && len(out.Destinations) == 0 {
+		return nil, fault.New(fault.InvalidLoggingConfiguration, "Invalid Logging Configuration: Must specify exactly one Log Destination if logging level is not OFF.")
+	}
+	if len(out.Destinations) > 1 {
+		return nil, fault.New(fault.InvalidLoggingConfiguration, "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+	}
+	return &out, nil
+}
+
+type stateMachineARNInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+}
+
+// stateMachineARN decodes and checks the stateMachineArn member.
+func stateMachineARN(r *request) (string, error) {
+	var in stateMachineARNInput
+	if err := r.decode(&in); err != nil {
+		return "", err
+	}
+	var v violations
+	v.required("stateMachineArn", in.StateMachineArn != nil)
+	if in.StateMachineArn != nil {
+		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
+	}
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	if _, err := parseARN(*in.StateMachineArn, "stateMachine"); err != nil {
+		return "", err
+	}
+	return *in.StateMachineArn, nil
+}
+
+func (s *Server) lookupStateMachine(ctx context.Context, smARN string) (events.StateMachineRecord, error) {
+	rec, err := s.res.StateMachine(ctx, smARN)
+	if errors.Is(err, events.ErrNotFound) {
+		return rec, fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
+	}
+	return rec, err
+}
+
+type describeStateMachineOutput struct {
+	StateMachineArn         string                       `json:"stateMachineArn"`
+	Name                    string                       `json:"name"`
+	Status                  string                       `json:"status"`
+	Definition              string                       `json:"definition"`
+	RoleArn                 string                       `json:"roleArn"`
+	Type                    string                       `json:"type"`
+	CreationDate            Time                         `json:"creationDate"`
+	LoggingConfiguration    *events.LoggingConfiguration `json:"loggingConfiguration,omitempty"`
+	TracingConfiguration    *events.TracingConfiguration `json:"tracingConfiguration,omitempty"`
+	RevisionID              string                       `json:"revisionId,omitempty"`
+	Description             string                       `json:"description,omitempty"`
+	EncryptionConfiguration map[string]any               `json:"encryptionConfiguration,omitempty"`
+}
+
+func (s *Server) describeStateMachine(ctx context.Context, r *request) (any, error) {
+	smARN, err := stateMachineARN(r)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.lookupStateMachine(ctx, smARN)
+	if err != nil {
+		return nil, err
+	}
+	return describeStateMachineOutput{
+		StateMachineArn: rec.ARN, Name: rec.Name, Status: rec.Status, Definition: rec.Definition,
+		RoleArn: rec.RoleARN, Type: rec.Type, CreationDate: Time(rec.CreationDate),
+		LoggingConfiguration: rec.Logging, TracingConfiguration: rec.Tracing, RevisionID: rec.RevisionID,
+		Description: rec.Description, EncryptionConfiguration: rec.Encryption,
+	}, nil
+}
+
+type updateStateMachineInput struct {
+	StateMachineArn         *string                      `json:"stateMachineArn"`
+	Definition              *string                      `json:"definition"`
+	RoleArn                 *string                      `json:"roleArn"`
+	LoggingConfiguration    *events.LoggingConfiguration `json:"loggingConfiguration"`
+	TracingConfiguration    *events.TracingConfiguration `json:"tracingConfiguration"`
+	EncryptionConfiguration map[string]any               `json:"encryptionConfiguration"`
+	Publish                 bool                         `json:"publish"`
+	VersionDescription      *string                      `json:"versionDescription"`
+}
+
+type updateStateMachineOutput struct {
+	UpdateDate             Time    `json:"updateDate"`
+	RevisionID             string  `json:"revisionId,omitempty"`
+	StateMachineVersionArn *string `json:"stateMachineVersionArn,omitempty"`
+}
+
+func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error) {
+	var in updateStateMachineInput
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("stateMachineArn", in.StateMachineArn != nil)
+	if in.StateMachineArn != nil {
+		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
+	}
+	if in.Definition != nil {
+		v.length("definition", *in.Definition, 1, maxDefinition)
+	}
+	if in.RoleArn != nil {
+		v.length("roleArn", *in.RoleArn, 1, 256)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	smARN := *in.StateMachineArn
+	if _, err := parseARN(smARN, "stateMachine"); err != nil {
+		return nil, err
+	}
+	if in.VersionDescription != nil && !in.Publish {
+		return nil, fault.New(fault.ValidationException, "Version description can only be set when publish is true")
+	}
+	if in.Definition == nil && in.RoleArn == nil && in.LoggingConfiguration == nil &&
+		in.TracingConfiguration == nil && in.EncryptionConfiguration == nil && !in.Publish {
+		return nil, fault.New(fault.MissingRequiredParameter, "Either the definition, the role ARN, the LoggingConfiguration, the EncryptionConfiguration or the TracingConfiguration must be specified")
+	}
+	if in.Definition != nil {
+		if err := checkDefinition(*in.Definition); err != nil {
+			return nil, err
+		}
+	}
+	var logging *events.LoggingConfiguration
+	if in.LoggingConfiguration != nil {
+		var err error
+		if logging, err = checkLogging(in.LoggingConfiguration); err != nil {
+			return nil, err
+		}
+	}
+	now := s.cfg.Now().UTC()
+	var out updateStateMachineOutput
+	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
+		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
+			return nil, fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
+		}
+		rec := *cur.StateMachine
+		if rec.Status == "DELETING" {
+			return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
+		}
+		before := rec
+		if in.Definition != nil {
+			rec.Definition = *in.Definition
+		}
+		if in.RoleArn != nil {
+			rec.RoleARN = *in.RoleArn
+		}
+		if logging != nil {
+			rec.Logging = logging
+		}
+		if in.TracingConfiguration != nil {
+			rec.Tracing = in.TracingConfiguration
+		}
+		if in.EncryptionConfiguration != nil {
+			rec.Encryption = in.EncryptionConfiguration
+		}
+		changed := before.Definition != rec.Definition || before.RoleARN != rec.RoleARN ||
+			!reflect.DeepEqual(before.Logging, rec.Logging) || !reflect.DeepEqual(before.Tracing, rec.Tracing) ||
+			!reflect.DeepEqual(before.Encryption, rec.Encryption)
+		if changed || rec.RevisionID == "" {
+			rec.RevisionID = uuid.NewString()
+		}
+		rec.UpdateDate = &now
+		out = updateStateMachineOutput{UpdateDate: Time(now), RevisionID: rec.RevisionID}
+		return &events.ResourceEvent{Kind: events.StateMachineUpdated, Time: now, ARN: smARN, StateMachine: &rec}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.res.WaitFor(ctx, seq); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error) {
+	smARN, err := stateMachineARN(r)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now().UTC()
+	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
+		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
+			return nil, nil // deleting what does not exist succeeds, as on AWS
+		}
+		rec := *cur.StateMachine
+		rec.Status = "DELETING"
+		return &events.ResourceEvent{Kind: events.StateMachineDeleted, Time: now, ARN: smARN, StateMachine: &rec}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if seq > 0 {
+		if err := s.res.WaitFor(ctx, seq); err != nil {
+			return nil, err
+		}
+	}
+	return struct{}{}, nil
+}
+
+type stateMachineListItem struct {
+	StateMachineArn string `json:"stateMachineArn"`
+	Name            string `json:"name"`
+	Type            string `json:"type"`
+	CreationDate    Time   `json:"creationDate"`
+}
+
+func (s *Server) listStateMachines(ctx context.Context, r *request) (any, error) {
+	var p page
+	if err := r.decode(&p); err != nil {
+		return nil, err
+	}
+	var v violations
+	p.check(&v)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	all, err := s.res.StateMachines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := paginate("ListStateMachines", all, func(rec events.StateMachineRecord) string {
+		return sortKey(rec.CreationDate.UnixNano(), rec.ARN)
+	}, p)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		StateMachines []stateMachineListItem `json:"stateMachines"`
+		NextToken     *string                `json:"nextToken,omitempty"`
+	}{StateMachines: []stateMachineListItem{}, NextToken: next}
+	for _, rec := range items {
+		out.StateMachines = append(out.StateMachines, stateMachineListItem{
+			StateMachineArn: rec.ARN, Name: rec.Name, Type: rec.Type, CreationDate: Time(rec.CreationDate),
+		})
+	}
+	return out, nil
+}

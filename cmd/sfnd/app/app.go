@@ -1,0 +1,132 @@
+// Package app composes a running sfnd node: NATS (embedded or external), the event
+// store, the projections, the actors and the HTTP API. cmd/sfnd and the end-to-end
+// tests start nodes through it.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
+
+	"github.com/sfnd/sfnd/api"
+	"github.com/sfnd/sfnd/events/jsstore"
+	"github.com/sfnd/sfnd/projections"
+)
+
+// Config configures a node.
+type Config struct {
+	Listen   string // HTTP address, e.g. 127.0.0.1:8083 (":0" style picks a port)
+	DataDir  string // embedded NATS store lives in DataDir/jetstream
+	NatsURL  string // external NATS; empty starts the embedded server
+	NATSPort int    // embedded server's client port: 0 in-process only, -1 any free port
+	Region   string
+	Account  string
+	// WaitTimeScale multiplies every timer's delay (Wait states, retries); 1 = real time.
+	WaitTimeScale float64
+	Logger        *slog.Logger
+}
+
+// App is a running node.
+type App struct {
+	cfg      Config
+	embedded *jsstore.Embedded
+	nc       *nats.Conn
+	Store    *jsstore.Store
+	res      *projections.Resources
+	API      *api.Server
+	http     *http.Server
+	ln       net.Listener
+}
+
+// Start brings a node up and returns once it serves requests.
+func Start(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.Account == "" {
+		cfg.Account = "123456789012"
+	}
+	if cfg.WaitTimeScale == 0 {
+		cfg.WaitTimeScale = 1
+	}
+	a := &App{cfg: cfg}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+	var err error
+	if cfg.NatsURL == "" {
+		a.embedded, err = jsstore.StartEmbedded(jsstore.EmbeddedConfig{
+			StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Port: cfg.NATSPort,
+		})
+		if err != nil {
+			return nil, err
+		}
+		a.nc, err = a.embedded.Connect("sfnd")
+	} else {
+		a.nc, err = nats.Connect(cfg.NatsURL, nats.Name("sfnd"), nats.MaxReconnects(-1))
+		err = errors.Wrapf(err, "connect to %s", cfg.NatsURL)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Store, err = jsstore.Open(ctx, a.nc, jsstore.Options{}); err != nil {
+		return nil, err
+	}
+	if a.res, err = projections.StartResources(ctx, a.Store, 1); err != nil {
+		return nil, err
+	}
+	a.API = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger}, a.Store, a.res)
+	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, errors.Wrapf(err, "listen on %s", cfg.Listen)
+	}
+	a.http = &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := a.http.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			cfg.Logger.Error("http server stopped", "err", err)
+		}
+	}()
+	ok = true
+	return a, nil
+}
+
+// Endpoint is the base URL clients use.
+func (a *App) Endpoint() string { return "http://" + a.ln.Addr().String() }
+
+// NATSURL is the embedded server's client URL (empty when in-process only).
+func (a *App) NATSURL() string {
+	if a.embedded == nil {
+		return a.cfg.NatsURL
+	}
+	return a.embedded.ClientURL()
+}
+
+// Close stops the node: HTTP first, then consumers, then NATS.
+func (a *App) Close() {
+	if a.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.http.Shutdown(ctx)
+		cancel()
+	}
+	if a.res != nil {
+		a.res.Stop()
+	}
+	if a.nc != nil {
+		_ = a.nc.Drain()
+		a.nc.Close()
+	}
+	if a.embedded != nil {
+		a.embedded.Shutdown()
+	}
+}

@@ -1,0 +1,101 @@
+// Command sfnd is the sfnd server and its tools.
+//
+//	sfnd serve      run a node (embedded NATS unless --nats-url)
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/sfnd/sfnd/cmd/sfnd/app"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "help", "-h", "--help":
+		usage()
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "sfnd: unknown command %q\n", os.Args[1])
+		usage()
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "sfnd: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: sfnd <command> [flags]
+
+commands:
+  serve    run the Step Functions API with embedded NATS (or --nats-url)
+`)
+}
+
+// env returns the environment variable's value, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	listen := fs.String("listen", env("SFND_LISTEN", "127.0.0.1:8083"), "HTTP listen address (SFND_LISTEN)")
+	dataDir := fs.String("data-dir", env("SFND_DATA_DIR", "./data"), "data directory for the embedded NATS store (SFND_DATA_DIR)")
+	natsURL := fs.String("nats-url", env("SFND_NATS_URL", ""), "use an external NATS server instead of the embedded one (SFND_NATS_URL)")
+	natsPort, _ := strconv.Atoi(env("SFND_NATS_PORT", "0"))
+	natsPortFlag := fs.Int("nats-port", natsPort, "embedded NATS client port: 0 in-process only, -1 any free port (SFND_NATS_PORT)")
+	region := fs.String("region", env("SFND_REGION", "us-east-1"), "default region (SFND_REGION)")
+	account := fs.String("account", env("SFND_ACCOUNT", "123456789012"), "account id used in ARNs (SFND_ACCOUNT)")
+	scale, _ := strconv.ParseFloat(env("SFND_WAIT_TIME_SCALE", "1"), 64)
+	waitScale := fs.Float64("wait-time-scale", scale, "multiply every timer delay by this factor, for tests (SFND_WAIT_TIME_SCALE)")
+	logLevel := fs.String("log-level", env("SFND_LOG_LEVEL", "info"), "debug, info, warn or error (SFND_LOG_LEVEL)")
+	_ = fs.Parse(args)
+
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.Start(ctx, app.Config{
+		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag,
+		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	logger.Info("sfnd listening", "endpoint", a.Endpoint(), "dataDir", *dataDir, "nats", natsDesc(a, *natsURL), "region", *region)
+	<-ctx.Done()
+	logger.Info("shutting down")
+	a.Close()
+	return nil
+}
+
+func natsDesc(a *app.App, url string) string {
+	if url != "" {
+		return url
+	}
+	if u := a.NATSURL(); u != "" {
+		return "embedded " + u
+	}
+	return "embedded (in-process)"
+}

@@ -1,0 +1,104 @@
+// Package fault is sfnd's catalogue of AWS errors: one table (errors.json) of every
+// error code the API can answer with and its HTTP status, and the error type that
+// carries a code through the engine. Domain code returns fault errors; the API maps
+// them to the wire in one place (api.writeError).
+package fault
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+
+	"github.com/cockroachdb/errors"
+)
+
+// Code is an AWS error code (the wire's "__type").
+type Code string
+
+//go:embed errors.json
+var catalogueJSON []byte
+
+var statuses = func() map[Code]int {
+	var rows []struct {
+		Code   Code `json:"code"`
+		Status int  `json:"status"`
+	}
+	if err := json.Unmarshal(catalogueJSON, &rows); err != nil {
+		panic(err)
+	}
+	m := make(map[Code]int, len(rows))
+	for _, r := range rows {
+		m[r.Code] = r.Status
+	}
+	return m
+}()
+
+// Codes used by name in Go code. Every one is in errors.json (a test checks).
+const (
+	ActivityDoesNotExist         Code = "ActivityDoesNotExist"
+	ExecutionAlreadyExists       Code = "ExecutionAlreadyExists"
+	ExecutionDoesNotExist        Code = "ExecutionDoesNotExist"
+	InvalidArn                   Code = "InvalidArn"
+	InvalidDefinition            Code = "InvalidDefinition"
+	InvalidExecutionInput        Code = "InvalidExecutionInput"
+	InvalidLoggingConfiguration  Code = "InvalidLoggingConfiguration"
+	InvalidName                  Code = "InvalidName"
+	InvalidOutput                Code = "InvalidOutput"
+	InvalidToken                 Code = "InvalidToken"
+	InvalidTracingConfiguration  Code = "InvalidTracingConfiguration"
+	MissingRequiredParameter     Code = "MissingRequiredParameter"
+	ResourceNotFound             Code = "ResourceNotFound"
+	StateMachineAlreadyExists    Code = "StateMachineAlreadyExists"
+	StateMachineDeleting         Code = "StateMachineDeleting"
+	StateMachineDoesNotExist     Code = "StateMachineDoesNotExist"
+	StateMachineTypeNotSupported Code = "StateMachineTypeNotSupported"
+	TaskDoesNotExist             Code = "TaskDoesNotExist"
+	TaskTimedOut                 Code = "TaskTimedOut"
+	TooManyTags                  Code = "TooManyTags"
+	ValidationException          Code = "ValidationException"
+	ConflictException            Code = "ConflictException"
+	UnknownOperation             Code = "UnknownOperationException"
+	Serialization                Code = "SerializationException"
+	RequestEntityTooLarge        Code = "RequestEntityTooLargeException"
+	InternalFailure              Code = "InternalFailure"
+	ServiceUnavailable           Code = "ServiceUnavailable"
+)
+
+// Status is the HTTP status AWS answers with for code (500 for an unknown code).
+func Status(c Code) int {
+	if s, ok := statuses[c]; ok {
+		return s
+	}
+	return 500
+}
+
+// Known reports whether c is in the catalogue.
+func Known(c Code) bool { _, ok := statuses[c]; return ok }
+
+// Error is an AWS error: a code from the catalogue and the message AWS gives.
+type Error struct {
+	Code    Code
+	Message string
+	// Extra holds additional top-level members of the error body (e.g. "resourceName").
+	Extra map[string]any
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// New returns an AWS error with a formatted message.
+func New(c Code, format string, args ...any) error {
+	return &Error{Code: c, Message: fmt.Sprintf(format, args...)}
+}
+
+// As extracts the AWS error from err's chain.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// Is reports whether err carries the AWS code c.
+func Is(err error, c Code) bool {
+	e, ok := As(err)
+	return ok && e.Code == c
+}

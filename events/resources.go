@@ -1,0 +1,78 @@
+package events
+
+import "time"
+
+// ResourceKind names a control-plane event.
+type ResourceKind string
+
+// Control-plane event kinds. Each is appended to the resource's own subject; the
+// projections fold them into the read models.
+const (
+	StateMachineCreated ResourceKind = "StateMachineCreated"
+	StateMachineUpdated ResourceKind = "StateMachineUpdated"
+	StateMachineDeleted ResourceKind = "StateMachineDeleted"
+	ActivityCreated     ResourceKind = "ActivityCreated"
+	ActivityDeleted     ResourceKind = "ActivityDeleted"
+	TagsAdded           ResourceKind = "TagsAdded"
+	TagsRemoved         ResourceKind = "TagsRemoved"
+)
+
+// ResourceEvent is one change to a state machine, an activity or their tags.
+// Created/Updated events carry the whole record after the change, so a projection
+// (and a reader rebuilding one resource) needs no other event to apply it.
+type ResourceEvent struct {
+	Kind         ResourceKind        `json:"kind"`
+	Time         time.Time           `json:"time"`
+	ARN          string              `json:"arn"`
+	StateMachine *StateMachineRecord `json:"stateMachine,omitempty"`
+	Activity     *ActivityRecord     `json:"activity,omitempty"`
+	Tags         []Tag               `json:"tags,omitempty"`
+	TagKeys      []string            `json:"tagKeys,omitempty"`
+}
+
+// Tag is a key-value pair attached to a resource.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// LoggingConfiguration is the AWS type of the same name, kept as given.
+type LoggingConfiguration struct {
+	Level                string           `json:"level,omitempty"`
+	IncludeExecutionData bool             `json:"includeExecutionData"`
+	Destinations         []map[string]any `json:"destinations,omitempty"`
+}
+
+// TracingConfiguration is the AWS type of the same name.
+type TracingConfiguration struct {
+	Enabled bool `json:"enabled"`
+}
+
+// StateMachineRecord is the stored state of one state machine.
+type StateMachineRecord struct {
+	ARN          string                `json:"arn"`
+	Name         string                `json:"name"`
+	Type         string                `json:"type"`
+	Definition   string                `json:"definition"`
+	RoleARN      string                `json:"roleArn"`
+	CreationDate time.Time             `json:"creationDate"`
+	UpdateDate   *time.Time            `json:"updateDate,omitempty"`
+	RevisionID   string                `json:"revisionId,omitempty"`
+	Description  string                `json:"description,omitempty"`
+	Status       string                `json:"status"`
+	Logging      *LoggingConfiguration `json:"loggingConfiguration,omitempty"`
+	Tracing      *TracingConfiguration `json:"tracingConfiguration,omitempty"`
+	Encryption   map[string]any        `json:"encryptionConfiguration,omitempty"`
+	Tags         []Tag                 `json:"tags,omitempty"`
+	Seq          uint64                `json:"seq,omitempty"` // resource-subject sequence of the last change
+}
+
+// ActivityRecord is the stored state of one activity.
+type ActivityRecord struct {
+	ARN          string         `json:"arn"`
+	Name         string         `json:"name"`
+	CreationDate time.Time      `json:"creationDate"`
+	Encryption   map[string]any `json:"encryptionConfiguration,omitempty"`
+	Tags         []Tag          `json:"tags,omitempty"`
+	Seq          uint64         `json:"seq,omitempty"`
+}

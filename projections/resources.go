@@ -1,0 +1,269 @@
+// Package projections keeps the read models that Describe* and List* calls read:
+// JetStream KV buckets fed by durable consumers of the event streams. Nothing here is
+// the source of truth; every bucket can be dropped and rebuilt from the streams.
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
+)
+
+// Bucket names of the control-plane read models.
+const (
+	StateMachineBucket = "sfn_state_machines"
+	ActivityBucket     = "sfn_activities"
+	resourceConsumer   = "sfnd-proj-resources"
+)
+
+// Resources projects the control-plane stream into the state-machine and activity
+// buckets, one KV entry per live resource (keyed by jsstore.Token(arn)).
+type Resources struct {
+	js    jetstream.JetStream
+	sms   jetstream.KeyValue
+	acts  jetstream.KeyValue
+	cons  jetstream.Consumer
+	cc    jetstream.ConsumeContext
+	track *Tracker
+}
+
+// StartResources creates the buckets and the durable consumer and starts applying.
+func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Resources, error) {
+	if replicas == 0 {
+		replicas = 1
+	}
+	r := &Resources{js: st.JS}
+	var err error
+	if r.sms, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: StateMachineBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	}); err != nil {
+		return nil, errors.Wrap(err, "create state machine bucket")
+	}
+	if r.acts, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: ActivityBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	}); err != nil {
+		return nil, errors.Wrap(err, "create activity bucket")
+	}
+	r.cons, err = st.ResourceStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       resourceConsumer,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 1024,
+		AckWait:       30 * time.Second,
+	})
+	if err != nil {
+		return nil, errors.Wrap(err, "create resource consumer")
+	}
+	info, err := r.cons.Info(ctx)
+	if err != nil {
+		return nil, errors.Wrap(err, "resource consumer info")
+	}
+	r.track = NewTracker(info.AckFloor.Stream)
+	r.cc, err = r.cons.Consume(r.handle)
+	if err != nil {
+		return nil, errors.Wrap(err, "consume resource stream")
+	}
+	return r, nil
+}
+
+// Stop stops consuming.
+func (r *Resources) Stop() {
+	if r.cc != nil {
+		r.cc.Stop()
+	}
+}
+
+func (r *Resources) handle(m jetstream.Msg) {
+	md, err := m.Metadata()
+	if err != nil {
+		_ = m.Nak()
+		return
+	}
+	var ev events.ResourceEvent
+	if err := json.Unmarshal(m.Data(), &ev); err != nil {
+		// A message we cannot read will never become readable: skip it.
+		_ = m.Term()
+		r.track.Advance(md.Sequence.Stream)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.apply(ctx, ev, md.Sequence.Stream); err != nil {
+		_ = m.NakWithDelay(100 * time.Millisecond)
+		return
+	}
+	_ = m.Ack()
+	r.track.Advance(md.Sequence.Stream)
+}
+
+func (r *Resources) apply(ctx context.Context, ev events.ResourceEvent, seq uint64) error {
+	key := jsstore.Token(ev.ARN)
+	switch {
+	case ev.StateMachine != nil:
+		if ev.Kind == events.StateMachineDeleted {
+			return ignoreNotFound(r.sms.Delete(ctx, key))
+		}
+		rec := *ev.StateMachine
+		rec.Seq = seq
+		return put(ctx, r.sms, key, rec)
+	case ev.Activity != nil:
+		if ev.Kind == events.ActivityDeleted {
+			return ignoreNotFound(r.acts.Delete(ctx, key))
+		}
+		rec := *ev.Activity
+		rec.Seq = seq
+		return put(ctx, r.acts, key, rec)
+	}
+	return nil
+}
+
+// WaitFor blocks until the event at stream sequence seq has been applied (a client
+// sees its own writes), or ctx ends.
+func (r *Resources) WaitFor(ctx context.Context, seq uint64) error {
+	return r.track.WaitFor(ctx, seq)
+}
+
+// StateMachine returns one state machine, or an error marked events.ErrNotFound.
+func (r *Resources) StateMachine(ctx context.Context, arn string) (events.StateMachineRecord, error) {
+	var rec events.StateMachineRecord
+	return rec, get(ctx, r.sms, jsstore.Token(arn), &rec)
+}
+
+// Activity returns one activity, or an error marked events.ErrNotFound.
+func (r *Resources) Activity(ctx context.Context, arn string) (events.ActivityRecord, error) {
+	var rec events.ActivityRecord
+	return rec, get(ctx, r.acts, jsstore.Token(arn), &rec)
+}
+
+// StateMachines lists every state machine, oldest first.
+func (r *Resources) StateMachines(ctx context.Context) ([]events.StateMachineRecord, error) {
+	out, err := list[events.StateMachineRecord](ctx, r.sms)
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].Seq < out[j].Seq || (out[i].Seq == out[j].Seq && out[i].ARN < out[j].ARN)
+	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreationDate.Before(out[j].CreationDate) })
+	return out, err
+}
+
+// Activities lists every activity, oldest first.
+func (r *Resources) Activities(ctx context.Context) ([]events.ActivityRecord, error) {
+	out, err := list[events.ActivityRecord](ctx, r.acts)
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].CreationDate.Equal(out[j].CreationDate) {
+			return out[i].CreationDate.Before(out[j].CreationDate)
+		}
+		return out[i].ARN < out[j].ARN
+	})
+	return out, err
+}
+
+func put(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return errors.Wrap(err, "encode read model")
+	}
+	_, err = kv.Put(ctx, key, b)
+	return errors.Wrapf(err, "put %s", key)
+}
+
+func get(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
+	e, err := kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return errors.Mark(errors.Newf("%s not found", key), events.ErrNotFound)
+	}
+	if err != nil {
+		return errors.Wrapf(err, "get %s", key)
+	}
+	return errors.Wrap(json.Unmarshal(e.Value(), v), "decode read model")
+}
+
+func list[T any](ctx context.Context, kv jetstream.KeyValue) ([]T, error) {
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		return nil, errors.Wrap(err, "list keys")
+	}
+	var out []T
+	for k := range keys.Keys() {
+		var v T
+		if err := get(ctx, kv, k, &v); err != nil {
+			if errors.Is(err, events.ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Tracker records the highest stream sequence a projection has applied and lets
+// callers wait for a sequence.
+type Tracker struct {
+	mu      sync.Mutex
+	applied uint64
+	waiters map[chan struct{}]uint64
+}
+
+// NewTracker starts a tracker at the given applied sequence.
+func NewTracker(applied uint64) *Tracker {
+	return &Tracker{applied: applied, waiters: map[chan struct{}]uint64{}}
+}
+
+// Advance records that seq (and everything before it) is applied.
+func (t *Tracker) Advance(seq uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if seq <= t.applied {
+		return
+	}
+	t.applied = seq
+	for ch, want := range t.waiters {
+		if want <= seq {
+			close(ch)
+			delete(t.waiters, ch)
+		}
+	}
+}
+
+// Applied returns the highest applied sequence.
+func (t *Tracker) Applied() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.applied
+}
+
+// WaitFor blocks until seq is applied or ctx ends.
+func (t *Tracker) WaitFor(ctx context.Context, seq uint64) error {
+	t.mu.Lock()
+	if seq <= t.applied {
+		t.mu.Unlock()
+		return nil
+	}
+	ch := make(chan struct{})
+	t.waiters[ch] = seq
+	t.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		t.mu.Lock()
+		delete(t.waiters, ch)
+		t.mu.Unlock()
+		return errors.Wrapf(ctx.Err(), "wait for projection to reach %d", seq)
+	}
+}
