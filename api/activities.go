@@ -57,6 +57,11 @@ func (s *Server) createActivity(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	if existing != nil {
+		// The activity may have been created by a concurrent call whose event is not
+		// projected yet: wait for it, so a describe right after this answer finds it.
+		if err := s.waitForResource(ctx, actARN); err != nil {
+			return nil, err
+		}
 		return activityOutput{ActivityArn: existing.ARN, CreationDate: Time(existing.CreationDate)}, nil
 	}
 	if err := s.res.WaitFor(ctx, seq); err != nil {
@@ -109,7 +114,7 @@ func (s *Server) describeActivity(ctx context.Context, r *request) (any, error) 
 		Name                    string         `json:"name"`
 		CreationDate            Time           `json:"creationDate"`
 		EncryptionConfiguration map[string]any `json:"encryptionConfiguration,omitempty"`
-	}{rec.ARN, rec.Name, Time(rec.CreationDate), rec.Encryption}, nil
+	}{rec.ARN, rec.Name, Time(rec.CreationDate), encryptionOrDefault(rec.Encryption)}, nil
 }
 
 func (s *Server) deleteActivity(ctx context.Context, r *request) (any, error) {
@@ -127,12 +132,36 @@ func (s *Server) deleteActivity(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if seq > 0 {
-		if err := s.res.WaitFor(ctx, seq); err != nil {
-			return nil, err
-		}
+	if seq == 0 {
+		// Already deleted, perhaps by a concurrent call: wait until that is visible.
+		return struct{}{}, s.waitForResource(ctx, actARN)
+	}
+	if err := s.res.WaitFor(ctx, seq); err != nil {
+		return nil, err
 	}
 	return struct{}{}, nil
+}
+
+// encryptionOrDefault is the encryption configuration AWS reports: the one given, or
+// the AWS-owned key.
+func encryptionOrDefault(c map[string]any) map[string]any {
+	if len(c) == 0 {
+		return map[string]any{"type": "AWS_OWNED_KEY"}
+	}
+	return c
+}
+
+// waitForResource waits until the read models reflect the newest event of a resource,
+// for answers that appended nothing themselves (idempotent repeats).
+func (s *Server) waitForResource(ctx context.Context, arn string) error {
+	_, seq, err := s.store.LastResource(ctx, arn)
+	if errors.Is(err, events.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.res.WaitFor(ctx, seq)
 }
 
 type activityListItem struct {
@@ -155,6 +184,7 @@ func (s *Server) listActivities(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	all = inScope(r, "activity", all, func(rec events.ActivityRecord) string { return rec.ARN })
 	items, next, err := paginate("ListActivities", all, func(rec events.ActivityRecord) string {
 		return sortKey(rec.CreationDate.UnixNano(), rec.ARN)
 	}, p)

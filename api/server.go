@@ -17,8 +17,10 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/google/uuid"
 
+	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/fault"
+	"github.com/sfnd/sfnd/events/jsstore"
 	"github.com/sfnd/sfnd/projections"
 )
 
@@ -40,6 +42,10 @@ type Server struct {
 	store events.ResourceStore
 	res   *projections.Resources
 	ops   map[string]op
+
+	engine *actors.Engine
+	hist   *jsstore.Store
+	execs  *projections.Executions
 }
 
 // op is one API operation: it decodes its own input from the request.
@@ -195,9 +201,13 @@ func (r *request) decode(v any) error {
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
+		if errors.As(err, &te) && te.Field != "" {
 			return fault.New(fault.Serialization, "Unexpected value type for field '%s'", te.Field)
 		}
+		return fault.New(fault.Serialization, "Unable to parse request body as JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		// Anything after the one JSON object makes the body malformed.
 		return fault.New(fault.Serialization, "Unable to parse request body as JSON")
 	}
 	return nil

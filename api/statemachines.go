@@ -2,13 +2,12 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
-	"strings"
 
 	"github.com/cockroachdb/errors"
 	"github.com/google/uuid"
 
+	"github.com/sfnd/sfnd/actors/asl/validate"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/fault"
 )
@@ -124,6 +123,9 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 		return nil, err
 	}
 	if existing != nil {
+		if err := s.waitForResource(ctx, smARN); err != nil {
+			return nil, err
+		}
 		return createStateMachineOutput{StateMachineArn: existing.ARN, CreationDate: Time(existing.CreationDate)}, nil
 	}
 	if err := s.res.WaitFor(ctx, seq); err != nil {
@@ -132,30 +134,12 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 	return createStateMachineOutput{StateMachineArn: smARN, CreationDate: Time(now)}, nil
 }
 
-// checkDefinition answers InvalidDefinition for a definition that is not a JSON object
-// with a StartAt naming one of its States.
+// checkDefinition answers InvalidDefinition, with AWS's message, for a definition
+// that fails static validation (actors/asl/validate).
 func checkDefinition(def string) error {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(def), &doc); err != nil {
-		return fault.New(fault.InvalidDefinition, "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: %s'", err.Error())
-	}
-	var missing []string
-	if _, ok := doc["StartAt"]; !ok {
-		missing = append(missing, "StartAt")
-	}
-	if _, ok := doc["States"]; !ok {
-		missing = append(missing, "States")
-	}
-	if len(missing) > 0 {
-		return fault.New(fault.InvalidDefinition, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [%s] at /'", strings.Join(missing, ", "))
-	}
-	var startAt string
-	var states map[string]json.RawMessage
-	if json.Unmarshal(doc["StartAt"], &startAt) != nil || json.Unmarshal(doc["States"], &states) != nil {
-		return fault.New(fault.InvalidDefinition, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: StartAt must be a string and States an object at /'")
-	}
-	if _, ok := states[startAt]; !ok {
-		return fault.New(fault.InvalidDefinition, "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: %s at /StartAt'", startAt)
+	diags := validate.Validate(def)
+	if validate.HasErrors(diags) {
+		return fault.New(fault.InvalidDefinition, "%s", validate.InvalidDefinitionMessage(diags))
 	}
 	return nil
 }
@@ -367,10 +351,11 @@ func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error
 	if err != nil {
 		return nil, err
 	}
-	if seq > 0 {
-		if err := s.res.WaitFor(ctx, seq); err != nil {
-			return nil, err
-		}
+	if seq == 0 {
+		return struct{}{}, s.waitForResource(ctx, smARN)
+	}
+	if err := s.res.WaitFor(ctx, seq); err != nil {
+		return nil, err
 	}
 	return struct{}{}, nil
 }
@@ -396,6 +381,7 @@ func (s *Server) listStateMachines(ctx context.Context, r *request) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	all = inScope(r, "stateMachine", all, func(rec events.StateMachineRecord) string { return rec.ARN })
 	items, next, err := paginate("ListStateMachines", all, func(rec events.StateMachineRecord) string {
 		return sortKey(rec.CreationDate.UnixNano(), rec.ARN)
 	}, p)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/cockroachdb/errors"
+
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/fault"
 )
@@ -72,6 +74,9 @@ func (s *Server) tagResource(ctx context.Context, r *request) (any, error) {
 	}
 	var v violations
 	v.required("resourceArn", in.ResourceArn != nil)
+	if in.ResourceArn != nil {
+		v.length("resourceArn", *in.ResourceArn, 1, 256)
+	}
 	v.required("tags", in.Tags != nil)
 	tags := checkTags(&v, in.Tags)
 	if err := v.err(); err != nil {
@@ -96,6 +101,9 @@ func (s *Server) untagResource(ctx context.Context, r *request) (any, error) {
 	}
 	var v violations
 	v.required("resourceArn", in.ResourceArn != nil)
+	if in.ResourceArn != nil {
+		v.length("resourceArn", *in.ResourceArn, 1, 256)
+	}
 	v.required("tagKeys", in.TagKeys != nil)
 	for i, k := range in.TagKeys {
 		v.length("tagKeys."+itoa(i+1)+".member", k, 1, 128)
@@ -160,6 +168,9 @@ func (s *Server) listTagsForResource(ctx context.Context, r *request) (any, erro
 	}
 	var v violations
 	v.required("resourceArn", in.ResourceArn != nil)
+	if in.ResourceArn != nil {
+		v.length("resourceArn", *in.ResourceArn, 1, 256)
+	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -170,14 +181,18 @@ func (s *Server) listTagsForResource(ctx context.Context, r *request) (any, erro
 	var tags []events.Tag
 	if a.resourceType == "stateMachine" {
 		rec, err := s.res.StateMachine(ctx, *in.ResourceArn)
-		if err != nil {
+		if errors.Is(err, events.ErrNotFound) {
 			return nil, resourceNotFound(*in.ResourceArn)
+		} else if err != nil {
+			return nil, err
 		}
 		tags = rec.Tags
 	} else {
 		rec, err := s.res.Activity(ctx, *in.ResourceArn)
-		if err != nil {
+		if errors.Is(err, events.ErrNotFound) {
 			return nil, resourceNotFound(*in.ResourceArn)
+		} else if err != nil {
+			return nil, err
 		}
 		tags = rec.Tags
 	}

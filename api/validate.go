@@ -175,9 +175,26 @@ func decodeToken(op string, tok *string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(*tok)
 	var c cursor
 	if err != nil || json.Unmarshal(b, &c) != nil || c.Op != op {
-		return "", fault.New(fault.InvalidToken, "Invalid Token: '%s'", *tok)
+		return "", invalidToken()
 	}
 	return c.After, nil
+}
+
+// invalidToken is AWS's answer to a nextToken it did not issue (its message never
+// echoes the token).
+func invalidToken() error { return fault.New(fault.InvalidToken, "Invalid Token: 'Invalid token'") }
+
+// inScope keeps the records whose ARN belongs to the caller's partition, region and
+// account: resources are regional, as on AWS.
+func inScope[T any](r *request, resourceType string, items []T, arnOf func(T) string) []T {
+	prefix := arn{partition: partitionOf(r.region), region: r.region, account: r.account, resourceType: resourceType}.String()
+	out := items[:0:0]
+	for _, it := range items {
+		if strings.HasPrefix(arnOf(it), prefix) {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // paginate returns the page of items after the token's cursor, and the next token.

@@ -138,6 +138,9 @@ type Ext struct {
 	// Data is free-form decider bookkeeping (e.g. the branch/iteration path of an event
 	// inside Parallel or Map, variables assigned) that replay needs.
 	Data map[string]any `json:"data,omitempty"`
+	// Definition is the state machine definition an execution runs, recorded on its
+	// ExecutionStarted event so a history replays without any other record.
+	Definition string `json:"definition,omitempty"`
 }
 
 // ExecutionDataDetails says whether input or output was truncated.

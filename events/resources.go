@@ -76,3 +76,19 @@ type ActivityRecord struct {
 	Tags         []Tag          `json:"tags,omitempty"`
 	Seq          uint64         `json:"seq,omitempty"`
 }
+
+// ExecutionRecord is the read model of one execution (Describe/List).
+type ExecutionRecord struct {
+	ARN             string        `json:"arn"`
+	StateMachineARN string        `json:"stateMachineArn"`
+	Name            string        `json:"name"`
+	Status          string        `json:"status"`
+	StartDate       time.Time     `json:"startDate"`
+	StopDate        *time.Time    `json:"stopDate,omitempty"`
+	Output          *string       `json:"output,omitempty"`
+	Error           string        `json:"error,omitempty"`
+	Cause           string        `json:"cause,omitempty"`
+	Start           *StartCommand `json:"start"`
+	// LastEventID is the id of the newest history event the projection applied.
+	LastEventID int64 `json:"lastEventId,omitempty"`
+}

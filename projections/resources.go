@@ -27,12 +27,15 @@ const (
 // Resources projects the control-plane stream into the state-machine and activity
 // buckets, one KV entry per live resource (keyed by jsstore.Token(arn)).
 type Resources struct {
-	js    jetstream.JetStream
-	sms   jetstream.KeyValue
-	acts  jetstream.KeyValue
-	cons  jetstream.Consumer
-	cc    jetstream.ConsumeContext
-	track *Tracker
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	done   chan struct{}
+	stop   sync.Once
+	sms    jetstream.KeyValue
+	acts   jetstream.KeyValue
+	cons   jetstream.Consumer
+	cc     jetstream.ConsumeContext
+	track  *Tracker
 }
 
 // StartResources creates the buckets and the durable consumer and starts applying.
@@ -40,7 +43,7 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 	if replicas == 0 {
 		replicas = 1
 	}
-	r := &Resources{js: st.JS}
+	r := &Resources{js: st.JS, stream: st.ResourceStream(), done: make(chan struct{})}
 	var err error
 	if r.sms, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: StateMachineBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
@@ -76,32 +79,58 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 
 // Stop stops consuming.
 func (r *Resources) Stop() {
+	r.stop.Do(func() { close(r.done) })
 	if r.cc != nil {
 		r.cc.Stop()
 	}
 }
 
+// handle applies one delivered event. It does not apply the delivered event itself
+// but the resource's newest one (every event carries the whole record), so a
+// redelivered old event — after a restart, or an ack lost — can never roll a read
+// model back. A failure is retried in place rather than nak'ed: a nak would let
+// later events overtake this one, and the tracker would report a sequence applied
+// that is not.
 func (r *Resources) handle(m jetstream.Msg) {
 	md, err := m.Metadata()
 	if err != nil {
-		_ = m.Nak()
-		return
-	}
-	var ev events.ResourceEvent
-	if err := json.Unmarshal(m.Data(), &ev); err != nil {
-		// A message we cannot read will never become readable: skip it.
 		_ = m.Term()
-		r.track.Advance(md.Sequence.Stream)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := r.apply(ctx, ev, md.Sequence.Stream); err != nil {
-		_ = m.NakWithDelay(100 * time.Millisecond)
-		return
+	for delay := 50 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		err := r.refresh(m.Subject(), md.Sequence.Stream)
+		if err == nil {
+			break
+		}
+		select {
+		case <-r.done:
+			return // not acked: delivered again to the next consumer
+		case <-time.After(delay):
+		}
 	}
 	_ = m.Ack()
 	r.track.Advance(md.Sequence.Stream)
+}
+
+// refresh projects the newest event of the resource whose subject is subj, which is
+// at least the delivered sequence seq.
+func (r *Resources) refresh(subj string, seq uint64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	last, err := r.stream.GetLastMsgForSubject(ctx, subj)
+	if err != nil {
+		return errors.Wrapf(err, "read newest event of %s", subj)
+	}
+	if last.Sequence < seq {
+		// A direct get served by a replica that lags behind: read again.
+		return errors.Newf("stale read of %s: sequence %d, delivered %d", subj, last.Sequence, seq)
+	}
+	var ev events.ResourceEvent
+	if err := json.Unmarshal(last.Data, &ev); err != nil {
+		// An event we cannot read will never become readable: skip it.
+		return nil
+	}
+	return r.apply(ctx, ev, last.Sequence)
 }
 
 func (r *Resources) apply(ctx context.Context, ev events.ResourceEvent, seq uint64) error {
@@ -143,20 +172,22 @@ func (r *Resources) Activity(ctx context.Context, arn string) (events.ActivityRe
 	return rec, get(ctx, r.acts, jsstore.Token(arn), &rec)
 }
 
-// StateMachines lists every state machine, oldest first.
+// StateMachines lists every state machine, oldest first (ties broken by ARN).
 func (r *Resources) StateMachines(ctx context.Context) ([]events.StateMachineRecord, error) {
 	out, err := list[events.StateMachineRecord](ctx, r.sms)
 	sort.Slice(out, func(i, j int) bool {
-		return out[i].Seq < out[j].Seq || (out[i].Seq == out[j].Seq && out[i].ARN < out[j].ARN)
+		if !out[i].CreationDate.Equal(out[j].CreationDate) {
+			return out[i].CreationDate.Before(out[j].CreationDate)
+		}
+		return out[i].ARN < out[j].ARN
 	})
-	sort.SliceStable(out, func(i, j int) bool { return out[i].CreationDate.Before(out[j].CreationDate) })
 	return out, err
 }
 
-// Activities lists every activity, oldest first.
+// Activities lists every activity, oldest first (ties broken by ARN).
 func (r *Resources) Activities(ctx context.Context) ([]events.ActivityRecord, error) {
 	out, err := list[events.ActivityRecord](ctx, r.acts)
-	sort.SliceStable(out, func(i, j int) bool {
+	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreationDate.Equal(out[j].CreationDate) {
 			return out[i].CreationDate.Before(out[j].CreationDate)
 		}
@@ -185,23 +216,33 @@ func get(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
 	return errors.Wrap(json.Unmarshal(e.Value(), v), "decode read model")
 }
 
+// list reads every live entry of a bucket with one watcher (one ordered consumer
+// delivering the newest value per key), not a key listing plus one read per key.
 func list[T any](ctx context.Context, kv jetstream.KeyValue) ([]T, error) {
-	keys, err := kv.ListKeys(ctx)
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
-		return nil, errors.Wrap(err, "list keys")
+		return nil, errors.Wrap(err, "watch bucket")
 	}
+	defer func() { _ = w.Stop() }()
 	var out []T
-	for k := range keys.Keys() {
-		var v T
-		if err := get(ctx, kv, k, &v); err != nil {
-			if errors.Is(err, events.ErrNotFound) {
-				continue
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil, errors.New("bucket watcher closed")
 			}
-			return nil, err
+			if e == nil { // every initial value delivered
+				return out, nil
+			}
+			var v T
+			if err := json.Unmarshal(e.Value(), &v); err != nil {
+				return nil, errors.Wrapf(err, "decode read model %s", e.Key())
+			}
+			out = append(out, v)
+		case <-ctx.Done():
+			return nil, errors.Wrap(ctx.Err(), "list bucket")
 		}
-		out = append(out, v)
 	}
-	return out, nil
 }
 
 func ignoreNotFound(err error) error {

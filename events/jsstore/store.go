@@ -45,6 +45,7 @@ type Store struct {
 	JS        jetstream.JetStream
 	resources jetstream.Stream
 	history   jetstream.Stream
+	commands  jetstream.Stream
 }
 
 var _ events.ResourceStore = (*Store)(nil)
@@ -84,8 +85,27 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "create history stream")
 	}
+	s.commands, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              CommandStream,
+		Description:       "sfnd commands to executions and their durable timers",
+		Subjects:          []string{CommandPrefix + ">", SchedulePrefix + ">"},
+		Storage:           jetstream.FileStorage,
+		Replicas:          opts.Replicas,
+		Retention:         jetstream.WorkQueuePolicy,
+		AllowMsgSchedules: true,
+		Duplicates:        2 * time.Minute,
+	})
+	if err != nil {
+		return nil, errors.Wrap(err, "create command stream")
+	}
 	return s, nil
 }
+
+// CommandStream returns the command stream (for the execution owners' consumer).
+func (s *Store) CommandStream() jetstream.Stream { return s.commands }
+
+// HistoryStream returns the history stream (for projections).
+func (s *Store) HistoryStream() jetstream.Stream { return s.history }
 
 // ResourceStream returns the control-plane stream (for projections).
 func (s *Store) ResourceStream() jetstream.Stream { return s.resources }

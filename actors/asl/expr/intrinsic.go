@@ -706,7 +706,7 @@ func roundArg(v any) (int64, bool) {
 	if err != nil || math.IsInf(f, 0) || math.Abs(f) > 1<<62 {
 		return 0, false
 	}
-	return int64(math.Floor(f + 0.4)), true
+	return int64(math.Floor(f + 0.5)), true
 }
 
 // uuidV4 builds a random (version 4) UUID from r.

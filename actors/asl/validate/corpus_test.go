@@ -94,3 +94,29 @@ func TestCorpusAccepted(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusAcceptedStates checks the single states AWS accepted in TestState: wrapped in a
+// machine of their own, they must raise no schema error (their Next may name a state that
+// TestState does not need, so graph findings are not judged).
+func TestCorpusAcceptedStates(t *testing.T) {
+	var cases []struct {
+		ID         string          `json:"id"`
+		Definition json.RawMessage `json:"definition"`
+	}
+	loadJSON(t, "testdata/corpus_accepted_states.json", &cases)
+	if len(cases) < 20 {
+		t.Fatalf("only %d accepted states", len(cases))
+	}
+	for _, c := range cases {
+		var state string
+		if err := json.Unmarshal(c.Definition, &state); err != nil {
+			t.Fatal(err)
+		}
+		def := `{"StartAt":"StateName","States":{"StateName":` + state + `}}`
+		for _, d := range Validate(def) {
+			if d.Severity == SeverityError && d.Code != CodeMissingTransitionTarget && d.Code != CodeMissingEndState {
+				t.Errorf("%s: AWS accepted this state but Validate refuses it: %+v\n%s", c.ID, d, state)
+			}
+		}
+	}
+}

@@ -227,7 +227,7 @@ func (p *jsonParser) badToken() *jsonSyntaxError {
 }
 
 func (p *jsonParser) object() (*jsonValue, *jsonSyntaxError) {
-	startLoc := p.locationAt(p.pos + 1)
+	startLoc := p.locationAt(p.pos)
 	p.pos++ // '{'
 	v := &jsonValue{kind: kindObject}
 	index := map[string]int{}
@@ -294,7 +294,7 @@ func (p *jsonParser) object() (*jsonValue, *jsonSyntaxError) {
 }
 
 func (p *jsonParser) array() (*jsonValue, *jsonSyntaxError) {
-	startLoc := p.locationAt(p.pos + 1)
+	startLoc := p.locationAt(p.pos)
 	p.pos++ // '['
 	v := &jsonValue{kind: kindArray}
 	p.skipSpace()

@@ -78,11 +78,7 @@ type validator struct {
 }
 
 func (v *validator) add(code, loc, format string, args ...any) {
-	msg := format
-	if len(args) > 0 {
-		msg = fmt.Sprintf(format, args...)
-	}
-	v.diags = append(v.diags, Diagnostic{Severity: SeverityError, Code: code, Message: msg, Location: loc})
+	v.diags = append(v.diags, Diagnostic{Severity: SeverityError, Code: code, Message: fmt.Sprintf(format, args...), Location: loc})
 }
 
 func (v *validator) schema(loc, format string, args ...any) {
@@ -445,7 +441,7 @@ func (v *validator) jsonataValue(loc string, n *jsonValue) {
 		s := n.str
 		if strings.HasPrefix(s, "{%") {
 			if !isJSONataExpression(s) {
-				v.schema(loc, "JSONata string must start with {%% and end with %%}")
+				v.schema(loc, "%s", "JSONata string must start with {% and end with %}")
 				return
 			}
 			if strings.TrimSpace(s[2:len(s)-2]) == "" {
@@ -559,7 +555,7 @@ func (v *validator) wait(loc string, s *jsonValue, jsonata bool) {
 		v.schema(loc, "This object should have only one of the following fields: [%s]", strings.Join(fields, ", "))
 	}
 	if sec := s.get("Seconds"); sec != nil {
-		v.integerOrExpression(loc+"/Seconds", sec, 0, maxTimeoutSeconds, jsonata)
+		v.integerOrExpression(loc+"/Seconds", sec, 0, -1, jsonata)
 	}
 	if ts := s.get("Timestamp"); ts != nil {
 		switch {

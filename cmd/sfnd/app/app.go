@@ -14,7 +14,9 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/nats-io/nats.go"
 
+	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/api"
+	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
 	"github.com/sfnd/sfnd/projections"
 )
@@ -39,6 +41,8 @@ type App struct {
 	nc       *nats.Conn
 	Store    *jsstore.Store
 	res      *projections.Resources
+	execs    *projections.Executions
+	Engine   *actors.Engine
 	API      *api.Server
 	http     *http.Server
 	ln       net.Listener
@@ -87,7 +91,17 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if a.res, err = projections.StartResources(ctx, a.Store, 1); err != nil {
 		return nil, err
 	}
+	if a.execs, err = projections.StartExecutions(ctx, a.Store, 1); err != nil {
+		return nil, err
+	}
+	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, Logger: cfg.Logger}); err != nil {
+		return nil, err
+	}
 	a.API = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger}, a.Store, a.res)
+	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
+	if err := a.recover(ctx); err != nil {
+		return nil, err
+	}
 	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, errors.Wrapf(err, "listen on %s", cfg.Listen)
 	}
@@ -119,6 +133,12 @@ func (a *App) Close() {
 		_ = a.http.Shutdown(ctx)
 		cancel()
 	}
+	if a.Engine != nil {
+		a.Engine.Close()
+	}
+	if a.execs != nil {
+		a.execs.Stop()
+	}
 	if a.res != nil {
 		a.res.Stop()
 	}
@@ -129,4 +149,21 @@ func (a *App) Close() {
 	if a.embedded != nil {
 		a.embedded.Shutdown()
 	}
+}
+
+// recover wakes every execution the read model says is running: each actor rebuilds
+// from its history, re-arms its timers, or starts an execution whose start was
+// accepted but not yet recorded.
+func (a *App) recover(ctx context.Context) error {
+	running, err := a.execs.Running(ctx)
+	if err != nil {
+		return err
+	}
+	for _, rec := range running {
+		a.Engine.Deliver(events.Command{Kind: events.CmdWake, ExecARN: rec.ARN, Start: rec.Start}, nil)
+	}
+	if len(running) > 0 {
+		a.cfg.Logger.Info("resuming executions", "count", len(running))
+	}
+	return nil
 }

@@ -6,14 +6,16 @@ usage: python3 extract_corpus.py /path/to/aws-recorded.jsonl
 corpus_rejected.json: definitions AWS refused, with AWS's InvalidDefinition message
     (CreateStateMachine, or TestState on a whole machine / on one state, which AWS names
     "StateName") or ValidateStateMachineDefinition diagnostics.
-corpus_accepted.json: every definition AWS accepted in CreateStateMachine/UpdateStateMachine.
+corpus_accepted.json: every definition AWS accepted in CreateStateMachine/UpdateStateMachine
+    (or in TestState on a whole machine).
+corpus_accepted_states.json: single state definitions AWS accepted in TestState.
 """
 import json
 import sys
 
 PREFIX = "An error occurred (InvalidDefinition) when calling the CreateStateMachine operation: "
 
-rejected, accepted, seen = [], [], set()
+rejected, accepted, states, seen = [], [], [], set()
 for line in open(sys.argv[1]):
     case = json.loads(line)
     short = case["id"].split("::")[-1]
@@ -38,6 +40,14 @@ for line in open(sys.argv[1]):
         elif op == "CreateStateMachine" and "invalid_definition_1" in exp:
             rejected.append({"id": short, "kind": "create", "definition": d,
                              "message": exp["invalid_definition_1"]["message"]})
+        elif op == "TestState" and not call.get("expect_error"):
+            parsed = json.loads(d)
+            if "StartAt" in parsed:
+                if d not in seen:
+                    seen.add(d)
+                    accepted.append({"id": short, "definition": d})
+            else:
+                states.append({"id": short, "definition": d})
         elif op == "TestState" and "validation_exception" in exp:
             msg = exp["validation_exception"]["message"]
             if not msg.startswith("Invalid State Machine Definition"):
@@ -48,4 +58,5 @@ for line in open(sys.argv[1]):
 
 json.dump(rejected, open("corpus_rejected.json", "w"), indent=1)
 json.dump(accepted, open("corpus_accepted.json", "w"), indent=1)
-print(len(rejected), "rejected,", len(accepted), "accepted")
+json.dump(states, open("corpus_accepted_states.json", "w"), indent=1)
+print(len(rejected), "rejected,", len(accepted), "accepted,", len(states), "accepted states")

@@ -1,0 +1,688 @@
+package asl
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sfnd/sfnd/actors/asl/expr"
+	"github.com/sfnd/sfnd/events"
+)
+
+// ---- Wait ----
+
+func (d *decider) runWait(f *frame, st *State) {
+	in, err := d.effectiveInput(f, st, false)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	due, detail, err := d.waitUntil(f, st, in)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	if detail != "" {
+		d.runtimeFail(f, st, detail)
+		return
+	}
+	if !due.After(d.t.Time) {
+		d.finishWait(f)
+		return
+	}
+	d.schedule(f, timerWait, due)
+}
+
+// waitUntil computes a Wait state's deadline; detail is AWS's runtime error text.
+func (d *decider) waitUntil(f *frame, st *State, in *payload) (time.Time, string, error) {
+	now := d.t.Time
+	switch {
+	case st.Seconds != nil:
+		n, err := strconv.ParseFloat(st.Seconds.String(), 64)
+		if err != nil {
+			return now, "The Seconds field is not a number", nil
+		}
+		return now.Add(time.Duration(n * float64(time.Second))), "", nil
+	case st.Timestamp != "":
+		ts, ok := parseTimestamp(st.Timestamp)
+		if !ok {
+			return now, "The Timestamp field is not a valid ISO-8601 extended offset date-time format string: " + st.Timestamp, nil
+		}
+		return ts, "", nil
+	case st.SecondsPath != "":
+		v, err := expr.EvalPathField(st.SecondsPath, "SecondsPath", d.env(f, in.Value()))
+		if err != nil {
+			return now, "", err
+		}
+		n, ok := v.(json.Number)
+		if !ok {
+			return now, "The SecondsPath parameter does not reference a valid integer: " + st.SecondsPath + " == " + stringify(v), nil
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil {
+			return now, "The SecondsPath parameter cannot be parsed as a long value: " + st.SecondsPath + " == " + string(n), nil
+		}
+		if i < 0 {
+			return now, "The SecondsPath parameter references a negative value: " + st.SecondsPath + " == " + string(n), nil
+		}
+		return now.Add(time.Duration(i) * time.Second), "", nil
+	case st.TimestampPath != "":
+		v, err := expr.EvalPathField(st.TimestampPath, "TimestampPath", d.env(f, in.Value()))
+		if err != nil {
+			return now, "", err
+		}
+		s, _ := v.(string)
+		ts, ok := parseTimestamp(s)
+		if !ok {
+			return now, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: " + st.TimestampPath + " == " + stringify(v), nil
+		}
+		return ts, "", nil
+	}
+	return now, "", nil
+}
+
+// parseTimestamp parses an ISO-8601 extended offset date-time (RFC 3339).
+func parseTimestamp(s string) (time.Time, bool) {
+	if len(s) < 20 || (s[10] != 'T') {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func (d *decider) finishWait(f *frame) {
+	st := d.state(f)
+	in, err := d.effectiveInput(f, st, false)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	out, err := d.outputPath(f, st, in)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	var assigned map[string]string
+	if st.Assign.Set {
+		assigned, err = d.assign(f, st.Assign.Value, in.Value())
+		if err != nil {
+			d.failErr(f, st, err)
+			return
+		}
+	}
+	d.exit(f, st, out, nextOf(st), assigned)
+}
+
+// ---- Task ----
+
+// taskKind classifies a Task resource: activity, lambda (a function ARN) or a service
+// integration "arn:aws:states:::service:api[.suffix]".
+func taskKind(resource string) (kind, typ, name string) {
+	parts := strings.SplitN(resource, ":", 7)
+	if len(parts) >= 6 && parts[2] == "states" && parts[5] == "activity" {
+		return "activity", "", ""
+	}
+	if len(parts) >= 7 && parts[2] == "lambda" && parts[5] == "function" {
+		return "lambda", "", ""
+	}
+	if len(parts) >= 7 && parts[2] == "states" && parts[3] == "" && parts[4] == "" {
+		return "task", parts[5], parts[6]
+	}
+	if len(parts) >= 6 {
+		return "task", parts[5], strings.Join(parts[6:], ":")
+	}
+	return "task", "", resource
+}
+
+func (d *decider) region() string {
+	p := strings.Split(d.x.info.ExecutionArn, ":")
+	if len(p) > 3 {
+		return p[3]
+	}
+	return ""
+}
+
+// taskSeconds resolves TimeoutSeconds(Path) or HeartbeatSeconds(Path).
+func (d *decider) taskSeconds(f *frame, static *int64, path, field string, in *payload) (int64, error) {
+	if static != nil {
+		return *static, nil
+	}
+	if path == "" {
+		return 0, nil
+	}
+	v, err := expr.EvalPathField(path, field, d.env(f, in.Value()))
+	if err != nil {
+		return 0, err
+	}
+	n, ok := v.(json.Number)
+	i, perr := strconv.ParseInt(string(n), 10, 64)
+	if !ok || perr != nil || i <= 0 {
+		return 0, &expr.Error{Name: "States.Runtime", Cause: "The " + field + " parameter does not reference a valid positive integer: " + path + " == " + stringify(v)}
+	}
+	return i, nil
+}
+
+func (d *decider) runTask(f *frame, st *State) {
+	pathIn, err := d.effectiveInput(f, st, false)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	timeout, err := d.taskSeconds(f, st.TimeoutSeconds, st.TimeoutSecondsPath, "TimeoutSecondsPath", pathIn)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	heartbeat, err := d.taskSeconds(f, st.HeartbeatSeconds, st.HeartbeatSecondsPath, "HeartbeatSecondsPath", pathIn)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	in := pathIn
+	if st.Parameters.Set {
+		// $$.Task.Token is the token of the task about to be scheduled.
+		env := d.env(f, pathIn.Value())
+		if d.t.TaskToken != nil {
+			if c, ok := env.Context.(*expr.Object); ok {
+				t := expr.NewObject(1)
+				t.Set("Token", d.t.TaskToken(d.x.LastEventID+1))
+				c.Set("Task", t)
+			}
+		}
+		v, err := expr.EvalTemplate(st.Parameters.Value, env)
+		if err != nil {
+			d.failErr(f, st, err)
+			return
+		}
+		in = valPayload(v)
+	}
+	text := in.Text()
+	var tPtr, hPtr *int64
+	if timeout > 0 {
+		tPtr = &timeout
+	}
+	if heartbeat > 0 {
+		hPtr = &heartbeat
+	}
+	kind, typ, name := taskKind(st.Resource)
+	var ev *events.HistoryEvent
+	switch kind {
+	case "activity":
+		ev = d.emit(f, events.HistoryEvent{Type: events.ActivityScheduled,
+			ActivityScheduledEventDetails: &events.ActivityScheduledEventDetails{Resource: st.Resource,
+				Input: &text, InputDetails: events.NotTruncated(), TimeoutInSeconds: tPtr, HeartbeatInSeconds: hPtr}}, nil)
+		d.effects = append(d.effects, ScheduleActivity{ActivityArn: st.Resource, Input: text,
+			ScheduledEventID: ev.ID, TimeoutSeconds: timeout, HeartbeatSeconds: heartbeat})
+	case "lambda":
+		ev = d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionScheduled,
+			LambdaFunctionScheduledEventDetails: &events.LambdaFunctionScheduledDetails{Resource: st.Resource,
+				Input: &text, InputDetails: events.NotTruncated(), TimeoutInSeconds: tPtr}}, nil)
+		d.effects = append(d.effects, InvokeTask{Resource: st.Resource, ResourceType: "lambda", ResourceName: "invoke",
+			Parameters: text, ScheduledEventID: ev.ID, TimeoutSeconds: timeout, HeartbeatSeconds: heartbeat})
+	default:
+		creds := ""
+		if st.Credentials.Set {
+			creds = marshalJSON(st.Credentials.Value)
+		}
+		ev = d.emit(f, events.HistoryEvent{Type: events.TaskScheduled,
+			TaskScheduledEventDetails: &events.TaskScheduledEventDetails{ResourceType: typ, Resource: name,
+				Region: d.region(), Parameters: text, TimeoutInSeconds: tPtr, HeartbeatInSeconds: hPtr}}, nil)
+		d.effects = append(d.effects, InvokeTask{Resource: st.Resource, ResourceType: typ, ResourceName: name,
+			Parameters: text, ScheduledEventID: ev.ID, TimeoutSeconds: timeout, HeartbeatSeconds: heartbeat,
+			Credentials: creds})
+	}
+	if timeout > 0 {
+		d.schedule(f, timerTimeout, d.t.Time.Add(time.Duration(timeout)*time.Second))
+	}
+}
+
+func (d *decider) taskStarted(f *frame) {
+	kind, typ, name := taskKind(d.state(f).Resource)
+	switch kind {
+	case "activity":
+		d.emit(f, events.HistoryEvent{Type: events.ActivityStarted,
+			ActivityStartedEventDetails: &events.ActivityStartedEventDetails{WorkerName: d.t.WorkerName}}, nil)
+	case "lambda":
+		d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionStarted}, nil)
+	default:
+		d.emit(f, events.HistoryEvent{Type: events.TaskStarted,
+			TaskStartedEventDetails: &events.TaskResourceDetails{ResourceType: typ, Resource: name}}, nil)
+	}
+	st := d.state(f)
+	hb, _ := d.taskSeconds(f, st.HeartbeatSeconds, "", "", nil)
+	if hb > 0 {
+		d.schedule(f, timerHeartbeat, d.t.Time.Add(time.Duration(hb)*time.Second))
+	}
+}
+
+func (d *decider) taskSucceeded(f *frame) {
+	out := d.t.Output
+	if strings.TrimSpace(out) == "" {
+		out = "null"
+	}
+	kind, typ, name := taskKind(d.state(f).Resource)
+	switch kind {
+	case "activity":
+		d.emit(f, events.HistoryEvent{Type: events.ActivitySucceeded,
+			ActivitySucceededEventDetails: &events.OutputDetails{Output: &out, OutputDetails: events.NotTruncated()}}, nil)
+	case "lambda":
+		d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionSucceeded,
+			LambdaFunctionSucceededEventDetails: &events.OutputDetails{Output: &out, OutputDetails: events.NotTruncated()}}, nil)
+	default:
+		d.emit(f, events.HistoryEvent{Type: events.TaskSucceeded,
+			TaskSucceededEventDetails: &events.TaskOutputDetails{ResourceType: typ, Resource: name,
+				Output: &out, OutputDetails: events.NotTruncated()}}, nil)
+	}
+}
+
+func (d *decider) taskFailed(f *frame, name, cause string) {
+	st := d.state(f)
+	kind, typ, res := taskKind(st.Resource)
+	switch kind {
+	case "activity":
+		d.emit(f, events.HistoryEvent{Type: events.ActivityFailed,
+			ActivityFailedEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
+	case "lambda":
+		d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionFailed,
+			LambdaFunctionFailedEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
+	default:
+		d.emit(f, events.HistoryEvent{Type: events.TaskFailed,
+			TaskFailedEventDetails: &events.TaskErrorDetails{ResourceType: typ, Resource: res, Error: name, Cause: cause}}, nil)
+	}
+	d.fail(f, st, stateError{name, cause})
+}
+
+func (d *decider) taskTimedOut(f *frame, name string) {
+	st := d.state(f)
+	kind, typ, res := taskKind(st.Resource)
+	cause := d.t.Cause
+	switch kind {
+	case "activity":
+		d.emit(f, events.HistoryEvent{Type: events.ActivityTimedOut,
+			ActivityTimedOutEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
+	case "lambda":
+		d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionTimedOut,
+			LambdaFunctionTimedOutEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
+	default:
+		d.emit(f, events.HistoryEvent{Type: events.TaskTimedOut,
+			TaskTimedOutEventDetails: &events.TaskErrorDetails{ResourceType: typ, Resource: res, Error: name, Cause: cause}}, nil)
+	}
+	d.fail(f, st, stateError{name, cause})
+}
+
+func (d *decider) finishTask(f *frame) {
+	st := d.state(f)
+	result := rawPayload(*f.Task.Result)
+	if _, err := parseJSON(result.Text()); err != nil {
+		result = valPayload(result.Text())
+	}
+	d.finishResult(f, st, result)
+}
+
+// finishResult runs ResultSelector, Assign, ResultPath and OutputPath on a Task, Map or
+// Parallel result and exits the state.
+func (d *decider) finishResult(f *frame, st *State, result *payload) {
+	if st.ResultSelector.Set {
+		v, err := expr.EvalTemplate(st.ResultSelector.Value, d.env(f, result.Value()))
+		if err != nil {
+			d.failErr(f, st, err)
+			return
+		}
+		result = valPayload(v)
+	}
+	var assigned map[string]string
+	if st.Assign.Set {
+		var err error
+		assigned, err = d.assign(f, st.Assign.Value, result.Value())
+		if err != nil {
+			d.failErr(f, st, err)
+			return
+		}
+	}
+	sel := *st
+	sel.ResultSelector = Template{}
+	out, err := d.output(f, &sel, result)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	d.exit(f, st, out, nextOf(st), assigned)
+}
+
+// ---- Parallel ----
+
+func (d *decider) runParallel(f *frame, st *State) {
+	in, err := d.effectiveInput(f, st, true)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	d.emit(f, events.HistoryEvent{Type: events.ParallelStateStarted}, map[string]any{kInput: in.Text()})
+}
+
+func (d *decider) finishParallel(f *frame) {
+	st := d.state(f)
+	parts := make([]string, f.Par.N)
+	for i := range parts {
+		parts[i] = f.Results[i]
+	}
+	result := rawPayload("[" + strings.Join(parts, ",") + "]")
+	d.emit(f, events.HistoryEvent{Type: events.ParallelStateSucceeded}, nil)
+	d.finishResult(f, st, result)
+}
+
+// ---- Map ----
+
+// mapInt resolves MaxConcurrency / ToleratedFailureCount (static or ...Path).
+func (d *decider) mapNumber(f *frame, static *json.Number, path, field string, in *payload, integer bool) (float64, bool, string, error) {
+	if path == "" {
+		if static == nil {
+			return 0, false, "", nil
+		}
+		v, err := static.Float64()
+		return v, err == nil, "", nil
+	}
+	v, err := expr.EvalPathField(path, field, d.env(f, in.Value()))
+	if err != nil {
+		return 0, false, "", err
+	}
+	n, ok := v.(json.Number)
+	if s, isStr := v.(string); isStr {
+		n, ok = json.Number(strings.TrimSpace(s)), true
+	}
+	kind := "float"
+	if integer {
+		kind = "integer"
+	}
+	bad := fmt.Sprintf("The %s field refers to value \"%s\" which is not a valid %s: %s", field, stringify(v), kind, path)
+	if !ok {
+		return 0, false, bad, nil
+	}
+	if integer {
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		if err != nil {
+			return 0, false, bad, nil
+		}
+		return float64(i), true, "", nil
+	}
+	x, err := n.Float64()
+	if err != nil {
+		return 0, false, bad, nil
+	}
+	return x, true, "", nil
+}
+
+func (d *decider) runMap(f *frame, st *State) {
+	in, err := d.effectiveInput(f, st, false)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	mc, _, bad, err := d.mapNumber(f, st.MaxConcurrency, st.MaxConcurrencyPath, "MaxConcurrencyPath", in, true)
+	if err != nil {
+		d.failErr(f, st, err)
+		return
+	}
+	if bad != "" {
+		d.runtimeFail(f, st, bad)
+		return
+	}
+	if mc < 0 {
+		d.runtimeFail(f, st, "MaxConcurrency value must be a non-negative integer")
+		return
+	}
+	items := in
+	if st.ItemsPath.Set && !st.ItemsPath.Null && st.ItemsPath.Path != "$" {
+		p := st.ItemsPath.Path
+		v, err := expr.ApplyPath(&p, d.env(f, in.Value()))
+		if err != nil {
+			d.failErr(f, st, err)
+			return
+		}
+		items = valPayload(v)
+	}
+	arr, ok := asArray(items.Value())
+	if !ok {
+		d.runtimeFail(f, st, "Items of the Map state must be a JSON array but were: "+items.Text())
+		return
+	}
+	data := map[string]any{kItems: items.Text(), kMaxConc: int(mc), kInput: in.Text()}
+	tc, tcOK, badC, errC := d.mapNumber(f, st.ToleratedFailureCount, st.ToleratedFailureCountPath, "ToleratedFailureCountPath", in, true)
+	tp, tpOK, badP, errP := d.mapNumber(f, st.ToleratedFailurePercentage, st.ToleratedFailurePercentagePath, "ToleratedFailurePercentagePath", in, false)
+	if tcOK {
+		data[kTolCnt] = int(tc)
+	}
+	if tpOK {
+		data[kTolPct] = tp
+	}
+	d.emit(f, events.HistoryEvent{Type: events.MapStateStarted,
+		MapStateStartedEventDetails: &events.MapStateStartedEventDetails{Length: len(arr)}}, data)
+	switch {
+	case errC != nil:
+		d.failErr(f, st, errC)
+		return
+	case badC != "":
+		d.runtimeFail(f, st, badC)
+		return
+	case errP != nil:
+		d.failErr(f, st, errP)
+		return
+	case badP != "":
+		d.runtimeFail(f, st, badP)
+		return
+	case tpOK && (tp < 0 || tp > 100):
+		d.runtimeFail(f, st, "ToleratedFailurePercentage must be between 0 and 100.")
+		return
+	case tcOK && tc < 0:
+		d.runtimeFail(f, st, "ToleratedFailureCount cannot be negative.")
+		return
+	}
+	if st.ProcessorMode == "DISTRIBUTED" {
+		d.runDistributed(f, st, arr)
+	}
+}
+
+// itemInput computes the input of Map iteration idx: ItemSelector (or legacy Parameters)
+// with $$.Map.Item, or the item itself.
+func (d *decider) itemInput(f *frame, st *State, idx int) (string, error) {
+	m := f.Map
+	item := m.Items[idx]
+	tmpl := st.ItemSelector
+	if !tmpl.Set {
+		tmpl = st.Parameters
+	}
+	if !tmpl.Set {
+		return item, nil
+	}
+	iv, err := parseJSON(item)
+	if err != nil {
+		return "", err
+	}
+	mi := expr.NewObject(2)
+	mi.Set("Index", json.Number(strconv.Itoa(idx)))
+	mi.Set("Value", iv)
+	in, err := parseJSON(m.Input)
+	if err != nil {
+		in = nil
+	}
+	env := expr.Env{Input: in, Context: d.context(f, mi), Vars: d.vars(f), Rand: &d.rng}
+	v, err := expr.EvalTemplate(tmpl.Value, env)
+	if err != nil {
+		return "", err
+	}
+	return marshalJSON(v), nil
+}
+
+// pickWorker chooses the worker of the next iteration: a fresh one first, then any free.
+func pickWorker(m *mapRun) int {
+	for i := range m.Workers {
+		w := &m.Workers[i]
+		if !w.Busy && !w.Used {
+			return i
+		}
+	}
+	for i := range m.Workers {
+		w := &m.Workers[i]
+		if !w.Busy && !w.Closed {
+			return i
+		}
+	}
+	for i := range m.Workers {
+		if !m.Workers[i].Busy {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *decider) stepMap(f *frame) bool {
+	m := f.Map
+	st := d.state(f)
+	if m.Distributed {
+		return false
+	}
+	for _, k := range sortedChildKeys(f.Children) {
+		c := d.x.frames[k]
+		if c != nil && c.Phase == phDone {
+			d.emit(c, events.HistoryEvent{Type: events.MapIterationSucceeded,
+				MapIterationSucceededEventDetails: &events.MapIterationEventDetails{Name: f.State, Index: c.Index}}, nil)
+			return true
+		}
+	}
+	if m.Next < len(m.Items) {
+		w := pickWorker(m)
+		if w < 0 {
+			return false
+		}
+		idx := m.Next
+		in, err := d.itemInput(f, st, idx)
+		if err != nil {
+			d.failErr(f, st, err)
+			return true
+		}
+		key := childKey(f.Key, m.Started, idx)
+		d.emitPrev(&frame{Key: key}, events.HistoryEvent{Type: events.MapIterationStarted,
+			MapIterationStartedEventDetails: &events.MapIterationEventDetails{Name: f.State, Index: idx}},
+			map[string]any{kInput: in}, m.Workers[w].Src)
+		return true
+	}
+	if m.Running == 0 {
+		d.finishMap(f, st)
+		return true
+	}
+	return false
+}
+
+// mapToleratesFailure says whether the failures so far stay within the tolerance.
+func (d *decider) mapToleratesFailure(m *mapRun) bool {
+	if m.TolCount < 0 && !m.TolPctSet {
+		return false
+	}
+	if m.TolCount >= 0 && m.Failed > m.TolCount {
+		if !m.TolPctSet {
+			return false
+		}
+	}
+	if m.TolPctSet && len(m.Items) > 0 {
+		if float64(m.Failed)*100/float64(len(m.Items)) > m.TolPct {
+			if m.TolCount < 0 || m.Failed > m.TolCount {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (d *decider) finishMap(f *frame, st *State) {
+	m := f.Map
+	parts := make([]string, 0, len(m.Items))
+	for i := range m.Items {
+		if r, ok := f.Results[i]; ok {
+			parts = append(parts, r)
+		} else {
+			parts = append(parts, "null")
+		}
+	}
+	result := rawPayload("[" + strings.Join(parts, ",") + "]")
+	d.emit(f, events.HistoryEvent{Type: events.MapStateSucceeded}, nil)
+	d.finishResult(f, st, result)
+}
+
+// runDistributed runs a DISTRIBUTED Map in the engine: each item runs as a child
+// execution of the processor in memory; the history records MapRunStarted and
+// MapRunSucceeded/MapRunFailed as AWS does. Iterations that need outside work (tasks,
+// waits) are not supported in this form.
+func (d *decider) runDistributed(f *frame, st *State, items []any) {
+	m := f.Map
+	label := st.Label
+	if label == "" {
+		label = d.uuid()
+	}
+	smArn := d.x.info.StateMachineArn
+	base := strings.Replace(smArn, ":stateMachine:", ":mapRun:", 1)
+	arn := base + "/" + label + ":" + d.uuid()
+	d.emit(f, events.HistoryEvent{Type: events.MapRunStarted,
+		MapRunStartedEventDetails: &events.MapRunStartedEventDetails{MapRunArn: arn}}, nil)
+	var outs []string
+	failed := 0
+	var firstErr stateError
+	for i := range items {
+		in, err := d.itemInput(f, st, i)
+		if err != nil {
+			d.failErr(f, st, err)
+			return
+		}
+		child := NewExecution(st.Processor)
+		info := d.x.info
+		info.Input = in
+		_, _, err = Decide(st.Processor, child, Trigger{Kind: TriggerStart, Time: d.t.Time, Seed: d.rng.Uint64(), Start: &info})
+		if err != nil || child.status == StatusRunning {
+			failed++
+			if firstErr.name == "" {
+				firstErr = stateError{"States.Runtime", "Distributed Map iterations that wait for tasks or timers are not supported"}
+			}
+			continue
+		}
+		switch child.status {
+		case StatusSucceeded:
+			outs = append(outs, *child.output)
+		default:
+			failed++
+			if firstErr.name == "" {
+				firstErr = stateError{child.ErrorName, child.Cause}
+			}
+		}
+	}
+	tol := *m
+	tol.Failed = failed
+	if failed > 0 && !d.mapToleratesFailure(&tol) {
+		name, cause := firstErr.name, firstErr.cause
+		if m.TolCount >= 0 || m.TolPctSet {
+			name, cause = "States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"
+		}
+		d.emit(f, events.HistoryEvent{Type: events.MapRunFailed,
+			MapRunFailedEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
+		d.fail(f, st, stateError{name, cause})
+		return
+	}
+	d.emit(f, events.HistoryEvent{Type: events.MapRunSucceeded}, nil)
+	result := rawPayload("[" + strings.Join(outs, ",") + "]")
+	d.emit(f, events.HistoryEvent{Type: events.MapStateSucceeded}, nil)
+	d.finishResult(f, st, result)
+}
+
+// uuid draws a version 4 UUID from the recorded randomness.
+func (d *decider) uuid() string {
+	a, b := d.rng.Uint64(), d.rng.Uint64()
+	a = (a &^ (0xf << 12)) | (4 << 12)
+	b = (b &^ (0x3 << 62)) | (0x2 << 62)
+	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
+}
+
+var _ = math.Inf

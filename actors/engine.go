@@ -1,0 +1,223 @@
+// Package actors runs executions: one protoactor actor per live execution, rebuilt by
+// replaying its JetStream history, driving the pure decider in actors/asl. An actor
+// appends each decision's events with an expected last subject sequence, then carries
+// out the decision's effects (timers, tasks), then acknowledges the command that caused
+// it. Idle actors are passivated; a later command rebuilds them from the history.
+package actors
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
+)
+
+// Config tunes the engine.
+type Config struct {
+	// WaitTimeScale multiplies every timer's delay (1: real time).
+	WaitTimeScale float64
+	// IdleTimeout passivates an actor that received nothing for this long.
+	IdleTimeout time.Duration
+	// Now is the clock; Seed the source of randomness. Both feed the decider's triggers.
+	Now    func() time.Time
+	Seed   func() uint64
+	Logger *slog.Logger
+}
+
+// Progress is what an execution's actor reports after each decision.
+type Progress struct {
+	LastEventID int64
+	Status      string
+}
+
+// Engine owns the actors of the executions whose partitions this node consumes.
+type Engine struct {
+	cfg    Config
+	store  *jsstore.Store
+	system *actor.ActorSystem
+	props  *actor.Props
+	cc     jetstream.ConsumeContext
+
+	mu       sync.Mutex
+	pids     map[string]*actor.PID
+	watchers map[string][]chan Progress
+	closed   bool
+}
+
+// commandMsg is what an actor receives: a command and, when it came from the command
+// stream, the message to acknowledge once the decision is durable.
+type commandMsg struct {
+	cmd events.Command
+	msg jetstream.Msg
+}
+
+// NewEngine starts the actor system and the command consumer.
+func NewEngine(ctx context.Context, store *jsstore.Store, cfg Config) (*Engine, error) {
+	if cfg.WaitTimeScale <= 0 {
+		cfg.WaitTimeScale = 1
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 30 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Seed == nil {
+		cfg.Seed = rand.Uint64
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	e := &Engine{
+		cfg:      cfg,
+		store:    store,
+		pids:     map[string]*actor.PID{},
+		watchers: map[string][]chan Progress{},
+	}
+	logger := cfg.Logger
+	e.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return logger.With("lib", "protoactor")
+	}))
+	e.props = actor.PropsFromProducer(func() actor.Actor { return &execActor{engine: e} })
+	cons, err := store.CommandStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       "sfnd-exec",
+		FilterSubject: jsstore.CommandPrefix + ">",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+		MaxAckPending: 20000,
+	})
+	if err != nil {
+		return nil, errors.Wrap(err, "create command consumer")
+	}
+	e.cc, err = cons.Consume(e.route, jetstream.PullMaxMessages(512))
+	if err != nil {
+		return nil, errors.Wrap(err, "consume commands")
+	}
+	return e, nil
+}
+
+// route hands a command from the stream to its execution's actor.
+func (e *Engine) route(m jetstream.Msg) {
+	var cmd events.Command
+	if err := json.Unmarshal(m.Data(), &cmd); err != nil || cmd.ExecARN == "" {
+		e.cfg.Logger.Warn("dropping unreadable command", "subject", m.Subject(), "err", err)
+		_ = m.Term()
+		return
+	}
+	e.Deliver(cmd, m)
+}
+
+// Deliver sends a command to its execution's actor, spawning it if needed. msg, when
+// not nil, is acknowledged by the actor once the command's decision is durable.
+func (e *Engine) Deliver(cmd events.Command, msg jetstream.Msg) {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	pid, ok := e.pids[cmd.ExecARN]
+	if !ok {
+		pid = e.system.Root.Spawn(e.props)
+		e.pids[cmd.ExecARN] = pid
+	}
+	e.mu.Unlock()
+	e.system.Root.Send(pid, &commandMsg{cmd: cmd, msg: msg})
+}
+
+// passivate forgets an idle actor; it returns false when a newer actor took its place.
+func (e *Engine) passivate(arn string, pid *actor.PID) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cur, ok := e.pids[arn]; ok && cur.Equal(pid) {
+		delete(e.pids, arn)
+		return true
+	}
+	return false
+}
+
+// Resident is the number of live execution actors (passivated ones excluded).
+func (e *Engine) Resident() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.pids)
+}
+
+// Watch returns a channel that receives the execution's progress after each decision,
+// and a function to stop watching.
+func (e *Engine) Watch(arn string) (<-chan Progress, func()) {
+	ch := make(chan Progress, 16)
+	e.mu.Lock()
+	e.watchers[arn] = append(e.watchers[arn], ch)
+	e.mu.Unlock()
+	return ch, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		ws := e.watchers[arn]
+		for i, w := range ws {
+			if w == ch {
+				e.watchers[arn] = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(e.watchers[arn]) == 0 {
+			delete(e.watchers, arn)
+		}
+	}
+}
+
+func (e *Engine) publish(arn string, p Progress) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ch := range e.watchers[arn] {
+		select {
+		case ch <- p:
+		default: // a slow watcher misses intermediate progress, never the latest state
+			select {
+			case <-ch:
+			default:
+			}
+			select {
+			case ch <- p:
+			default:
+			}
+		}
+	}
+}
+
+// armTimer makes a TimerFired command arrive at due (scaled). Timers due within a
+// second run in memory (recovery re-arms them after a crash); longer ones are
+// JetStream scheduled messages, durable while the execution's actor is passivated or
+// the node is down.
+func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) error {
+	now := e.cfg.Now()
+	delay := time.Duration(float64(due.Sub(now)) * e.cfg.WaitTimeScale)
+	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id}
+	if delay < time.Second {
+		if delay < 0 {
+			delay = 0
+		}
+		time.AfterFunc(delay, func() { e.Deliver(cmd, nil) })
+		return nil
+	}
+	return e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
+}
+
+// Close stops consuming and stops every actor.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	if e.cc != nil {
+		e.cc.Stop()
+	}
+	e.system.Shutdown()
+}

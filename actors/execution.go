@@ -1,0 +1,209 @@
+package actors
+
+import (
+	"context"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/cockroachdb/errors"
+
+	"github.com/sfnd/sfnd/actors/asl"
+	"github.com/sfnd/sfnd/events"
+)
+
+// execActor owns one execution while it is resident.
+type execActor struct {
+	engine  *Engine
+	arn     string
+	loaded  bool
+	sm      *asl.StateMachine
+	x       *asl.Execution // nil: the execution has no history yet
+	lastSeq uint64         // stream sequence of the last stored event
+}
+
+// Receive implements actor.Actor.
+func (a *execActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		ctx.SetReceiveTimeout(a.engine.cfg.IdleTimeout)
+	case *commandMsg:
+		a.arn = m.cmd.ExecARN
+		a.handle(m)
+	case *actor.ReceiveTimeout:
+		if a.engine.passivate(a.arn, ctx.Self()) {
+			ctx.Poison(ctx.Self())
+		}
+	}
+}
+
+const maxAttempts = 8
+
+func (a *execActor) handle(m *commandMsg) {
+	e := a.engine
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for attempt := 0; attempt < maxAttempts; attempt++ {
+		if !a.loaded {
+			if err := a.load(ctx, m.cmd); err != nil {
+				e.cfg.Logger.Error("load execution", "execution", a.arn, "err", err)
+				a.nak(m)
+				return
+			}
+			if m.cmd.Kind == events.CmdWake {
+				a.rearm(ctx)
+			}
+		}
+		if a.x == nil && (m.cmd.Start == nil || a.sm == nil) {
+			a.ack(m) // nothing to act on: no such execution
+			return
+		}
+		if a.x == nil {
+			a.x = asl.NewExecution(a.sm)
+		}
+		trig := a.trigger(m.cmd)
+		evs, effects, err := asl.Decide(a.sm, a.x, trig)
+		if err != nil {
+			if !errors.Is(err, asl.ErrAlreadyStarted) && !errors.Is(err, asl.ErrNotStarted) {
+				e.cfg.Logger.Error("decide", "execution", a.arn, "trigger", trig.Kind, "err", err)
+			}
+			a.loaded = false // the decider may have touched x: rebuild before the next command
+			a.ack(m)
+			return
+		}
+		if len(evs) == 0 {
+			a.ack(m)
+			return
+		}
+		if evs[0].Type == events.ExecutionStarted && m.cmd.Start != nil {
+			if evs[0].Ext == nil {
+				evs[0].Ext = &events.Ext{}
+			}
+			evs[0].Ext.Definition = m.cmd.Start.Definition
+		}
+		seq, err := e.store.AppendHistory(ctx, a.arn, a.lastSeq, evs)
+		if errors.Is(err, events.ErrConflict) {
+			a.loaded = false // another owner wrote: reload and decide again
+			continue
+		}
+		if err != nil {
+			e.cfg.Logger.Error("append history", "execution", a.arn, "err", err)
+			a.loaded = false
+			a.nak(m)
+			return
+		}
+		a.lastSeq = seq
+		a.run(ctx, effects)
+		a.ack(m)
+		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status())})
+		return
+	}
+	e.cfg.Logger.Error("too many append conflicts", "execution", a.arn)
+	a.nak(m)
+}
+
+// load rebuilds the execution from its stored history.
+func (a *execActor) load(ctx context.Context, cmd events.Command) error {
+	hist, last, err := a.engine.store.ReadHistory(ctx, a.arn)
+	if err != nil {
+		return err
+	}
+	a.lastSeq = last
+	a.x, a.sm = nil, nil
+	if len(hist) == 0 {
+		if cmd.Start != nil {
+			if a.sm, err = asl.Parse(cmd.Start.Definition); err != nil {
+				return errors.Wrap(err, "parse definition")
+			}
+		}
+		a.loaded = true
+		return nil
+	}
+	def := ""
+	if hist[0].Ext != nil {
+		def = hist[0].Ext.Definition
+	}
+	if a.sm, err = asl.Parse(def); err != nil {
+		return errors.Wrap(err, "parse recorded definition")
+	}
+	a.x = asl.Rebuild(a.sm, hist)
+	a.loaded = true
+	return nil
+}
+
+// rearm re-issues what a recovered execution waits for: its timers. (Tasks are
+// re-issued by their own dispatchers.)
+func (a *execActor) rearm(ctx context.Context) {
+	if a.x == nil || a.x.Status() != asl.StatusRunning {
+		return
+	}
+	for _, t := range a.x.PendingTimers() {
+		if err := a.engine.armTimer(ctx, a.arn, t.ID, t.Due); err != nil {
+			a.engine.cfg.Logger.Error("re-arm timer", "execution", a.arn, "timer", t.ID, "err", err)
+		}
+	}
+}
+
+func (a *execActor) trigger(cmd events.Command) asl.Trigger {
+	t := asl.Trigger{Time: a.engine.cfg.Now().UTC(), Seed: a.engine.cfg.Seed()}
+	switch cmd.Kind {
+	case events.CmdStart, events.CmdWake:
+		t.Kind = asl.TriggerStart
+		if s := cmd.Start; s != nil {
+			t.Start = &asl.StartInfo{
+				Input: s.Input, ExecutionArn: cmd.ExecARN, Name: s.Name,
+				StateMachineArn: s.StateMachineARN, StateMachineName: s.StateMachineName,
+				RoleArn: s.RoleARN, StartTime: s.StartDate,
+				StateMachineVersionArn: s.StateMachineVersionARN, StateMachineAliasArn: s.StateMachineAliasARN,
+			}
+			t.Time = s.StartDate
+		}
+	case events.CmdTimer:
+		t.Kind = asl.TriggerTimerFired
+		t.TimerID = cmd.TimerID
+	case events.CmdStop:
+		t.Kind = asl.TriggerStop
+		t.Error, t.Cause = cmd.Error, cmd.Cause
+	case events.CmdTaskResult:
+		if r := cmd.Task; r != nil {
+			t.ScheduledEventID, t.Output, t.WorkerName = r.ScheduledEventID, r.Output, r.WorkerName
+			t.Error, t.Cause = r.Error, r.Cause
+			switch r.Status {
+			case "Started":
+				t.Kind = asl.TriggerTaskStarted
+			case "Succeeded":
+				t.Kind = asl.TriggerTaskSucceeded
+			default:
+				t.Kind = asl.TriggerTaskFailed
+			}
+		}
+	}
+	return t
+}
+
+// run carries out a decision's effects after its events are stored.
+func (a *execActor) run(ctx context.Context, effects []asl.Effect) {
+	for _, ef := range effects {
+		switch ef := ef.(type) {
+		case asl.ScheduleTimer:
+			if err := a.engine.armTimer(ctx, a.arn, ef.ID, ef.Due); err != nil {
+				a.engine.cfg.Logger.Error("arm timer", "execution", a.arn, "timer", ef.ID, "err", err)
+			}
+		case asl.CancelTimer:
+			// A cancelled timer that fires anyway is ignored by the decider.
+		default:
+			a.engine.cfg.Logger.Warn("effect not supported yet", "execution", a.arn, "effect", ef)
+		}
+	}
+}
+
+func (a *execActor) ack(m *commandMsg) {
+	if m.msg != nil {
+		_ = m.msg.Ack()
+	}
+}
+
+func (a *execActor) nak(m *commandMsg) {
+	if m.msg != nil {
+		_ = m.msg.NakWithDelay(time.Second)
+	}
+}

@@ -1,0 +1,509 @@
+package api
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/google/uuid"
+
+	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/actors/asl/validate"
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/fault"
+	"github.com/sfnd/sfnd/events/jsstore"
+	"github.com/sfnd/sfnd/projections"
+)
+
+// maxPayload is AWS's limit on execution input and task output (256 KiB).
+const maxPayload = 256 * 1024
+
+// startWait bounds how long StartExecution waits for the execution's first events, so
+// that a client that starts and at once reads its history sees it.
+const startWait = 5 * time.Second
+
+// EnableExecutions adds the execution operations, served by engine and execs.
+func (s *Server) EnableExecutions(engine *actors.Engine, store *jsstore.Store, execs *projections.Executions) {
+	s.engine, s.hist, s.execs = engine, store, execs
+	s.ops["StartExecution"] = s.startExecution
+	s.ops["DescribeExecution"] = s.describeExecution
+	s.ops["StopExecution"] = s.stopExecution
+	s.ops["ListExecutions"] = s.listExecutions
+	s.ops["GetExecutionHistory"] = s.getExecutionHistory
+	s.ops["DescribeStateMachineForExecution"] = s.describeStateMachineForExecution
+}
+
+type startExecutionInput struct {
+	StateMachineArn *string `json:"stateMachineArn"`
+	Name            *string `json:"name"`
+	Input           *string `json:"input"`
+	TraceHeader     *string `json:"traceHeader"`
+}
+
+func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
+	var in startExecutionInput
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("stateMachineArn", in.StateMachineArn != nil)
+	if in.StateMachineArn != nil {
+		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
+	}
+	if in.Name != nil {
+		v.length("name", *in.Name, 1, 80)
+	}
+	if in.Input != nil && len(*in.Input) > maxPayload {
+		v.add("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	smARN := *in.StateMachineArn
+	a, err := parseARN(smARN, "stateMachine")
+	if err != nil {
+		return nil, err
+	}
+	name := uuid.NewString()
+	if in.Name != nil {
+		name = *in.Name
+		if err := validName(name); err != nil {
+			return nil, err
+		}
+	}
+	input := "{}"
+	if in.Input != nil {
+		input = *in.Input
+	}
+	if msg, bad := validate.JSONSyntaxError(input); bad {
+		return nil, fault.New(fault.InvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", msg)
+	}
+	sm, err := s.lookupStateMachine(ctx, smARN)
+	if err != nil {
+		return nil, err
+	}
+	if sm.Status == "DELETING" {
+		return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
+	}
+	execARN := arn{partition: a.partition, region: a.region, account: a.account, resourceType: "execution", name: a.name, qualifier: name}.String()
+	now := s.cfg.Now().UTC()
+	start := &events.StartCommand{
+		Name: name, Input: input, StateMachineARN: smARN, StateMachineName: sm.Name,
+		Definition: sm.Definition, RoleARN: sm.RoleARN, StartDate: now,
+	}
+	if in.TraceHeader != nil {
+		start.TraceHeader = *in.TraceHeader
+	}
+	rec, err := s.execs.Reserve(ctx, events.ExecutionRecord{
+		ARN: execARN, StateMachineARN: smARN, Name: name, Status: "RUNNING", StartDate: now, Start: start,
+	})
+	if errors.Is(err, events.ErrConflict) {
+		if rec.Status == "RUNNING" && rec.Start != nil && rec.Start.Input == input {
+			return startExecutionOutput{ExecutionArn: rec.ARN, StartDate: Time(rec.StartDate)}, nil
+		}
+		return nil, fault.New(fault.ExecutionAlreadyExists, "Execution Already Exists: '%s'", execARN)
+	}
+	if err != nil {
+		return nil, err
+	}
+	progress, stop := s.engine.Watch(execARN)
+	defer stop()
+	s.engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: execARN, Time: now, Start: start}, nil)
+	wait, cancel := context.WithTimeout(ctx, startWait)
+	defer cancel()
+	select {
+	case <-progress:
+	case <-wait.Done():
+		s.cfg.Logger.Warn("execution did not record its start in time", "execution", execARN)
+	}
+	return startExecutionOutput{ExecutionArn: execARN, StartDate: Time(now)}, nil
+}
+
+type startExecutionOutput struct {
+	ExecutionArn string `json:"executionArn"`
+	StartDate    Time   `json:"startDate"`
+}
+
+// executionARN decodes and checks the executionArn member.
+func executionARN(r *request, in *executionARNInput) (string, error) {
+	if err := r.decode(in); err != nil {
+		return "", err
+	}
+	var v violations
+	v.required("executionArn", in.ExecutionArn != nil)
+	if in.ExecutionArn != nil {
+		v.length("executionArn", *in.ExecutionArn, 1, 256)
+	}
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	if _, err := parseARN(*in.ExecutionArn, "execution", "express"); err != nil {
+		return "", err
+	}
+	return *in.ExecutionArn, nil
+}
+
+type executionARNInput struct {
+	ExecutionArn         *string `json:"executionArn"`
+	Error                *string `json:"error"`
+	Cause                *string `json:"cause"`
+	MaxResults           *int    `json:"maxResults"`
+	NextToken            *string `json:"nextToken"`
+	ReverseOrder         bool    `json:"reverseOrder"`
+	IncludeExecutionData *bool   `json:"includeExecutionData"`
+}
+
+func (s *Server) lookupExecution(ctx context.Context, execARN string) (events.ExecutionRecord, error) {
+	rec, err := s.execs.Execution(ctx, execARN)
+	if errors.Is(err, events.ErrNotFound) {
+		return rec, fault.New(fault.ExecutionDoesNotExist, "Execution Does Not Exist: '%s'", execARN)
+	}
+	return rec, err
+}
+
+type dataDetails struct {
+	Included bool `json:"included"`
+}
+
+type describeExecutionOutput struct {
+	ExecutionArn           string       `json:"executionArn"`
+	StateMachineArn        string       `json:"stateMachineArn"`
+	Name                   string       `json:"name"`
+	Status                 string       `json:"status"`
+	StartDate              Time         `json:"startDate"`
+	StopDate               *Time        `json:"stopDate,omitempty"`
+	Input                  *string      `json:"input,omitempty"`
+	InputDetails           *dataDetails `json:"inputDetails,omitempty"`
+	Output                 *string      `json:"output,omitempty"`
+	OutputDetails          *dataDetails `json:"outputDetails,omitempty"`
+	Error                  *string      `json:"error,omitempty"`
+	Cause                  *string      `json:"cause,omitempty"`
+	TraceHeader            *string      `json:"traceHeader,omitempty"`
+	StateMachineVersionArn *string      `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   *string      `json:"stateMachineAliasArn,omitempty"`
+	RedriveCount           int          `json:"redriveCount"`
+	RedriveStatus          string       `json:"redriveStatus"`
+	RedriveStatusReason    *string      `json:"redriveStatusReason,omitempty"`
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (s *Server) describeExecution(ctx context.Context, r *request) (any, error) {
+	var in executionARNInput
+	execARN, err := executionARN(r, &in)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.lookupExecution(ctx, execARN)
+	if err != nil {
+		return nil, err
+	}
+	out := describeExecutionOutput{
+		ExecutionArn: rec.ARN, StateMachineArn: rec.StateMachineARN, Name: rec.Name, Status: rec.Status,
+		StartDate: Time(rec.StartDate), StopDate: TimePtr(rec.StopDate),
+		InputDetails: &dataDetails{Included: true},
+		Error:        optString(rec.Error), Cause: optString(rec.Cause),
+		RedriveStatus: "NOT_REDRIVABLE",
+	}
+	if rec.Start != nil {
+		out.Input = &rec.Start.Input
+		out.TraceHeader = optString(rec.Start.TraceHeader)
+		out.StateMachineVersionArn = optString(rec.Start.StateMachineVersionARN)
+		out.StateMachineAliasArn = optString(rec.Start.StateMachineAliasARN)
+	}
+	switch rec.Status {
+	case "SUCCEEDED":
+		out.Output, out.OutputDetails = rec.Output, &dataDetails{Included: true}
+		out.RedriveStatusReason = optString("Execution is SUCCEEDED and cannot be redriven")
+	case "RUNNING":
+		out.RedriveStatusReason = optString("Execution is RUNNING and cannot be redriven")
+	default:
+		out.RedriveStatus = "REDRIVABLE"
+	}
+	return out, nil
+}
+
+func (s *Server) stopExecution(ctx context.Context, r *request) (any, error) {
+	var in executionARNInput
+	execARN, err := executionARN(r, &in)
+	if err != nil {
+		return nil, err
+	}
+	var v violations
+	if in.Error != nil {
+		v.length("error", *in.Error, 0, 256)
+	}
+	if in.Cause != nil {
+		v.length("cause", *in.Cause, 0, 32768)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	rec, err := s.lookupExecution(ctx, execARN)
+	if err != nil {
+		return nil, err
+	}
+	if rec.Status != "RUNNING" {
+		stop := rec.StartDate
+		if rec.StopDate != nil {
+			stop = *rec.StopDate
+		}
+		return struct {
+			StopDate Time `json:"stopDate"`
+		}{Time(stop)}, nil
+	}
+	now := s.cfg.Now().UTC()
+	cmd := events.Command{Kind: events.CmdStop, ExecARN: execARN, Time: now}
+	if in.Error != nil {
+		cmd.Error = *in.Error
+	}
+	if in.Cause != nil {
+		cmd.Cause = *in.Cause
+	}
+	progress, stop := s.engine.Watch(execARN)
+	defer stop()
+	if err := s.hist.PublishCommand(ctx, cmd, ""); err != nil {
+		return nil, err
+	}
+	wait, cancel := context.WithTimeout(ctx, startWait)
+	defer cancel()
+	for done := false; !done; {
+		select {
+		case p := <-progress:
+			done = p.Status != "RUNNING"
+		case <-wait.Done():
+			done = true
+		}
+	}
+	return struct {
+		StopDate Time `json:"stopDate"`
+	}{Time(now)}, nil
+}
+
+type executionListItem struct {
+	ExecutionArn           string  `json:"executionArn"`
+	StateMachineArn        string  `json:"stateMachineArn"`
+	Name                   string  `json:"name"`
+	Status                 string  `json:"status"`
+	StartDate              Time    `json:"startDate"`
+	StopDate               *Time   `json:"stopDate,omitempty"`
+	StateMachineVersionArn *string `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasArn   *string `json:"stateMachineAliasArn,omitempty"`
+	RedriveCount           *int    `json:"redriveCount,omitempty"`
+}
+
+func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
+	var in struct {
+		page
+		StateMachineArn *string `json:"stateMachineArn"`
+		StatusFilter    *string `json:"statusFilter"`
+		MapRunArn       *string `json:"mapRunArn"`
+		RedriveFilter   *string `json:"redriveFilter"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	in.page.check(&v)
+	if in.StatusFilter != nil {
+		switch *in.StatusFilter {
+		case "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE":
+		default:
+			v.add("Value '%s' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]", *in.StatusFilter)
+		}
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if in.StateMachineArn == nil && in.MapRunArn == nil {
+		return nil, fault.New(fault.ValidationException, "Must provide a StateMachine ARN or a MapRun ARN")
+	}
+	if in.StateMachineArn == nil {
+		return nil, fault.New(fault.ResourceNotFound, "Resource not found: '%s'", *in.MapRunArn)
+	}
+	smARN := *in.StateMachineArn
+	if _, err := parseARN(smARN, "stateMachine"); err != nil {
+		return nil, err
+	}
+	if _, err := s.lookupStateMachine(ctx, smARN); err != nil {
+		return nil, err
+	}
+	all, err := s.execs.List(ctx, smARN)
+	if err != nil {
+		return nil, err
+	}
+	if in.StatusFilter != nil {
+		kept := all[:0]
+		for _, rec := range all {
+			if rec.Status == *in.StatusFilter {
+				kept = append(kept, rec)
+			}
+		}
+		all = kept
+	}
+	// Newest first: the sort key inverts the start time.
+	items, next, err := paginate("ListExecutions", all, func(rec events.ExecutionRecord) string {
+		return sortKey(1<<62-rec.StartDate.UnixNano(), rec.ARN)
+	}, in.page)
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		Executions []executionListItem `json:"executions"`
+		NextToken  *string             `json:"nextToken,omitempty"`
+	}{Executions: []executionListItem{}, NextToken: next}
+	for _, rec := range items {
+		item := executionListItem{
+			ExecutionArn: rec.ARN, StateMachineArn: rec.StateMachineARN, Name: rec.Name, Status: rec.Status,
+			StartDate: Time(rec.StartDate), StopDate: TimePtr(rec.StopDate),
+		}
+		if rec.Start != nil {
+			item.StateMachineVersionArn = optString(rec.Start.StateMachineVersionARN)
+			item.StateMachineAliasArn = optString(rec.Start.StateMachineAliasARN)
+		}
+		out.Executions = append(out.Executions, item)
+	}
+	return out, nil
+}
+
+// historyEvent is a HistoryEvent on the wire: epoch-seconds timestamp, no sfnd extension.
+type historyEvent struct {
+	events.HistoryEvent
+	Timestamp Time      `json:"timestamp"`
+	Ext       *struct{} `json:"sfnd,omitempty"`
+}
+
+func (s *Server) getExecutionHistory(ctx context.Context, r *request) (any, error) {
+	var in executionARNInput
+	execARN, err := executionARN(r, &in)
+	if err != nil {
+		return nil, err
+	}
+	var v violations
+	page{MaxResults: in.MaxResults, NextToken: in.NextToken}.check(&v)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.lookupExecution(ctx, execARN); err != nil {
+		return nil, err
+	}
+	hist, _, err := s.hist.ReadHistory(ctx, execARN)
+	if err != nil {
+		return nil, err
+	}
+	if in.ReverseOrder {
+		for i, j := 0, len(hist)-1; i < j; i, j = i+1, j-1 {
+			hist[i], hist[j] = hist[j], hist[i]
+		}
+	}
+	p := page{MaxResults: in.MaxResults, NextToken: in.NextToken}
+	items, next, err := paginate("GetExecutionHistory", hist, func(ev events.HistoryEvent) string {
+		id := ev.ID
+		if in.ReverseOrder {
+			id = 1<<40 - id
+		}
+		return strconv.FormatInt(1<<41+id, 10)
+	}, p)
+	if err != nil {
+		return nil, err
+	}
+	include := in.IncludeExecutionData == nil || *in.IncludeExecutionData
+	out := struct {
+		Events    []historyEvent `json:"events"`
+		NextToken *string        `json:"nextToken,omitempty"`
+	}{Events: make([]historyEvent, 0, len(items)), NextToken: next}
+	for _, ev := range items {
+		if !include {
+			ev = withoutData(ev)
+		}
+		out.Events = append(out.Events, historyEvent{HistoryEvent: ev, Timestamp: Time(ev.Timestamp)})
+	}
+	return out, nil
+}
+
+// withoutData strips inputs and outputs from an event (includeExecutionData=false).
+func withoutData(ev events.HistoryEvent) events.HistoryEvent {
+	if d := ev.ExecutionStartedEventDetails; d != nil {
+		c := *d
+		c.Input, c.InputDetails = nil, nil
+		ev.ExecutionStartedEventDetails = &c
+	}
+	if d := ev.StateEnteredEventDetails; d != nil {
+		c := *d
+		c.Input, c.InputDetails = nil, nil
+		ev.StateEnteredEventDetails = &c
+	}
+	if d := ev.StateExitedEventDetails; d != nil {
+		c := *d
+		c.Output, c.OutputDetails = nil, nil
+		ev.StateExitedEventDetails = &c
+	}
+	for _, p := range []**events.OutputDetails{&ev.ExecutionSucceededEventDetails, &ev.ActivitySucceededEventDetails, &ev.LambdaFunctionSucceededEventDetails} {
+		if *p != nil {
+			*p = &events.OutputDetails{}
+		}
+	}
+	for _, p := range []**events.TaskOutputDetails{&ev.TaskSucceededEventDetails, &ev.TaskSubmittedEventDetails} {
+		if *p != nil {
+			c := **p
+			c.Output, c.OutputDetails = nil, nil
+			*p = &c
+		}
+	}
+	if d := ev.ActivityScheduledEventDetails; d != nil {
+		c := *d
+		c.Input, c.InputDetails = nil, nil
+		ev.ActivityScheduledEventDetails = &c
+	}
+	return ev
+}
+
+func (s *Server) describeStateMachineForExecution(ctx context.Context, r *request) (any, error) {
+	var in executionARNInput
+	execARN, err := executionARN(r, &in)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := s.lookupExecution(ctx, execARN)
+	if err != nil {
+		return nil, err
+	}
+	sm, err := s.res.StateMachine(ctx, rec.StateMachineARN)
+	if err != nil && !errors.Is(err, events.ErrNotFound) {
+		return nil, err
+	}
+	updated := sm.CreationDate
+	if sm.UpdateDate != nil {
+		updated = *sm.UpdateDate
+	}
+	out := struct {
+		StateMachineArn      string                       `json:"stateMachineArn"`
+		Name                 string                       `json:"name"`
+		Definition           string                       `json:"definition"`
+		RoleArn              string                       `json:"roleArn"`
+		UpdateDate           Time                         `json:"updateDate"`
+		LoggingConfiguration *events.LoggingConfiguration `json:"loggingConfiguration,omitempty"`
+		TracingConfiguration *events.TracingConfiguration `json:"tracingConfiguration,omitempty"`
+		RevisionID           string                       `json:"revisionId,omitempty"`
+	}{
+		StateMachineArn: rec.StateMachineARN, Name: sm.Name, UpdateDate: Time(updated),
+		LoggingConfiguration: sm.Logging, TracingConfiguration: sm.Tracing, RevisionID: sm.RevisionID,
+	}
+	if rec.Start != nil {
+		out.Definition, out.RoleArn = rec.Start.Definition, rec.Start.RoleARN
+		if out.Name == "" {
+			out.Name = rec.Start.StateMachineName
+		}
+	}
+	if out.Name == "" {
+		out.Name = strings.TrimPrefix(rec.StateMachineARN[strings.LastIndex(rec.StateMachineARN, ":")+1:], "")
+	}
+	return out, nil
+}

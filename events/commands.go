@@ -1,0 +1,53 @@
+package events
+
+import "time"
+
+// CommandKind names something asked of an execution.
+type CommandKind string
+
+// Command kinds. A command is durable (in the command stream) before the API answers;
+// the execution's owner turns it into a decider trigger.
+const (
+	CmdStart      CommandKind = "Start"
+	CmdTimer      CommandKind = "TimerFired"
+	CmdStop       CommandKind = "Stop"
+	CmdTaskResult CommandKind = "TaskResult"
+	CmdWake       CommandKind = "Wake" // re-examine the execution (recovery)
+)
+
+// Command is one message of the command stream.
+type Command struct {
+	Kind    CommandKind   `json:"kind"`
+	ExecARN string        `json:"exec"`
+	Time    time.Time     `json:"time"`
+	Start   *StartCommand `json:"start,omitempty"`
+	TimerID string        `json:"timer,omitempty"`
+	Error   string        `json:"error,omitempty"`
+	Cause   string        `json:"cause,omitempty"`
+	Task    *TaskResult   `json:"task,omitempty"`
+}
+
+// StartCommand carries everything an execution needs to start; the definition is a
+// snapshot, so later updates of the state machine do not change running executions.
+type StartCommand struct {
+	Name                   string    `json:"name"`
+	Input                  string    `json:"input"`
+	StateMachineARN        string    `json:"stateMachineArn"`
+	StateMachineName       string    `json:"stateMachineName"`
+	StateMachineVersionARN string    `json:"stateMachineVersionArn,omitempty"`
+	StateMachineAliasARN   string    `json:"stateMachineAliasArn,omitempty"`
+	Definition             string    `json:"definition"`
+	RoleARN                string    `json:"roleArn"`
+	StartDate              time.Time `json:"startDate"`
+	TraceHeader            string    `json:"traceHeader,omitempty"`
+}
+
+// TaskResult is a task's outcome reported by a worker or an integration.
+type TaskResult struct {
+	ScheduledEventID int64  `json:"scheduled"`
+	Status           string `json:"status"` // Started, Succeeded, Failed, Heartbeat
+	Output           string `json:"output,omitempty"`
+	Error            string `json:"error,omitempty"`
+	Cause            string `json:"cause,omitempty"`
+	WorkerName       string `json:"worker,omitempty"`
+}

@@ -1,0 +1,218 @@
+package jsstore
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/sfnd/sfnd/events"
+)
+
+// HistorySubject is the subject of one execution's history.
+func HistorySubject(execARN string) string { return HistoryPrefix + Token(execARN) }
+
+// TypeHeader carries a history message's event type, so consumers that care about a
+// few types (the execution projection) skip the rest without decoding them.
+const TypeHeader = "Sfn-Type"
+
+// maxBatch is the most messages one atomic batch may hold (the server's default limit
+// is 1000); longer decisions are appended as several chained batches.
+const maxBatch = 1000
+
+// AppendHistory appends one decision's events to an execution's history, atomically
+// when they fit one batch, if the subject's last sequence is still expectLast (0: the
+// history is empty). It returns the new last sequence, or an error marked
+// events.ErrConflict when another writer appended first.
+func (s *Store) AppendHistory(ctx context.Context, execARN string, expectLast uint64, evs []events.HistoryEvent) (uint64, error) {
+	subj := HistorySubject(execARN)
+	last := expectLast
+	for start := 0; start < len(evs); start += maxBatch {
+		end := min(start+maxBatch, len(evs))
+		seq, err := s.appendBatch(ctx, subj, execARN, last, evs[start:end])
+		if err != nil {
+			return 0, err
+		}
+		last = seq
+	}
+	return last, nil
+}
+
+func (s *Store) appendBatch(ctx context.Context, subj, execARN string, expectLast uint64, evs []events.HistoryEvent) (uint64, error) {
+	if len(evs) == 1 {
+		data, err := json.Marshal(&evs[0])
+		if err != nil {
+			return 0, errors.Wrap(err, "encode history event")
+		}
+		m := nats.NewMsg(subj)
+		m.Data = data
+		m.Header.Set(TypeHeader, string(evs[0].Type))
+		ack, err := s.JS.PublishMsg(ctx, m,
+			jetstream.WithExpectLastSequencePerSubject(expectLast),
+			jetstream.WithMsgID(execARN+"#"+strconv.FormatInt(evs[0].ID, 10)))
+		if err != nil {
+			return 0, classify(err, "append history event")
+		}
+		if ack.Duplicate {
+			return 0, errors.Mark(errors.Newf("event %d of %s already stored", evs[0].ID, execARN), events.ErrConflict)
+		}
+		return ack.Sequence, nil
+	}
+	batchID := nuid.Next()
+	for i := range evs {
+		data, err := json.Marshal(&evs[i])
+		if err != nil {
+			return 0, errors.Wrap(err, "encode history event")
+		}
+		m := nats.NewMsg(subj)
+		m.Data = data
+		m.Header.Set(TypeHeader, string(evs[i].Type))
+		m.Header.Set("Nats-Batch-Id", batchID)
+		m.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i == 0 {
+			m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(expectLast, 10))
+		}
+		if i < len(evs)-1 {
+			if err := s.NC.PublishMsg(m); err != nil {
+				return 0, errors.Wrap(err, "publish history batch")
+			}
+			continue
+		}
+		m.Header.Set("Nats-Batch-Commit", "1")
+		timeout := 10 * time.Second
+		if dl, ok := ctx.Deadline(); ok {
+			timeout = time.Until(dl)
+		}
+		resp, err := s.NC.RequestMsg(m, timeout)
+		if err != nil {
+			return 0, errors.Wrap(err, "commit history batch")
+		}
+		var ack struct {
+			Seq   uint64 `json:"seq"`
+			Error *struct {
+				Code        int    `json:"code"`
+				ErrCode     uint16 `json:"err_code"`
+				Description string `json:"description"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(resp.Data, &ack); err != nil {
+			return 0, errors.Wrap(err, "decode batch ack")
+		}
+		if ack.Error != nil {
+			apiErr := &jetstream.APIError{Code: ack.Error.Code, ErrorCode: jetstream.ErrorCode(ack.Error.ErrCode), Description: ack.Error.Description}
+			return 0, classify(apiErr, "commit history batch")
+		}
+		return ack.Seq, nil
+	}
+	return expectLast, nil
+}
+
+// ReadHistory returns an execution's whole history and the stream sequence of its last
+// event (0 when it has none).
+func (s *Store) ReadHistory(ctx context.Context, execARN string) ([]events.HistoryEvent, uint64, error) {
+	subj := HistorySubject(execARN)
+	lastMsg, err := s.history.GetLastMsgForSubject(ctx, subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, errors.Wrapf(err, "last event of %s", execARN)
+	}
+	last := lastMsg.Sequence
+	cons, err := s.history.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
+	if err != nil {
+		return nil, 0, errors.Wrap(err, "history consumer")
+	}
+	var out []events.HistoryEvent
+	for {
+		batch, err := cons.FetchNoWait(4096)
+		if err != nil {
+			return nil, 0, errors.Wrap(err, "fetch history")
+		}
+		n := 0
+		done := false
+		for m := range batch.Messages() {
+			n++
+			var ev events.HistoryEvent
+			if err := json.Unmarshal(m.Data(), &ev); err != nil {
+				return nil, 0, errors.Wrap(err, "decode history event")
+			}
+			out = append(out, ev)
+			if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= last {
+				done = true
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			return nil, 0, errors.Wrap(err, "fetch history")
+		}
+		if done {
+			return out, last, nil
+		}
+		if n == 0 {
+			select {
+			case <-ctx.Done():
+				return nil, 0, errors.Wrap(ctx.Err(), "read history")
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+}
+
+// CommandStream and subjects: commands per execution, partitioned; timers are scheduled
+// messages on sfn.sched.* that the server republishes onto the command subject.
+const (
+	CommandStream  = "SFN_COMMANDS"
+	CommandPrefix  = "sfn.cmd."
+	SchedulePrefix = "sfn.sched."
+	Partitions     = 16
+)
+
+// CommandSubject is the command subject of an execution.
+func CommandSubject(execARN string) string {
+	return CommandPrefix + strconv.Itoa(Partition(execARN)) + "." + Token(execARN)
+}
+
+// Partition is the partition of an execution (FNV-1a of its ARN).
+func Partition(execARN string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(execARN); i++ {
+		h ^= uint32(execARN[i])
+		h *= 16777619
+	}
+	return int(h % Partitions)
+}
+
+// PublishCommand makes a command durable. msgID, when set, deduplicates repeats.
+func (s *Store) PublishCommand(ctx context.Context, cmd events.Command, msgID string) error {
+	data, err := json.Marshal(cmd)
+	if err != nil {
+		return errors.Wrap(err, "encode command")
+	}
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	_, err = s.JS.Publish(ctx, CommandSubject(cmd.ExecARN), data, opts...)
+	return errors.Wrap(err, "publish command")
+}
+
+// ScheduleCommand makes the server publish cmd onto the execution's command subject at
+// due: a durable timer. id names the timer (one schedule per execution and id).
+func (s *Store) ScheduleCommand(ctx context.Context, cmd events.Command, id string, due time.Time) error {
+	data, err := json.Marshal(cmd)
+	if err != nil {
+		return errors.Wrap(err, "encode command")
+	}
+	m := nats.NewMsg(SchedulePrefix + Token(cmd.ExecARN) + "." + Token(id))
+	m.Data = data
+	m.Header.Set(jetstream.ScheduleHeader, "@at "+due.UTC().Format(time.RFC3339Nano))
+	m.Header.Set(jetstream.ScheduleTargetHeader, CommandSubject(cmd.ExecARN))
+	m.Header.Set(jetstream.MsgIDHeader, cmd.ExecARN+"#timer#"+id)
+	_, err = s.JS.PublishMsg(ctx, m)
+	return errors.Wrap(err, "schedule command")
+}

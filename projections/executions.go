@@ -1,0 +1,239 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
+)
+
+// ExecutionBucket holds one ExecutionRecord per execution, keyed
+// <token(stateMachineArn)>.<token(executionArn)> so that one state machine's
+// executions are listed with a key filter.
+const (
+	ExecutionBucket   = "sfn_executions"
+	executionConsumer = "sfnd-proj-executions"
+)
+
+// Executions keeps the execution read model: the API creates a record when it accepts
+// StartExecution (reserving the name), the projection folds the history's
+// execution-level events into it.
+type Executions struct {
+	kv    jetstream.KeyValue
+	cc    jetstream.ConsumeContext
+	track *Tracker
+}
+
+// ExecutionKey is the bucket key of an execution.
+func ExecutionKey(stateMachineARN, execARN string) string {
+	return jsstore.Token(stateMachineARN) + "." + jsstore.Token(execARN)
+}
+
+// StartExecutions creates the bucket and starts the projection.
+func StartExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Executions, error) {
+	if replicas == 0 {
+		replicas = 1
+	}
+	p := &Executions{}
+	var err error
+	if p.kv, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: ExecutionBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	}); err != nil {
+		return nil, errors.Wrap(err, "create execution bucket")
+	}
+	cons, err := st.HistoryStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       executionConsumer,
+		AckPolicy:     jetstream.AckAllPolicy,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 20000,
+		AckWait:       30 * time.Second,
+	})
+	if err != nil {
+		return nil, errors.Wrap(err, "create execution consumer")
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return nil, errors.Wrap(err, "execution consumer info")
+	}
+	p.track = NewTracker(info.AckFloor.Stream)
+	if p.cc, err = cons.Consume(p.handle, jetstream.PullMaxMessages(1024)); err != nil {
+		return nil, errors.Wrap(err, "consume history")
+	}
+	return p, nil
+}
+
+// Stop stops the projection.
+func (p *Executions) Stop() {
+	if p.cc != nil {
+		p.cc.Stop()
+	}
+}
+
+func (p *Executions) handle(m jetstream.Msg) {
+	md, err := m.Metadata()
+	if err != nil {
+		return
+	}
+	typ := events.Type(m.Headers().Get(jsstore.TypeHeader))
+	switch typ {
+	case events.ExecutionStarted, events.ExecutionSucceeded, events.ExecutionFailed,
+		events.ExecutionAborted, events.ExecutionTimedOut:
+	default:
+		if md.Sequence.Consumer%256 == 0 {
+			_ = m.Ack()
+		}
+		p.track.Advance(md.Sequence.Stream)
+		return
+	}
+	var ev events.HistoryEvent
+	if err := json.Unmarshal(m.Data(), &ev); err != nil {
+		_ = m.Ack()
+		return
+	}
+	execARN, err := jsstore.Untoken(strings.TrimPrefix(m.Subject(), jsstore.HistoryPrefix))
+	if err != nil {
+		_ = m.Ack()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.apply(ctx, execARN, &ev); err != nil {
+		_ = m.NakWithDelay(100 * time.Millisecond)
+		return
+	}
+	_ = m.Ack()
+	p.track.Advance(md.Sequence.Stream)
+}
+
+func (p *Executions) apply(ctx context.Context, execARN string, ev *events.HistoryEvent) error {
+	key := ExecutionKey(StateMachineOf(execARN), execARN)
+	var rec events.ExecutionRecord
+	if err := get(ctx, p.kv, key, &rec); err != nil {
+		if errors.Is(err, events.ErrNotFound) {
+			return nil // not accepted through this API (or purged): nothing to project
+		}
+		return err
+	}
+	if ev.ID <= rec.LastEventID {
+		return nil
+	}
+	rec.LastEventID = ev.ID
+	stop := ev.Timestamp
+	switch ev.Type {
+	case events.ExecutionSucceeded:
+		rec.Status, rec.StopDate = "SUCCEEDED", &stop
+		if d := ev.ExecutionSucceededEventDetails; d != nil {
+			rec.Output = d.Output
+		}
+	case events.ExecutionFailed:
+		rec.Status, rec.StopDate = "FAILED", &stop
+		setError(&rec, ev.ExecutionFailedEventDetails)
+	case events.ExecutionAborted:
+		rec.Status, rec.StopDate = "ABORTED", &stop
+		setError(&rec, ev.ExecutionAbortedEventDetails)
+	case events.ExecutionTimedOut:
+		rec.Status, rec.StopDate = "TIMED_OUT", &stop
+		setError(&rec, ev.ExecutionTimedOutEventDetails)
+	default:
+		return nil
+	}
+	return put(ctx, p.kv, key, rec)
+}
+
+func setError(rec *events.ExecutionRecord, d *events.ErrorDetails) {
+	if d != nil {
+		rec.Error, rec.Cause = d.Error, d.Cause
+	}
+}
+
+// StateMachineOf derives the state machine ARN from an execution ARN
+// (arn:...:execution:<sm>:<name> -> arn:...:stateMachine:<sm>).
+func StateMachineOf(execARN string) string {
+	parts := strings.SplitN(execARN, ":", 8)
+	if len(parts) < 7 {
+		return ""
+	}
+	return strings.Join(parts[:5], ":") + ":stateMachine:" + parts[6]
+}
+
+// Reserve creates the record of a new execution, failing with an error marked
+// events.ErrConflict when the name is taken (the existing record is returned).
+func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (events.ExecutionRecord, error) {
+	key := ExecutionKey(rec.StateMachineARN, rec.ARN)
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return rec, errors.Wrap(err, "encode execution record")
+	}
+	if _, err := p.kv.Create(ctx, key, b); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			var cur events.ExecutionRecord
+			if gerr := get(ctx, p.kv, key, &cur); gerr != nil {
+				return rec, gerr
+			}
+			return cur, errors.Mark(errors.Newf("execution %s exists", rec.ARN), events.ErrConflict)
+		}
+		return rec, errors.Wrap(err, "reserve execution name")
+	}
+	return rec, nil
+}
+
+// Execution returns one execution's record, or an error marked events.ErrNotFound.
+func (p *Executions) Execution(ctx context.Context, execARN string) (events.ExecutionRecord, error) {
+	var rec events.ExecutionRecord
+	return rec, get(ctx, p.kv, ExecutionKey(StateMachineOf(execARN), execARN), &rec)
+}
+
+// List returns a state machine's executions, newest first.
+func (p *Executions) List(ctx context.Context, stateMachineARN string) ([]events.ExecutionRecord, error) {
+	keys, err := p.kv.ListKeysFiltered(ctx, jsstore.Token(stateMachineARN)+".>")
+	if err != nil {
+		return nil, errors.Wrap(err, "list execution keys")
+	}
+	var out []events.ExecutionRecord
+	for k := range keys.Keys() {
+		var rec events.ExecutionRecord
+		if err := get(ctx, p.kv, k, &rec); err != nil {
+			if errors.Is(err, events.ErrNotFound) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].StartDate.Equal(out[j].StartDate) {
+			return out[i].StartDate.After(out[j].StartDate)
+		}
+		return out[i].ARN > out[j].ARN
+	})
+	return out, nil
+}
+
+// Running lists every execution whose record says RUNNING (recovery at start-up).
+func (p *Executions) Running(ctx context.Context) ([]events.ExecutionRecord, error) {
+	keys, err := p.kv.ListKeys(ctx)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return nil, nil
+		}
+		return nil, errors.Wrap(err, "list executions")
+	}
+	var out []events.ExecutionRecord
+	for k := range keys.Keys() {
+		var rec events.ExecutionRecord
+		if err := get(ctx, p.kv, k, &rec); err == nil && rec.Status == "RUNNING" {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
+}
+
+// WaitFor blocks until the projection applied the history message at seq.
+func (p *Executions) WaitFor(ctx context.Context, seq uint64) error { return p.track.WaitFor(ctx, seq) }

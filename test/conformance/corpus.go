@@ -1,0 +1,189 @@
+package conformance
+
+import (
+	"bufio"
+	_ "embed"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/cockroachdb/errors"
+)
+
+// Case is one AWS-recorded conformance case (one line of aws-recorded.jsonl).
+type Case struct {
+	// ID is the LocalStack test id, e.g. "tests/aws/.../test_x.py::TestX::test_y[param]".
+	ID string
+	// Kind is execution, invalid_definition, test_state, validate_definition,
+	// state_machine_api or api.
+	Kind string
+	// Features lists the ASL/API features the case exercises.
+	Features []string
+	// AWSValidated is true when the corpus records an AWS validation date.
+	AWSValidated bool
+
+	raw *Object
+}
+
+func (c *Case) field(k string) any {
+	v, _ := c.raw.Get(k)
+	return v
+}
+
+func (c *Case) objField(k string) *Object {
+	o, _ := c.field(k).(*Object)
+	if o == nil {
+		return NewObject()
+	}
+	return o
+}
+
+func (c *Case) listField(k string) []any {
+	l, _ := c.field(k).(*List)
+	if l == nil {
+		return nil
+	}
+	return l.Items
+}
+
+func (c *Case) skipPaths() []string {
+	var out []string
+	for _, p := range c.listField("skip_snapshot_verify") {
+		if s, ok := p.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ParseCase decodes one corpus line.
+func ParseCase(line []byte) (Case, error) {
+	v, err := parseJSON(line)
+	if err != nil {
+		return Case{}, errors.Wrap(err, "decoding case")
+	}
+	o, ok := v.(*Object)
+	if !ok {
+		return Case{}, errors.New("case is not a JSON object")
+	}
+	c := Case{raw: o}
+	c.ID, _ = c.field("id").(string)
+	c.Kind, _ = c.field("kind").(string)
+	for _, f := range c.listField("features") {
+		if s, ok := f.(string); ok {
+			c.Features = append(c.Features, s)
+		}
+	}
+	c.AWSValidated = pyTruthy(c.field("last_validated_date"))
+	if c.ID == "" {
+		return Case{}, errors.New("case has no id")
+	}
+	return c, nil
+}
+
+// LoadCorpus reads a corpus file (one JSON case per line).
+func LoadCorpus(path string) ([]Case, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.Wrap(err, "opening corpus")
+	}
+	defer f.Close()
+	var cases []Case
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Bytes()
+		if strings.TrimSpace(string(line)) == "" {
+			continue
+		}
+		c, err := ParseCase(line)
+		if err != nil {
+			return nil, errors.Wrapf(err, "%s:%d", path, n)
+		}
+		cases = append(cases, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, errors.Wrap(err, "reading corpus")
+	}
+	return cases, nil
+}
+
+// ---- corpus fix-ups (sfn_conformance.py ARG_PATCHES, ROLE_SLOTS, OPAQUE_TRANSFORMERS) ----
+
+//go:embed fixups.json
+var fixupsJSON []byte
+
+type fixupTables struct {
+	argPatches map[string]map[int]*Object // case id -> seq -> {arg: value}
+	roleSlots  map[string]map[int]int
+	opaque     map[string]string
+}
+
+var (
+	fixupsOnce sync.Once
+	fixups     fixupTables
+	fixupsErr  error
+)
+
+func loadFixups() (*fixupTables, error) {
+	fixupsOnce.Do(func() {
+		v, err := parseJSON(fixupsJSON)
+		if err != nil {
+			fixupsErr = errors.Wrap(err, "fixups.json")
+			return
+		}
+		root := v.(*Object)
+		fixups = fixupTables{argPatches: map[string]map[int]*Object{}, roleSlots: map[string]map[int]int{}, opaque: map[string]string{}}
+		obj := func(o *Object, k string) *Object {
+			x, _ := o.Get(k)
+			r, _ := x.(*Object)
+			if r == nil {
+				return NewObject()
+			}
+			return r
+		}
+		ap := obj(root, "arg_patches")
+		for _, id := range ap.Keys() {
+			m := map[int]*Object{}
+			d := obj(ap, id)
+			for _, seq := range d.Keys() {
+				m[atoi(seq)] = obj(d, seq)
+			}
+			fixups.argPatches[id] = m
+		}
+		rs := obj(root, "role_slots")
+		for _, id := range rs.Keys() {
+			m := map[int]int{}
+			d := obj(rs, id)
+			for _, seq := range d.Keys() {
+				x, _ := d.Get(seq)
+				n, _ := x.(Int)
+				m[atoi(seq)] = atoi(string(n))
+			}
+			fixups.roleSlots[id] = m
+		}
+		ot := obj(root, "opaque_transformers")
+		for _, k := range ot.Keys() {
+			x, _ := ot.Get(k)
+			fixups.opaque[k], _ = x.(string)
+		}
+	})
+	return &fixups, fixupsErr
+}
+
+func atoi(s string) int {
+	n := 0
+	neg := strings.HasPrefix(s, "-")
+	for _, r := range strings.TrimPrefix(s, "-") {
+		if r < '0' || r > '9' {
+			break
+		}
+		n = n*10 + int(r-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
+}
