@@ -298,14 +298,12 @@ func (d *decider) handle() {
 			if f == nil || f.Phase != phWaiting || f.Timer != d.t.TimerID {
 				return
 			}
-			delete(x.timers, d.t.TimerID)
 			d.finishWait(f)
 		case timerBackoff:
 			f := x.frames[tm.Frame]
 			if f == nil || f.Phase != phBackoff || f.Timer != d.t.TimerID {
 				return
 			}
-			delete(x.timers, d.t.TimerID)
 			d.work(f)
 		case timerTimeout, timerHeartbeat:
 			f := x.frames[tm.Frame]
@@ -600,6 +598,7 @@ func (d *decider) failErr(f *frame, st *State, err error) {
 // failure of the frame.
 func (d *decider) fail(f *frame, st *State, e stateError) {
 	if st != nil && (st.Type == "Task" || st.Type == "Parallel" || st.Type == "Map") {
+		d.abortIterations(f)
 		if idx, r := matchRetrier(st.Retry, e.name, f.Attempts); r != nil {
 			delay := d.backoff(r, f.Attempts[idx])
 			data := map[string]any{kRFrame: f.Key, kRetry: idx}
@@ -628,6 +627,21 @@ func (d *decider) fail(f *frame, st *State, e stateError) {
 		}
 	}
 	d.frameFailed(f, e.name, e.cause)
+}
+
+// abortIterations ends the Map iterations of f that are still running.
+func (d *decider) abortIterations(f *frame) {
+	if f.Map == nil {
+		return
+	}
+	for _, k := range sortedChildKeys(f.Children) {
+		c := d.x.frames[k]
+		if c == nil || c.Phase == phDone {
+			continue
+		}
+		d.emit(c, events.HistoryEvent{Type: events.MapIterationAborted,
+			MapIterationAbortedEventDetails: &events.MapIterationEventDetails{Name: f.State, Index: c.Index}}, nil)
+	}
 }
 
 // caught continues at a catcher's Next with the error output merged by its ResultPath.

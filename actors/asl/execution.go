@@ -42,9 +42,9 @@ type StartInfo struct {
 type Execution struct {
 	// LastEventID is the id of the last event applied.
 	LastEventID int64
-	// ErrorName and Cause are set when the execution failed, timed out or was aborted.
-	ErrorName string
-	Cause     string
+	// Error and Cause are set when the execution failed, timed out or was aborted.
+	Error string
+	Cause string
 
 	sm     *StateMachine
 	status Status
@@ -324,21 +324,21 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 	case events.ExecutionFailed:
 		x.status = StatusFailed
 		if det := ev.ExecutionFailedEventDetails; det != nil {
-			x.ErrorName, x.Cause = det.Error, det.Cause
+			x.Error, x.Cause = det.Error, det.Cause
 		}
 		x.finish()
 		return
 	case events.ExecutionAborted:
 		x.status = StatusAborted
 		if det := ev.ExecutionAbortedEventDetails; det != nil {
-			x.ErrorName, x.Cause = det.Error, det.Cause
+			x.Error, x.Cause = det.Error, det.Cause
 		}
 		x.finish()
 		return
 	case events.ExecutionTimedOut:
 		x.status = StatusTimedOut
 		if det := ev.ExecutionTimedOutEventDetails; det != nil {
-			x.ErrorName, x.Cause = det.Error, det.Cause
+			x.Error, x.Cause = det.Error, det.Cause
 		}
 		x.finish()
 		return
@@ -355,6 +355,11 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 	f.Last = ev.ID
 	if !noUpdate(ev.Type) {
 		f.Src = ev.ID
+	}
+	// Any later event of the frame means its Wait/back-off timer has done its job.
+	if f.Timer != "" {
+		delete(x.timers, f.Timer)
+		f.Timer = ""
 	}
 
 	switch {

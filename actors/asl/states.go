@@ -3,7 +3,6 @@ package asl
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -655,7 +654,7 @@ func (d *decider) runDistributed(f *frame, st *State, items []any) {
 		default:
 			failed++
 			if firstErr.name == "" {
-				firstErr = stateError{child.ErrorName, child.Cause}
+				firstErr = stateError{child.Error, child.Cause}
 			}
 		}
 	}
@@ -684,5 +683,3 @@ func (d *decider) uuid() string {
 	b = (b &^ (0x3 << 62)) | (0x2 << 62)
 	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
 }
-
-var _ = math.Inf

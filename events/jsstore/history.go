@@ -113,55 +113,74 @@ func (s *Store) appendBatch(ctx context.Context, subj, execARN string, expectLas
 }
 
 // ReadHistory returns an execution's whole history and the stream sequence of its last
-// event (0 when it has none).
+// event (0 when it has none). It reads with batched direct gets: no consumer is
+// created, so reads are cheap and any number can run at once.
 func (s *Store) ReadHistory(ctx context.Context, execARN string) ([]events.HistoryEvent, uint64, error) {
-	subj := HistorySubject(execARN)
-	lastMsg, err := s.history.GetLastMsgForSubject(ctx, subj)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, 0, nil
-	}
-	if err != nil {
-		return nil, 0, errors.Wrapf(err, "last event of %s", execARN)
-	}
-	last := lastMsg.Sequence
-	cons, err := s.history.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj}})
-	if err != nil {
-		return nil, 0, errors.Wrap(err, "history consumer")
-	}
 	var out []events.HistoryEvent
+	last, err := s.scanSubject(ctx, HistoryStream, HistorySubject(execARN), func(data []byte) error {
+		var ev events.HistoryEvent
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return errors.Wrap(err, "decode history event")
+		}
+		out = append(out, ev)
+		return nil
+	})
+	return out, last, err
+}
+
+// directBatch is how many messages one batched direct get asks for.
+const directBatch = 1024
+
+// scanSubject calls fn with every message of subj in stream order, using the batched
+// direct get API, and returns the last sequence seen.
+func (s *Store) scanSubject(ctx context.Context, stream, subj string, fn func([]byte) error) (uint64, error) {
+	var last uint64
+	from := uint64(1)
+	inbox := s.NC.NewRespInbox()
+	sub, err := s.NC.SubscribeSync(inbox)
+	if err != nil {
+		return 0, errors.Wrap(err, "subscribe for direct get")
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+	}
 	for {
-		batch, err := cons.FetchNoWait(4096)
-		if err != nil {
-			return nil, 0, errors.Wrap(err, "fetch history")
+		req, _ := json.Marshal(map[string]any{"seq": from, "next_by_subj": subj, "batch": directBatch})
+		if err := s.NC.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, req); err != nil {
+			return 0, errors.Wrap(err, "direct get")
 		}
 		n := 0
-		done := false
-		for m := range batch.Messages() {
+		for {
+			m, err := sub.NextMsgWithContext(ctx)
+			if err != nil {
+				return 0, errors.Wrap(err, "direct get reply")
+			}
+			if status := m.Header.Get("Status"); status != "" {
+				if status == "404" || status == "204" {
+					break // no (more) messages / end of batch
+				}
+				return 0, errors.Newf("direct get: status %s %s", status, m.Header.Get("Description"))
+			}
+			seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+			if err != nil {
+				return 0, errors.Wrap(err, "direct get sequence")
+			}
+			if err := fn(m.Data); err != nil {
+				return 0, err
+			}
+			last = seq
 			n++
-			var ev events.HistoryEvent
-			if err := json.Unmarshal(m.Data(), &ev); err != nil {
-				return nil, 0, errors.Wrap(err, "decode history event")
-			}
-			out = append(out, ev)
-			if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= last {
-				done = true
-			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
-			return nil, 0, errors.Wrap(err, "fetch history")
+		if n < directBatch {
+			return last, nil
 		}
-		if done {
-			return out, last, nil
-		}
-		if n == 0 {
-			select {
-			case <-ctx.Done():
-				return nil, 0, errors.Wrap(ctx.Err(), "read history")
-			case <-time.After(time.Millisecond):
-			}
-		}
+		from = last + 1
 	}
 }
+
 
 // CommandStream and subjects: commands per execution, partitioned; timers are scheduled
 // messages on sfn.sched.* that the server republishes onto the command subject.

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sfnd/sfnd/events"
 )
@@ -83,7 +83,7 @@ func TestStateMachineLifecycle(t *testing.T) {
 		t.Fatalf("ARN %s, want %s", got, smARN(region, name))
 	}
 	recent(t, "creationDate", created.CreationDate)
-	if id, ok := middleware.GetRequestIDMetadata(created.ResultMetadata); !ok || id == "" {
+	if id, ok := awsmiddleware.GetRequestIDMetadata(created.ResultMetadata); !ok || id == "" {
 		t.Fatal("no x-amzn-RequestId on a success")
 	}
 	if ev, _ := lastEvent(t, smARN(region, name)); ev.Kind != events.StateMachineCreated {
