@@ -181,7 +181,6 @@ func (s *Store) scanSubject(ctx context.Context, stream, subj string, fn func([]
 	}
 }
 
-
 // CommandStream and subjects: commands per execution, partitioned; timers are scheduled
 // messages on sfn.sched.* that the server republishes onto the command subject.
 const (
