@@ -20,7 +20,7 @@ cleanup() {
 		kill "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
 	fi
-	rm -rf "$WORK"
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -52,7 +52,7 @@ fi
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 ENDPOINT="http://127.0.0.1:$PORT"
-"$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --log-level warn >"$WORK/sfnd.log" 2>&1 &
+"$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --log-level ${SFND_LOG_LEVEL:-warn} >"$WORK/sfnd.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 300); do
 	if python3 -c "import urllib.request, sys; urllib.request.urlopen('$ENDPOINT/healthz', timeout=1)" 2>/dev/null; then
