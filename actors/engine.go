@@ -17,6 +17,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sfnd/sfnd/actors/asl"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
 )
@@ -31,6 +32,16 @@ type Config struct {
 	Now    func() time.Time
 	Seed   func() uint64
 	Logger *slog.Logger
+	// Tasks carries out task effects (activities, integrations). Outcomes come back as
+	// TaskResult commands on the execution's command subject.
+	Tasks TaskDispatcher
+}
+
+// TaskDispatcher runs the task effects of a decision (asl.ScheduleActivity,
+// asl.InvokeTask) after its events are stored. Dispatch must be idempotent: after a
+// crash, recovery dispatches again every task that has no outcome in the history.
+type TaskDispatcher interface {
+	Dispatch(ctx context.Context, execARN string, effect asl.Effect) error
 }
 
 // Progress is what an execution's actor reports after each decision.

@@ -191,7 +191,13 @@ func (a *execActor) run(ctx context.Context, effects []asl.Effect) {
 		case asl.CancelTimer:
 			// A cancelled timer that fires anyway is ignored by the decider.
 		default:
-			a.engine.cfg.Logger.Warn("effect not supported yet", "execution", a.arn, "effect", ef)
+			if a.engine.cfg.Tasks == nil {
+				a.engine.cfg.Logger.Warn("no task dispatcher for effect", "execution", a.arn, "effect", ef)
+				continue
+			}
+			if err := a.engine.cfg.Tasks.Dispatch(ctx, a.arn, ef); err != nil {
+				a.engine.cfg.Logger.Error("dispatch task", "execution", a.arn, "err", err)
+			}
 		}
 	}
 }

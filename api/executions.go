@@ -311,7 +311,7 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	in.page.check(&v)
+	in.page.checkToken(&v, 3096) // ListExecutions allows longer tokens than most List* calls
 	if in.StatusFilter != nil {
 		switch *in.StatusFilter {
 		case "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE":
@@ -506,4 +506,14 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, r *reques
 		out.Name = strings.TrimPrefix(rec.StateMachineARN[strings.LastIndex(rec.StateMachineARN, ":")+1:], "")
 	}
 	return out, nil
+}
+
+// checkToken is page.check with the operation's own nextToken length limit.
+func (p page) checkToken(v *violations, maxToken int) {
+	tok := p.NextToken
+	p.NextToken = nil
+	p.check(v)
+	if tok != nil {
+		v.length("nextToken", *tok, 1, maxToken)
+	}
 }

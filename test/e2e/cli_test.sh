@@ -103,8 +103,8 @@ if [ -n "$TOKEN" ]; then pass "cli --max-items gives a NextToken"; else fail "cl
 eq "cli list-state-machines --starting-token" \
 	"$(sfn list-state-machines --starting-token "$TOKEN" --query 'length(stateMachines)' --output text 2>&1)" "3"
 eq "cli list-state-machines --page-size 1" \
-	"$(sfn list-state-machines --page-size 1 --query 'stateMachines[].name' --output text 2>&1)" \
-	"$(printf 'cli-sm-1\tcli-sm-2\tcli-sm-3\tcli-sm-4\tcli-sm-5')"
+	"$(sfn list-state-machines --page-size 1 --query 'stateMachines[].name' --output text 2>&1 | tr '\t\n' '  ')" \
+	"cli-sm-1 cli-sm-2 cli-sm-3 cli-sm-4 cli-sm-5 "
 
 # Tags.
 sfn tag-resource --resource-arn "$SM_ARN" --tags key=env,value=test key=team,value=core >/dev/null 2>&1 || fail "cli tag-resource"
@@ -168,11 +168,11 @@ arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:boto-sm"
 r = sfn.create_state_machine(name="boto-sm", definition=d, roleArn=role, tags=[{"key": "k", "value": "v"}])
 check("create_state_machine (region from the signature)", r["stateMachineArn"], arn)
 check("create_state_machine is idempotent", sfn.create_state_machine(name="boto-sm", definition=d, roleArn=role)["stateMachineArn"], arn)
-check("StateMachineAlreadyExists", error_code(sfn.create_state_machine, name="boto-sm", definition=d.replace("P", "Q"), roleArn=role),
+check("StateMachineAlreadyExists", error_code(sfn.create_state_machine, name="boto-sm", definition=d.replace('"End"', '"Result": "other", "End"'), roleArn=role),
       ("StateMachineAlreadyExists", 400))
 desc = sfn.describe_state_machine(stateMachineArn=arn)
 check("describe_state_machine", (desc["name"], desc["type"], desc["status"], desc["definition"]), ("boto-sm", "STANDARD", "ACTIVE", d))
-d2 = d.replace('"End": true', '"Result": 1, "End": true')
+d2 = d.replace('"End"', '"Result": 1, "End"')
 u = sfn.update_state_machine(stateMachineArn=arn, definition=d2)
 check("update_state_machine", sfn.describe_state_machine(stateMachineArn=arn)["revisionId"], u["revisionId"])
 for i in range(4):
