@@ -225,8 +225,12 @@ func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) er
 // Close stops consuming and stops every actor.
 func (e *Engine) Close() {
 	e.mu.Lock()
+	was := e.closed
 	e.closed = true
 	e.mu.Unlock()
+	if was {
+		return
+	}
 	if e.cc != nil {
 		e.cc.Stop()
 	}

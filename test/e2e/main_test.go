@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -27,12 +28,16 @@ import (
 // its own (uniq), and a region of its own where it counts list results.
 var node *app.App
 
+// binDir holds the sfnd binary the process tests build.
+var binDir string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sfnd-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binDir = filepath.Join(dir, "bin")
 	node, err = app.Start(context.Background(), app.Config{
 		Listen: "127.0.0.1:0", DataDir: dir, NATSPort: 0,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

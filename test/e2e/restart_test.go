@@ -201,15 +201,27 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// buildSfnd builds the sfnd binary into a temporary directory.
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// buildSfnd builds the sfnd binary once per test run (into a directory TestMain
+// removes).
 func buildSfnd(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "sfnd")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/sfnd/sfnd/cmd/sfnd")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		builtBin = filepath.Join(binDir, "sfnd")
+		out, err := exec.Command("go", "build", "-o", builtBin, "github.com/sfnd/sfnd/cmd/sfnd").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	return bin
+	return builtBin
 }
 
 // proc is a running sfnd binary.

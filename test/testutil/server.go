@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -18,6 +19,7 @@ import (
 type Options struct {
 	DataDir       string  // default t.TempDir()
 	WaitTimeScale float64 // default 0.001: Wait states and retries run a thousand times faster
+	IdleTimeout   time.Duration
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -31,8 +33,8 @@ func Start(t testing.TB, opts Options) *app.App {
 	}
 	a, err := app.Start(context.Background(), app.Config{
 		Listen: "127.0.0.1:0", DataDir: opts.DataDir, NATSPort: -1,
-		WaitTimeScale: opts.WaitTimeScale,
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		WaitTimeScale: opts.WaitTimeScale, IdleTimeout: opts.IdleTimeout,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatalf("start sfnd: %v", err)

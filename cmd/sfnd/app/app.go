@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -31,21 +32,24 @@ type Config struct {
 	Account  string
 	// WaitTimeScale multiplies every timer's delay (Wait states, retries); 1 = real time.
 	WaitTimeScale float64
-	Logger        *slog.Logger
+	// IdleTimeout passivates execution actors idle this long (0: the engine's default).
+	IdleTimeout time.Duration
+	Logger      *slog.Logger
 }
 
 // App is a running node.
 type App struct {
-	cfg      Config
-	embedded *jsstore.Embedded
-	nc       *nats.Conn
-	Store    *jsstore.Store
-	res      *projections.Resources
-	execs    *projections.Executions
-	Engine   *actors.Engine
-	API      *api.Server
-	http     *http.Server
-	ln       net.Listener
+	cfg       Config
+	closeOnce sync.Once
+	embedded  *jsstore.Embedded
+	nc        *nats.Conn
+	Store     *jsstore.Store
+	res       *projections.Resources
+	execs     *projections.Executions
+	Engine    *actors.Engine
+	API       *api.Server
+	http      *http.Server
+	ln        net.Listener
 }
 
 // Start brings a node up and returns once it serves requests.
@@ -94,7 +98,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if a.execs, err = projections.StartExecutions(ctx, a.Store, 1); err != nil {
 		return nil, err
 	}
-	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, Logger: cfg.Logger}); err != nil {
+	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	a.API = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger}, a.Store, a.res)
@@ -126,8 +130,10 @@ func (a *App) NATSURL() string {
 	return a.embedded.ClientURL()
 }
 
-// Close stops the node: HTTP first, then consumers, then NATS.
-func (a *App) Close() {
+// Close stops the node: HTTP first, then consumers, then NATS. It may be called twice.
+func (a *App) Close() { a.closeOnce.Do(a.close) }
+
+func (a *App) close() {
 	if a.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = a.http.Shutdown(ctx)

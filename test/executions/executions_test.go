@@ -1,0 +1,275 @@
+// Package executions tests the execution API end to end: a real node (in-process NATS,
+// JetStream on a temp dir) driven by aws-sdk-go-v2.
+package executions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/sfnd/sfnd/test/testutil"
+)
+
+const role = "arn:aws:iam::123456789012:role/test"
+
+func createSM(t *testing.T, c *sfn.Client, name, def string) string {
+	t.Helper()
+	out, err := c.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
+		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
+	})
+	if err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	return *out.StateMachineArn
+}
+
+func waitDone(t *testing.T, c *sfn.Client, arn string, within time.Duration) *sfn.DescribeExecutionOutput {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		out, err := c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("describe: %v", err)
+		}
+		if out.Status != types.ExecutionStatusRunning {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("execution %s still running after %v", arn, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func wantCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != code {
+		t.Fatalf("got error %v, want %s", err, code)
+	}
+}
+
+func historyTypes(t *testing.T, c *sfn.Client, arn string) []string {
+	t.Helper()
+	h, err := c.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for i, ev := range h.Events {
+		if ev.Id != int64(i+1) {
+			t.Fatalf("event %d has id %d", i, ev.Id)
+		}
+		out = append(out, string(ev.Type))
+	}
+	return out
+}
+
+const passWait = `{"StartAt":"P","States":{
+  "P":{"Type":"Pass","Parameters":{"v.$":"$.v"},"Next":"W"},
+  "W":{"Type":"Wait","Seconds":2,"Next":"Done"},
+  "Done":{"Type":"Pass","End":true}}}`
+
+func TestStartDescribeHistory(t *testing.T) {
+	ctx := context.Background()
+	c := testutil.Client(testutil.StartServer(t))
+	sm := createSM(t, c, "sm-basic", passWait)
+	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("e1"), Input: aws.String(`{"v":42}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(*start.ExecutionArn, ":execution:sm-basic:e1") {
+		t.Fatalf("execution arn %s", *start.ExecutionArn)
+	}
+	// Read-your-writes: the history has ExecutionStarted as soon as StartExecution answered.
+	if types := historyTypes(t, c, *start.ExecutionArn); len(types) == 0 || types[0] != "ExecutionStarted" {
+		t.Fatalf("history right after start: %v", types)
+	}
+	d := waitDone(t, c, *start.ExecutionArn, 10*time.Second)
+	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"v":42}` || aws.ToString(d.Input) != `{"v":42}` {
+		t.Fatalf("describe: %s output %s", d.Status, aws.ToString(d.Output))
+	}
+	got := strings.Join(historyTypes(t, c, *start.ExecutionArn), ",")
+	want := "ExecutionStarted,PassStateEntered,PassStateExited,WaitStateEntered,WaitStateExited,PassStateEntered,PassStateExited,ExecutionSucceeded"
+	if got != want {
+		t.Fatalf("history\n got %s\nwant %s", got, want)
+	}
+	// Same name, same input, finished: ExecutionAlreadyExists.
+	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("e1"), Input: aws.String(`{"v":42}`)})
+	wantCode(t, err, "ExecutionAlreadyExists")
+	// Reverse order, pages of 3, no data.
+	var ids []int64
+	var next *string
+	for {
+		h, err := c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{
+			ExecutionArn: start.ExecutionArn, MaxResults: 3, ReverseOrder: true, NextToken: next,
+			IncludeExecutionData: aws.Bool(false),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range h.Events {
+			ids = append(ids, ev.Id)
+			if d := ev.StateEnteredEventDetails; d != nil && d.Input != nil {
+				t.Fatalf("includeExecutionData=false returned input %q", *d.Input)
+			}
+		}
+		if next = h.NextToken; next == nil {
+			break
+		}
+	}
+	if fmt.Sprint(ids) != "[8 7 6 5 4 3 2 1]" {
+		t.Fatalf("reverse paged ids %v", ids)
+	}
+	dsm, err := c.DescribeStateMachineForExecution(ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: start.ExecutionArn})
+	if err != nil || aws.ToString(dsm.Definition) != passWait {
+		t.Fatalf("describe state machine for execution: %v", err)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	ctx := context.Background()
+	c := testutil.Client(testutil.StartServer(t))
+	sm := createSM(t, c, "sm-errors", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	_, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String("{not json")})
+	wantCode(t, err, "InvalidExecutionInput")
+	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm + "x")})
+	wantCode(t, err, "StateMachineDoesNotExist")
+	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String("nope")})
+	wantCode(t, err, "InvalidArn")
+	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("bad name")})
+	wantCode(t, err, "InvalidName")
+	_, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(strings.Replace(sm, "stateMachine", "execution", 1) + ":missing")})
+	wantCode(t, err, "ExecutionDoesNotExist")
+
+	// Idempotent start while running; a different input is ExecutionAlreadyExists.
+	a, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("long"), Input: aws.String(`{"a":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("long"), Input: aws.String(`{"a":1}`)})
+	if err != nil || *a.ExecutionArn != *b.ExecutionArn || !a.StartDate.Equal(*b.StartDate) {
+		t.Fatalf("idempotent start: %v", err)
+	}
+	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("long"), Input: aws.String(`{"a":2}`)})
+	wantCode(t, err, "ExecutionAlreadyExists")
+
+	// Stop: ABORTED with the given error and cause, and an ExecutionAborted event.
+	if _, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: a.ExecutionArn, Error: aws.String("Halt"), Cause: aws.String("by test")}); err != nil {
+		t.Fatal(err)
+	}
+	d := waitDone(t, c, *a.ExecutionArn, 5*time.Second)
+	if d.Status != types.ExecutionStatusAborted || aws.ToString(d.Error) != "Halt" || aws.ToString(d.Cause) != "by test" {
+		t.Fatalf("stopped execution: %s %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+	}
+	if h := historyTypes(t, c, *a.ExecutionArn); h[len(h)-1] != "ExecutionAborted" {
+		t.Fatalf("history after stop: %v", h)
+	}
+}
+
+func TestListExecutions(t *testing.T) {
+	ctx := context.Background()
+	c := testutil.Client(testutil.StartServer(t))
+	sm := createSM(t, c, "sm-list", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.wait","BooleanEquals":true,"Next":"W"}],"Default":"P"},"W":{"Type":"Wait","Seconds":100000,"End":true},"P":{"Type":"Pass","End":true}}}`)
+	var started []string
+	for i := range 7 {
+		in := `{"wait":false}`
+		if i%3 == 0 {
+			in = `{"wait":true}`
+		}
+		out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String(fmt.Sprintf("e%d", i)), Input: aws.String(in)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		started = append(started, *out.ExecutionArn)
+		time.Sleep(2 * time.Millisecond) // distinct start dates
+	}
+	for i, arn := range started {
+		if i%3 != 0 {
+			waitDone(t, c, arn, 5*time.Second)
+		}
+	}
+	var names []string
+	var next *string
+	for {
+		out, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), MaxResults: 2, NextToken: next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range out.Executions {
+			names = append(names, *e.Name)
+		}
+		if next = out.NextToken; next == nil {
+			break
+		}
+	}
+	if fmt.Sprint(names) != "[e6 e5 e4 e3 e2 e1 e0]" {
+		t.Fatalf("newest first, paged: %v", names)
+	}
+	running, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), StatusFilter: types.ExecutionStatusRunning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(running.Executions) != 3 {
+		t.Fatalf("running: %d, want 3", len(running.Executions))
+	}
+	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), NextToken: aws.String("garbage")})
+	wantCode(t, err, "InvalidToken")
+}
+
+// TestPassivatedExecutionResumesFromHistory: the actor is passivated while its
+// execution waits; the timer's command spawns a new actor that rebuilds the execution
+// from its stored history alone and finishes it.
+func TestPassivatedExecutionResumesFromHistory(t *testing.T) {
+	ctx := context.Background()
+	a := testutil.Start(t, testutil.Options{IdleTimeout: 50 * time.Millisecond, WaitTimeScale: 0.5})
+	c := testutil.Client(a.Endpoint())
+	sm := createSM(t, c, "sm-passivate", passWait) // Wait 2 s, scaled to 1 s: a durable JetStream timer
+	out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"v":"x"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for a.Engine.Resident() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("actor not passivated: %d resident", a.Engine.Resident())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	d := waitDone(t, c, *out.ExecutionArn, 10*time.Second)
+	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"v":"x"}` {
+		t.Fatalf("after passivation: %s %s", d.Status, aws.ToString(d.Output))
+	}
+}
+
+// TestExecutionSurvivesRestart: a node stops while an execution waits; a new node on
+// the same data directory finishes it.
+func TestExecutionSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: 0.5})
+	c := testutil.Client(a.Endpoint())
+	sm := createSM(t, c, "sm-restart", passWait)
+	out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"v":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b := testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: 0.5})
+	c = testutil.Client(b.Endpoint())
+	d := waitDone(t, c, *out.ExecutionArn, 15*time.Second)
+	if d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("after restart: %s", d.Status)
+	}
+	if h := historyTypes(t, c, *out.ExecutionArn); len(h) != 8 {
+		t.Fatalf("history after restart: %v", h)
+	}
+}
