@@ -2,6 +2,7 @@ package actors
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -74,11 +75,14 @@ func (a *execActor) handle(m *commandMsg) {
 			a.ack(m)
 			return
 		}
+		if evs[0].Ext == nil {
+			evs[0].Ext = &events.Ext{}
+		}
 		if evs[0].Type == events.ExecutionStarted && m.cmd.Start != nil {
-			if evs[0].Ext == nil {
-				evs[0].Ext = &events.Ext{}
-			}
 			evs[0].Ext.Definition = m.cmd.Start.Definition
+		}
+		if evs[0].Ext.Trigger, err = json.Marshal(trig); err != nil {
+			e.cfg.Logger.Error("encode trigger", "execution", a.arn, "err", err)
 		}
 		seq, err := e.store.AppendHistory(ctx, a.arn, a.lastSeq, evs)
 		if errors.Is(err, events.ErrConflict) {

@@ -5,7 +5,10 @@
 // Store lives in events/jsstore.
 package events
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Type is an AWS HistoryEventType name.
 type Type string
@@ -141,6 +144,10 @@ type Ext struct {
 	// Definition is the state machine definition an execution runs, recorded on its
 	// ExecutionStarted event so a history replays without any other record.
 	Definition string `json:"definition,omitempty"`
+	// Trigger is the decider trigger (JSON of asl.Trigger) that produced the decision
+	// this event opens. Only the first event of each decision carries it, which also
+	// marks the decision boundaries: an audit re-runs Decide with it and compares.
+	Trigger json.RawMessage `json:"trigger,omitempty"`
 }
 
 // ExecutionDataDetails says whether input or output was truncated.
