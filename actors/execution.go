@@ -20,6 +20,8 @@ type execActor struct {
 	sm      *asl.StateMachine
 	x       *asl.Execution // nil: the execution has no history yet
 	lastSeq uint64         // stream sequence of the last stored event
+	// recovered lists the task effects to re-dispatch after a Wake (see tasks.go).
+	recovered []asl.Effect
 }
 
 // Receive implements actor.Actor.
@@ -61,6 +63,11 @@ func (a *execActor) handle(m *commandMsg) {
 		if a.x == nil {
 			a.x = asl.NewExecution(a.sm)
 		}
+		if m.cmd.Kind == events.CmdTimer && a.heartbeatExtended(ctx, m.cmd.TimerID) {
+			a.ack(m) // the task sent heartbeats: its deadline moved
+			return
+		}
+		pending := a.pendingTasks()
 		trig := a.trigger(m.cmd)
 		evs, effects, err := asl.Decide(a.sm, a.x, trig)
 		if err != nil {
@@ -97,6 +104,7 @@ func (a *execActor) handle(m *commandMsg) {
 		}
 		a.lastSeq = seq
 		a.run(ctx, effects)
+		a.tasksClosed(ctx, pending)
 		a.ack(m)
 		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status())})
 		return
@@ -130,12 +138,14 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 		return errors.Wrap(err, "parse recorded definition")
 	}
 	a.x = asl.Rebuild(a.sm, hist)
+	if cmd.Kind == events.CmdWake {
+		a.recovered = pendingTaskEffects(hist, a.x.PendingTasks())
+	}
 	a.loaded = true
 	return nil
 }
 
-// rearm re-issues what a recovered execution waits for: its timers. (Tasks are
-// re-issued by their own dispatchers.)
+// rearm re-issues what a recovered execution waits for: its timers and its tasks.
 func (a *execActor) rearm(ctx context.Context) {
 	if a.x == nil || a.x.Status() != asl.StatusRunning {
 		return
@@ -145,10 +155,12 @@ func (a *execActor) rearm(ctx context.Context) {
 			a.engine.cfg.Logger.Error("re-arm timer", "execution", a.arn, "timer", t.ID, "err", err)
 		}
 	}
+	a.redispatch(ctx)
 }
 
 func (a *execActor) trigger(cmd events.Command) asl.Trigger {
 	t := asl.Trigger{Time: a.engine.cfg.Now().UTC(), Seed: a.engine.cfg.Seed()}
+	a.taskTrigger(&t)
 	switch cmd.Kind {
 	case events.CmdStart, events.CmdWake:
 		t.Kind = asl.TriggerStart
@@ -174,6 +186,8 @@ func (a *execActor) trigger(cmd events.Command) asl.Trigger {
 			switch r.Status {
 			case "Started":
 				t.Kind = asl.TriggerTaskStarted
+			case "Submitted":
+				t.Kind = asl.TriggerTaskSubmitted
 			case "Succeeded":
 				t.Kind = asl.TriggerTaskSucceeded
 			default:

@@ -61,9 +61,7 @@ func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	smARN := *in.StateMachineArn
-	a, err := parseARN(smARN, "stateMachine")
-	if err != nil {
+	if _, err := parseARN(*in.StateMachineArn, "stateMachine"); err != nil {
 		return nil, err
 	}
 	name := uuid.NewString()
@@ -80,17 +78,17 @@ func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
 	if msg, bad := validate.JSONSyntaxError(input); bad {
 		return nil, fault.New(fault.InvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", msg)
 	}
-	sm, err := s.lookupStateMachine(ctx, smARN)
+	// A version or alias ARN runs that version (versions.go, aliases.go, express.go).
+	target, err := s.resolveStart(ctx, *in.StateMachineArn)
 	if err != nil {
 		return nil, err
 	}
-	if sm.Status == "DELETING" {
-		return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
-	}
-	execARN := arn{partition: a.partition, region: a.region, account: a.account, resourceType: "execution", name: a.name, qualifier: name}.String()
+	sm, smARN := target.sm, target.smARN
+	execARN := executionARNFor(target, name)
 	now := s.cfg.Now().UTC()
 	start := &events.StartCommand{
 		Name: name, Input: input, StateMachineARN: smARN, StateMachineName: sm.Name,
+		StateMachineVersionARN: target.versionARN, StateMachineAliasARN: target.aliasARN,
 		Definition: sm.Definition, RoleARN: sm.RoleARN, StartDate: now,
 	}
 	if in.TraceHeader != nil {
@@ -139,7 +137,8 @@ func executionARN(r *request, in *executionARNInput) (string, error) {
 	if err := v.err(); err != nil {
 		return "", err
 	}
-	if _, err := parseARN(*in.ExecutionArn, "execution", "express"); err != nil {
+	// Express executions keep no history: AWS refuses their ARNs here (express.go).
+	if _, err := parseARN(*in.ExecutionArn, "execution"); err != nil {
 		return "", err
 	}
 	return *in.ExecutionArn, nil
@@ -329,31 +328,33 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 		return nil, fault.New(fault.ResourceNotFound, "Resource not found: '%s'", *in.MapRunArn)
 	}
 	smARN := *in.StateMachineArn
-	if _, err := parseARN(smARN, "stateMachine"); err != nil {
-		return nil, err
-	}
-	if _, err := s.lookupStateMachine(ctx, smARN); err != nil {
-		return nil, err
-	}
-	all, err := s.execs.List(ctx, smARN)
-	if err != nil {
-		return nil, err
-	}
-	if in.StatusFilter != nil {
-		kept := all[:0]
-		for _, rec := range all {
-			if rec.Status == *in.StatusFilter {
-				kept = append(kept, rec)
-			}
+	var items []events.ExecutionRecord
+	var next *string
+	if a, err := parseARN(smARN, "stateMachine"); err == nil && a.qualifier == "" {
+		// A state machine's own executions: read from the list index, one page at a time.
+		if items, next, err = s.pageExecutions(ctx, smARN, in.StatusFilter, in.page); err != nil {
+			return nil, err
 		}
-		all = kept
-	}
-	// Newest first: the sort key inverts the start time.
-	items, next, err := paginate("ListExecutions", all, func(rec events.ExecutionRecord) string {
-		return sortKey(1<<62-rec.StartDate.UnixNano(), rec.ARN)
-	}, in.page)
-	if err != nil {
-		return nil, err
+	} else {
+		all, err := s.listExecutionsOf(ctx, smARN) // a version or alias ARN lists its executions
+		if err != nil {
+			return nil, err
+		}
+		if in.StatusFilter != nil {
+			kept := all[:0]
+			for _, rec := range all {
+				if rec.Status == *in.StatusFilter {
+					kept = append(kept, rec)
+				}
+			}
+			all = kept
+		}
+		// Newest first: the sort key inverts the start time.
+		if items, next, err = paginate("ListExecutions", all, func(rec events.ExecutionRecord) string {
+			return sortKey(1<<62-rec.StartDate.UnixNano(), rec.ARN)
+		}, in.page); err != nil {
+			return nil, err
+		}
 	}
 	out := struct {
 		Executions []executionListItem `json:"executions"`
@@ -371,6 +372,35 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 		out.Executions = append(out.Executions, item)
 	}
 	return out, nil
+}
+
+// pageExecutions is one ListExecutions page of a state machine's executions, newest
+// first, read from the execution list index (projections.Executions.Page): its cost
+// does not grow with the number of executions.
+func (s *Server) pageExecutions(ctx context.Context, smARN string, status *string, p page) ([]events.ExecutionRecord, *string, error) {
+	sm, err := s.lookupStateMachine(ctx, smARN)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sm.Type == "EXPRESS" {
+		return nil, nil, fault.New(fault.StateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
+	}
+	after, err := decodeToken("ListExecutions", p.NextToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	filter := ""
+	if status != nil {
+		filter = *status
+	}
+	items, cur, err := s.execs.Page(ctx, smARN, filter, after, p.limit())
+	if errors.Is(err, projections.ErrBadCursor) {
+		return nil, nil, invalidToken()
+	}
+	if err != nil || cur == "" {
+		return items, nil, err
+	}
+	return items, encodeToken("ListExecutions", cur), nil
 }
 
 // historyEvent is a HistoryEvent on the wire: epoch-seconds timestamp, no sfnd extension.
@@ -492,18 +522,25 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, r *reques
 		LoggingConfiguration *events.LoggingConfiguration `json:"loggingConfiguration,omitempty"`
 		TracingConfiguration *events.TracingConfiguration `json:"tracingConfiguration,omitempty"`
 		RevisionID           string                       `json:"revisionId,omitempty"`
+		VariableReferences   map[string][]string          `json:"variableReferences,omitempty"`
 	}{
 		StateMachineArn: rec.StateMachineARN, Name: sm.Name, UpdateDate: Time(updated),
 		LoggingConfiguration: sm.Logging, TracingConfiguration: sm.Tracing, RevisionID: sm.RevisionID,
 	}
 	if rec.Start != nil {
 		out.Definition, out.RoleArn = rec.Start.Definition, rec.Start.RoleARN
+		out.VariableReferences = validate.VariableReferences(rec.Start.Definition)
+		if vARN := rec.Start.StateMachineVersionARN; vARN != "" {
+			if v, err := s.res.Version(ctx, vARN); err == nil {
+				out.RevisionID = v.RevisionID // the revision the version was published from
+			}
+		}
 		if out.Name == "" {
 			out.Name = rec.Start.StateMachineName
 		}
 	}
 	if out.Name == "" {
-		out.Name = strings.TrimPrefix(rec.StateMachineARN[strings.LastIndex(rec.StateMachineARN, ":")+1:], "")
+		out.Name = rec.StateMachineARN[strings.LastIndex(rec.StateMachineARN, ":")+1:]
 	}
 	return out, nil
 }

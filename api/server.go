@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -34,6 +35,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Now is the clock (injected so tests can control it).
 	Now func() time.Time
+	// Random returns a number in [0, n): it picks the version an alias routes an
+	// execution to (injected so tests can control it; math/rand/v2 by default).
+	Random func(n int) int
 }
 
 // Server serves the Step Functions API.
@@ -67,6 +71,9 @@ func New(cfg Config, store events.ResourceStore, res *projections.Resources) *Se
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Random == nil {
+		cfg.Random = rand.IntN
+	}
 	s := &Server{cfg: cfg, store: store, res: res}
 	s.ops = map[string]op{
 		"CreateStateMachine":   s.createStateMachine,
@@ -81,6 +88,18 @@ func New(cfg Config, store events.ResourceStore, res *projections.Resources) *Se
 		"TagResource":          s.tagResource,
 		"UntagResource":        s.untagResource,
 		"ListTagsForResource":  s.listTagsForResource,
+
+		"PublishStateMachineVersion":     s.publishStateMachineVersion,
+		"ListStateMachineVersions":       s.listStateMachineVersions,
+		"DeleteStateMachineVersion":      s.deleteStateMachineVersion,
+		"CreateStateMachineAlias":        s.createStateMachineAlias,
+		"DescribeStateMachineAlias":      s.describeStateMachineAlias,
+		"UpdateStateMachineAlias":        s.updateStateMachineAlias,
+		"DeleteStateMachineAlias":        s.deleteStateMachineAlias,
+		"ListStateMachineAliases":        s.listStateMachineAliases,
+		"ValidateStateMachineDefinition": s.validateStateMachineDefinition,
+		"TestState":                      s.testState,
+		"StartSyncExecution":             s.startSyncExecution,
 	}
 	return s
 }

@@ -86,6 +86,11 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 	if err := checkDefinition(*in.Definition); err != nil {
 		return nil, err
 	}
+	if typ == "EXPRESS" {
+		if err := checkExpressDefinition(*in.Definition); err != nil {
+			return nil, err
+		}
+	}
 	logging, err := checkLogging(in.LoggingConfiguration)
 	if err != nil {
 		return nil, err
@@ -102,8 +107,9 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 		Encryption: in.EncryptionConfiguration, Tags: tags,
 	}
 	var existing *events.StateMachineRecord
+	var version *events.StateMachineRecord // the version published with it (publish: true)
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
-		existing = nil
+		existing, version = nil, nil
 		if cur != nil && cur.Kind != events.StateMachineDeleted && cur.StateMachine != nil {
 			old := cur.StateMachine
 			if old.Status == "DELETING" {
@@ -117,7 +123,13 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 			}
 			return nil, fault.New(fault.StateMachineAlreadyExists, "State Machine Already Exists: '%s'", smARN)
 		}
-		return &events.ResourceEvent{Kind: events.StateMachineCreated, Time: now, ARN: smARN, StateMachine: &rec, Tags: tags}, nil
+		created := rec
+		if in.Publish {
+			ref, _ := allocateVersion(&created, now)
+			snap := versionSnapshot(created, ref, deref(in.VersionDescription))
+			version = &snap
+		}
+		return &events.ResourceEvent{Kind: events.StateMachineCreated, Time: now, ARN: smARN, StateMachine: &created, Tags: tags}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -128,10 +140,26 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 		}
 		return createStateMachineOutput{StateMachineArn: existing.ARN, CreationDate: Time(existing.CreationDate)}, nil
 	}
+	out := createStateMachineOutput{StateMachineArn: smARN, CreationDate: Time(now)}
+	if version != nil {
+		vseq, err := s.writeVersion(ctx, *version)
+		if err != nil {
+			return nil, err
+		}
+		seq = max(seq, vseq)
+		out.StateMachineVersionArn = &version.ARN
+	}
 	if err := s.res.WaitFor(ctx, seq); err != nil {
 		return nil, err
 	}
-	return createStateMachineOutput{StateMachineArn: smARN, CreationDate: Time(now)}, nil
+	return out, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // checkDefinition answers InvalidDefinition, with AWS's message, for a definition
@@ -211,6 +239,7 @@ type describeStateMachineOutput struct {
 	RevisionID              string                       `json:"revisionId,omitempty"`
 	Description             string                       `json:"description,omitempty"`
 	EncryptionConfiguration map[string]any               `json:"encryptionConfiguration,omitempty"`
+	VariableReferences      map[string][]string          `json:"variableReferences,omitempty"`
 }
 
 func (s *Server) describeStateMachine(ctx context.Context, r *request) (any, error) {
@@ -218,7 +247,7 @@ func (s *Server) describeStateMachine(ctx context.Context, r *request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	rec, err := s.lookupStateMachine(ctx, smARN)
+	rec, err := s.lookupDescribable(ctx, smARN)
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +256,7 @@ func (s *Server) describeStateMachine(ctx context.Context, r *request) (any, err
 		RoleArn: rec.RoleARN, Type: rec.Type, CreationDate: Time(rec.CreationDate),
 		LoggingConfiguration: rec.Logging, TracingConfiguration: rec.Tracing, RevisionID: rec.RevisionID,
 		Description: rec.Description, EncryptionConfiguration: rec.Encryption,
+		VariableReferences: validate.VariableReferences(rec.Definition),
 	}, nil
 }
 
@@ -291,13 +321,20 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 	}
 	now := s.cfg.Now().UTC()
 	var out updateStateMachineOutput
+	var version *events.StateMachineRecord // a version published with the update
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
+		version = nil
 		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
 			return nil, fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
 		}
 		rec := *cur.StateMachine
 		if rec.Status == "DELETING" {
 			return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
+		}
+		if rec.Type == "EXPRESS" && in.Definition != nil {
+			if err := checkExpressDefinition(*in.Definition); err != nil {
+				return nil, err
+			}
 		}
 		before := rec
 		if in.Definition != nil {
@@ -318,15 +355,30 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 		changed := before.Definition != rec.Definition || before.RoleARN != rec.RoleARN ||
 			!reflect.DeepEqual(before.Logging, rec.Logging) || !reflect.DeepEqual(before.Tracing, rec.Tracing) ||
 			!reflect.DeepEqual(before.Encryption, rec.Encryption)
-		if changed || rec.RevisionID == "" {
+		if changed {
 			rec.RevisionID = uuid.NewString()
 		}
 		rec.UpdateDate = &now
 		out = updateStateMachineOutput{UpdateDate: Time(now), RevisionID: rec.RevisionID}
+		if in.Publish {
+			ref, created := allocateVersion(&rec, now)
+			out.StateMachineVersionArn = &ref.ARN
+			if created {
+				snap := versionSnapshot(rec, ref, deref(in.VersionDescription))
+				version = &snap
+			}
+		}
 		return &events.ResourceEvent{Kind: events.StateMachineUpdated, Time: now, ARN: smARN, StateMachine: &rec}, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if version != nil {
+		vseq, err := s.writeVersion(ctx, *version)
+		if err != nil {
+			return nil, err
+		}
+		seq = max(seq, vseq)
 	}
 	if err := s.res.WaitFor(ctx, seq); err != nil {
 		return nil, err
@@ -340,16 +392,26 @@ func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error
 		return nil, err
 	}
 	now := s.cfg.Now().UTC()
+	var versions []events.VersionRef // deleted with the state machine, as its aliases are
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
+		versions = nil
 		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
 			return nil, nil // deleting what does not exist succeeds, as on AWS
 		}
 		rec := *cur.StateMachine
 		rec.Status = "DELETING"
+		if rec.Versioning != nil {
+			versions = rec.Versioning.Versions
+		}
 		return &events.ResourceEvent{Kind: events.StateMachineDeleted, Time: now, ARN: smARN, StateMachine: &rec}, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if vseq, err := s.deleteVersionSubjects(ctx, versions); err != nil {
+		return nil, err
+	} else if seq > 0 {
+		seq = max(seq, vseq)
 	}
 	if seq == 0 {
 		return struct{}{}, s.waitForResource(ctx, smARN)

@@ -2,6 +2,8 @@ package events
 
 import (
 	"context"
+	"math/rand/v2"
+	"time"
 
 	"github.com/cockroachdb/errors"
 )
@@ -10,8 +12,12 @@ import (
 // nil to append nothing (an idempotent repeat).
 type Decision = *ResourceEvent
 
+// maxMutateAttempts bounds Mutate's retries on conflicts.
+const maxMutateAttempts = 100
+
 // Mutate reads a resource's newest event, lets decide choose the next one, and appends
-// it with optimistic concurrency, retrying when another writer got there first.
+// it with optimistic concurrency, retrying (after a jittered back-off) when another
+// writer got there first.
 // cur is nil when the resource has no events. It returns the appended event and its
 // sequence (0 and nil when decide chose nothing).
 func Mutate(ctx context.Context, st ResourceStore, arn string,
@@ -32,7 +38,15 @@ func Mutate(ctx context.Context, st ResourceStore, arn string,
 			return nil, 0, err
 		}
 		newSeq, err := st.AppendResource(ctx, *next, seq)
-		if errors.Is(err, ErrConflict) && attempt < 16 {
+		if errors.Is(err, ErrConflict) && attempt < maxMutateAttempts {
+			// Another writer won: back off a random moment, growing with the
+			// contention, so that a hot resource still lets every writer through.
+			backoff := time.Duration(rand.Int64N(int64(min(attempt+1, 20)) * int64(time.Millisecond)))
+			select {
+			case <-time.After(backoff):
+			case <-ctx.Done():
+				return nil, 0, errors.Wrap(ctx.Err(), "mutate "+arn)
+			}
 			continue
 		}
 		if err != nil {

@@ -26,8 +26,10 @@ type ResourceEvent struct {
 	ARN          string              `json:"arn"`
 	StateMachine *StateMachineRecord `json:"stateMachine,omitempty"`
 	Activity     *ActivityRecord     `json:"activity,omitempty"`
-	Tags         []Tag               `json:"tags,omitempty"`
-	TagKeys      []string            `json:"tagKeys,omitempty"`
+	// Version is a version's snapshot, on the version's own subject (see versions.go).
+	Version *StateMachineRecord `json:"version,omitempty"`
+	Tags    []Tag               `json:"tags,omitempty"`
+	TagKeys []string            `json:"tagKeys,omitempty"`
 }
 
 // Tag is a key-value pair attached to a resource.
@@ -65,6 +67,8 @@ type StateMachineRecord struct {
 	Encryption   map[string]any        `json:"encryptionConfiguration,omitempty"`
 	Tags         []Tag                 `json:"tags,omitempty"`
 	Seq          uint64                `json:"seq,omitempty"` // resource-subject sequence of the last change
+	// Versioning indexes the versions and aliases (see versions.go); nil until the first.
+	Versioning *Versioning `json:"versioning,omitempty"`
 }
 
 // ActivityRecord is the stored state of one activity.

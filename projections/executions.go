@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/events"
@@ -27,6 +28,7 @@ const (
 // execution-level events into it.
 type Executions struct {
 	kv    jetstream.KeyValue
+	nc    *nats.Conn
 	cc    jetstream.ConsumeContext
 	track *Tracker
 }
@@ -36,17 +38,30 @@ func ExecutionKey(stateMachineARN, execARN string) string {
 	return jsstore.Token(stateMachineARN) + "." + jsstore.Token(execARN)
 }
 
-// StartExecutions creates the bucket and starts the projection.
-func StartExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Executions, error) {
+// OpenExecutions creates (or opens) the execution bucket and list index without
+// starting the projection: enough to Reserve, read and list executions.
+func OpenExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Executions, error) {
 	if replicas == 0 {
 		replicas = 1
 	}
-	p := &Executions{}
+	p := &Executions{nc: st.NC}
 	var err error
 	if p.kv, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: ExecutionBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
 	}); err != nil {
 		return nil, errors.Wrap(err, "create execution bucket")
+	}
+	if err := openIndex(ctx, st, replicas); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// StartExecutions creates the bucket and the list index and starts the projection.
+func StartExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Executions, error) {
+	p, err := OpenExecutions(ctx, st, replicas)
+	if err != nil {
+		return nil, err
 	}
 	cons, err := st.HistoryStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       executionConsumer,
@@ -163,13 +178,19 @@ func StateMachineOf(execARN string) string {
 	return strings.Join(parts[:5], ":") + ":stateMachine:" + parts[6]
 }
 
-// Reserve creates the record of a new execution, failing with an error marked
-// events.ErrConflict when the name is taken (the existing record is returned).
+// Reserve creates the record of a new execution and lists it in its state machine's
+// index, failing with an error marked events.ErrConflict when the name is taken (the
+// existing record is returned).
 func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (events.ExecutionRecord, error) {
 	key := ExecutionKey(rec.StateMachineARN, rec.ARN)
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return rec, errors.Wrap(err, "encode execution record")
+	}
+	// The index entry first: a crash between the two leaves an entry without a
+	// record (skipped by Page), never an execution missing from the list.
+	if err := p.indexStart(ctx, rec); err != nil {
+		return rec, err
 	}
 	if _, err := p.kv.Create(ctx, key, b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {

@@ -33,6 +33,7 @@ type Resources struct {
 	stop   sync.Once
 	sms    jetstream.KeyValue
 	acts   jetstream.KeyValue
+	vers   jetstream.KeyValue // state machine versions (versions.go)
 	cons   jetstream.Consumer
 	cc     jetstream.ConsumeContext
 	track  *Tracker
@@ -54,6 +55,9 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 		Bucket: ActivityBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
 	}); err != nil {
 		return nil, errors.Wrap(err, "create activity bucket")
+	}
+	if r.vers, err = createVersionBucket(ctx, st, replicas); err != nil {
+		return nil, err
 	}
 	r.cons, err = st.ResourceStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       resourceConsumer,
@@ -143,6 +147,8 @@ func (r *Resources) apply(ctx context.Context, ev events.ResourceEvent, seq uint
 		rec := *ev.StateMachine
 		rec.Seq = seq
 		return put(ctx, r.sms, key, rec)
+	case ev.Version != nil:
+		return r.applyVersion(ctx, key, ev, seq)
 	case ev.Activity != nil:
 		if ev.Kind == events.ActivityDeleted {
 			return ignoreNotFound(r.acts.Delete(ctx, key))

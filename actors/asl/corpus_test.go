@@ -17,9 +17,9 @@ import (
 	"github.com/sfnd/sfnd/events"
 )
 
-// corpusFloor is the number of JSONPath execution cases of testdata/aws-recorded.jsonl
+// corpusFloor is the number of execution cases of testdata/aws-recorded.jsonl
 // the decider must pass; raise it as the decider improves.
-const corpusFloor = 151
+const corpusFloor = 208
 
 const (
 	corpusRole    = "arn:aws:iam::111111111111:role/sfn-conformance-role"
@@ -233,14 +233,6 @@ func TestCorpus(t *testing.T) {
 
 // runCorpusCase drives every run of a case and compares the snapshots it can rebuild.
 func runCorpusCase(t *testing.T, c corpusCase) (status, why string) {
-	for _, f := range c.Features {
-		if f == "JSONata" {
-			return "skip", "JSONata"
-		}
-	}
-	if strings.Contains(c.Definition, `"JSONata"`) {
-		return "skip", "JSONata"
-	}
 	for _, tr := range c.Transformers {
 		s := string(tr)
 		if strings.Contains(s, "$opaque") || strings.Contains(s, "GenericTransformer") {

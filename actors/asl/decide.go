@@ -22,6 +22,7 @@ const (
 	TriggerStart                 TriggerKind = "Start"
 	TriggerTimerFired            TriggerKind = "TimerFired"
 	TriggerTaskStarted           TriggerKind = "TaskStarted"
+	TriggerTaskSubmitted         TriggerKind = "TaskSubmitted"
 	TriggerTaskSucceeded         TriggerKind = "TaskSucceeded"
 	TriggerTaskFailed            TriggerKind = "TaskFailed"
 	TriggerTaskTimedOut          TriggerKind = "TaskTimedOut"
@@ -56,6 +57,10 @@ type Trigger struct {
 	// TaskToken, when set, gives the task token of a task scheduled by the event with
 	// this id ($$.Task.Token).
 	TaskToken func(scheduledEventID int64) string `json:"-"`
+
+	// ActivityExists, when set, tells whether an activity ARN names an existing
+	// activity; a Task state on a missing one fails with States.Runtime, as on AWS.
+	ActivityExists func(activityARN string) bool `json:"-"`
 }
 
 // Effect is something the caller does after appending the events of a Decide.
@@ -150,6 +155,9 @@ type decider struct {
 	effects []Effect
 	rng     splitmix
 	prev    *int64
+	// ctx, when set, is the Context object to use instead of one built from the
+	// execution (TestState's context parameter).
+	ctx *expr.Object
 }
 
 // splitmix is a small deterministic PRNG (SplitMix64) seeded from the trigger.
@@ -311,7 +319,9 @@ func (d *decider) handle() {
 				return
 			}
 			name := "States.Timeout"
-			if tm.Kind == timerHeartbeat {
+			if tm.Kind == timerHeartbeat && f.Task.Type == "" {
+				// AWS reports a missed heartbeat of a service integration (callback)
+				// task as States.Timeout, of an activity as States.HeartbeatTimeout.
 				name = "States.HeartbeatTimeout"
 			}
 			d.taskTimedOut(f, name)
@@ -332,6 +342,15 @@ func (d *decider) handle() {
 			return
 		}
 		d.taskStarted(f)
+	case TriggerTaskSubmitted:
+		f := d.taskFrame()
+		if f == nil {
+			return
+		}
+		if !f.Task.Started {
+			d.taskStarted(f)
+		}
+		d.taskSubmitted(f)
 	case TriggerTaskSucceeded:
 		f := d.taskFrame()
 		if f == nil {
@@ -447,6 +466,25 @@ func (d *decider) enter(f *frame) {
 	in := f.Input
 	d.emit(f, events.HistoryEvent{Type: events.Type(st.Type + "StateEntered"),
 		StateEnteredEventDetails: &events.StateEnteredEventDetails{Name: st.Name, Input: &in, InputDetails: events.NotTruncated()}}, nil)
+	if st.isJSONata() {
+		switch st.Type {
+		case "Pass":
+			d.jsonataPass(f, st)
+			return
+		case "Choice":
+			d.jsonataChoice(f, st)
+			return
+		case "Succeed":
+			d.jsonataSucceed(f, st)
+			return
+		case "Fail":
+			d.jsonataFailState(f, st)
+			return
+		case "Wait":
+			d.jsonataWait(f, st)
+			return
+		}
+	}
 	switch st.Type {
 	case "Pass":
 		d.runPass(f, st)
@@ -472,8 +510,16 @@ func (d *decider) work(f *frame) {
 	case "Task":
 		d.runTask(f, st)
 	case "Parallel":
+		if st.isJSONata() {
+			d.jsonataParallel(f, st)
+			return
+		}
 		d.runParallel(f, st)
 	case "Map":
+		if st.isJSONata() {
+			d.jsonataMap(f, st)
+			return
+		}
 		d.runMap(f, st)
 	}
 }
@@ -485,6 +531,15 @@ func (d *decider) env(f *frame, in any) expr.Env {
 
 // context builds the Context object ($$) of f's current state.
 func (d *decider) context(f *frame, mapItem *expr.Object) any {
+	if d.ctx != nil {
+		c := expr.Clone(d.ctx).(*expr.Object)
+		if mapItem != nil {
+			m := expr.NewObject(1)
+			m.Set("Item", mapItem)
+			c.Set("Map", m)
+		}
+		return c
+	}
 	info := d.x.info
 	exe := expr.NewObject(6)
 	exe.Set("Id", info.ExecutionArn)
@@ -649,6 +704,10 @@ func (d *decider) caught(f *frame, st *State, c *Catcher, e stateError) {
 	errOut := expr.NewObject(2)
 	errOut.Set("Error", e.name)
 	errOut.Set("Cause", e.cause)
+	if st.isJSONata() {
+		d.jsonataCaught(f, st, c, errOut)
+		return
+	}
 	raw := rawPayload(f.Input)
 	out := raw
 	if c.ResultPath.Set && c.ResultPath.Null {

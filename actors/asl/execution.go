@@ -114,6 +114,7 @@ type taskInfo struct {
 	Started   bool
 	Result    *string
 	Input     string // the effective input of the task state (for ResultSelector/ResultPath)
+	Heartbeat int64  // HeartbeatSeconds resolved when the task was scheduled (0: none)
 }
 
 type parallelRun struct {
@@ -407,9 +408,15 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 		ti := &taskInfo{Scheduled: ev.ID, Activity: ev.Type == events.ActivityScheduled}
 		if det := ev.ActivityScheduledEventDetails; det != nil {
 			ti.Resource = det.Resource
+			if det.HeartbeatInSeconds != nil {
+				ti.Heartbeat = *det.HeartbeatInSeconds
+			}
 		}
 		if det := ev.TaskScheduledEventDetails; det != nil {
 			ti.Type, ti.Name = det.ResourceType, det.Resource
+			if det.HeartbeatInSeconds != nil {
+				ti.Heartbeat = *det.HeartbeatInSeconds
+			}
 		}
 		if in, ok := dataString(d, kInput); ok {
 			ti.Input = in

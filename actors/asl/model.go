@@ -72,6 +72,8 @@ type State struct {
 	HeartbeatSeconds     *int64
 	HeartbeatSecondsPath string
 	Credentials          Template
+	TimeoutExpr          Template // JSONata "TimeoutSeconds": "{% ... %}"
+	HeartbeatExpr        Template // JSONata "HeartbeatSeconds": "{% ... %}"
 	Retry                []*Retrier
 	Catch                []*Catcher
 
@@ -108,6 +110,9 @@ type State struct {
 	ToleratedFailureCountPath      string
 	ToleratedFailurePercentage     *json.Number
 	ToleratedFailurePercentagePath string
+	MaxConcurrencyExpr             Template // JSONata expressions of these three
+	ToleratedFailureCountExpr      Template
+	ToleratedFailurePercentageExpr Template
 	ItemReader                     Template
 	ResultWriter                   Template
 	ItemBatcher                    Template
@@ -244,9 +249,9 @@ type rawState struct {
 	Output         Template `json:"Output"`
 
 	Resource             string            `json:"Resource"`
-	TimeoutSeconds       *int64            `json:"TimeoutSeconds"`
+	TimeoutSeconds       json.RawMessage   `json:"TimeoutSeconds"`
 	TimeoutSecondsPath   string            `json:"TimeoutSecondsPath"`
-	HeartbeatSeconds     *int64            `json:"HeartbeatSeconds"`
+	HeartbeatSeconds     json.RawMessage   `json:"HeartbeatSeconds"`
 	HeartbeatSecondsPath string            `json:"HeartbeatSecondsPath"`
 	Credentials          Template          `json:"Credentials"`
 	Retry                []*Retrier        `json:"Retry"`
@@ -271,11 +276,11 @@ type rawState struct {
 	ItemSelector                   Template        `json:"ItemSelector"`
 	ItemProcessor                  json.RawMessage `json:"ItemProcessor"`
 	Iterator                       json.RawMessage `json:"Iterator"`
-	MaxConcurrency                 *json.Number    `json:"MaxConcurrency"`
+	MaxConcurrency                 json.RawMessage `json:"MaxConcurrency"`
 	MaxConcurrencyPath             string          `json:"MaxConcurrencyPath"`
-	ToleratedFailureCount          *json.Number    `json:"ToleratedFailureCount"`
+	ToleratedFailureCount          json.RawMessage `json:"ToleratedFailureCount"`
 	ToleratedFailureCountPath      string          `json:"ToleratedFailureCountPath"`
-	ToleratedFailurePercentage     *json.Number    `json:"ToleratedFailurePercentage"`
+	ToleratedFailurePercentage     json.RawMessage `json:"ToleratedFailurePercentage"`
 	ToleratedFailurePercentagePath string          `json:"ToleratedFailurePercentagePath"`
 	ItemReader                     Template        `json:"ItemReader"`
 	ResultWriter                   Template        `json:"ResultWriter"`
@@ -343,30 +348,38 @@ func parseState(name string, b []byte, machineQL string) (*State, error) {
 		InputPath: rs.InputPath, OutputPath: rs.OutputPath, ResultPath: rs.ResultPath,
 		Parameters: rs.Parameters, ResultSelector: rs.ResultSelector, Result: rs.Result,
 		Assign: rs.Assign, Arguments: rs.Arguments, Output: rs.Output,
-		Resource: rs.Resource, TimeoutSeconds: rs.TimeoutSeconds, TimeoutSecondsPath: rs.TimeoutSecondsPath,
-		HeartbeatSeconds: rs.HeartbeatSeconds, HeartbeatSecondsPath: rs.HeartbeatSecondsPath,
-		Credentials: rs.Credentials, Retry: rs.Retry, Catch: rs.Catch, Default: rs.Default,
+		Resource: rs.Resource, TimeoutSecondsPath: rs.TimeoutSecondsPath,
+		HeartbeatSecondsPath: rs.HeartbeatSecondsPath,
+		Credentials:          rs.Credentials, Retry: rs.Retry, Catch: rs.Catch, Default: rs.Default,
 		SecondsPath: rs.SecondsPath, Timestamp: rs.Timestamp, TimestampPath: rs.TimestampPath,
 		Error: rs.Error, Cause: rs.Cause, ErrorPath: rs.ErrorPath, CausePath: rs.CausePath,
 		ItemsPath: rs.ItemsPath, Items: rs.Items, ItemSelector: rs.ItemSelector,
-		MaxConcurrency: rs.MaxConcurrency, MaxConcurrencyPath: rs.MaxConcurrencyPath,
-		ToleratedFailureCount: rs.ToleratedFailureCount, ToleratedFailureCountPath: rs.ToleratedFailureCountPath,
-		ToleratedFailurePercentage:     rs.ToleratedFailurePercentage,
+		MaxConcurrencyPath:             rs.MaxConcurrencyPath,
+		ToleratedFailureCountPath:      rs.ToleratedFailureCountPath,
 		ToleratedFailurePercentagePath: rs.ToleratedFailurePercentagePath,
 		ItemReader:                     rs.ItemReader, ResultWriter: rs.ResultWriter, ItemBatcher: rs.ItemBatcher,
 		Label: rs.Label,
 	}
-	if len(rs.Seconds) > 0 {
-		var n json.Number
-		if err := json.Unmarshal(rs.Seconds, &n); err == nil {
-			st.Seconds = &n
-		} else {
-			st.SecondsExpr = Template{Set: true, Raw: rs.Seconds}
+	st.Seconds, st.SecondsExpr = numberOrExpr(rs.Seconds)
+	st.MaxConcurrency, st.MaxConcurrencyExpr = numberOrExpr(rs.MaxConcurrency)
+	st.ToleratedFailureCount, st.ToleratedFailureCountExpr = numberOrExpr(rs.ToleratedFailureCount)
+	st.ToleratedFailurePercentage, st.ToleratedFailurePercentageExpr = numberOrExpr(rs.ToleratedFailurePercentage)
+	var n *json.Number
+	if n, st.TimeoutExpr = numberOrExpr(rs.TimeoutSeconds); n != nil {
+		if i, err := n.Int64(); err == nil {
+			st.TimeoutSeconds = &i
+		}
+	}
+	if n, st.HeartbeatExpr = numberOrExpr(rs.HeartbeatSeconds); n != nil {
+		if i, err := n.Int64(); err == nil {
+			st.HeartbeatSeconds = &i
 		}
 	}
 	for _, t := range []*Template{&st.Parameters, &st.ResultSelector, &st.Result, &st.Assign,
 		&st.Arguments, &st.Output, &st.Credentials, &st.Error, &st.Cause, &st.Items,
-		&st.ItemSelector, &st.ItemReader, &st.ResultWriter, &st.ItemBatcher, &st.SecondsExpr} {
+		&st.ItemSelector, &st.ItemReader, &st.ResultWriter, &st.ItemBatcher, &st.SecondsExpr,
+		&st.TimeoutExpr, &st.HeartbeatExpr, &st.MaxConcurrencyExpr, &st.ToleratedFailureCountExpr,
+		&st.ToleratedFailurePercentageExpr} {
 		if err := t.parse(); err != nil {
 			return nil, err
 		}
@@ -412,6 +425,18 @@ func parseState(name string, b []byte, machineQL string) (*State, error) {
 		}
 	}
 	return st, nil
+}
+
+// numberOrExpr splits a field that holds a number or (JSONata) an expression string.
+func numberOrExpr(raw json.RawMessage) (*json.Number, Template) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, Template{}
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return &n, Template{}
+	}
+	return nil, Template{Set: true, Raw: raw}
 }
 
 func (t *Template) parse() error {

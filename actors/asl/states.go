@@ -97,6 +97,11 @@ func parseTimestamp(s string) (time.Time, bool) {
 
 func (d *decider) finishWait(f *frame) {
 	st := d.state(f)
+	if st.isJSONata() {
+		raw, in := d.inputOf(f)
+		d.jsonataExit(f, st, st.Assign, st.Output, in, raw, nextOf(st))
+		return
+	}
 	in, err := d.effectiveInput(f, st, false)
 	if err != nil {
 		d.failErr(f, st, err)
@@ -168,22 +173,45 @@ func (d *decider) taskSeconds(f *frame, static *int64, path, field string, in *p
 }
 
 func (d *decider) runTask(f *frame, st *State) {
+	var timeout, heartbeat int64
+	var in *payload
+	if st.isJSONata() {
+		raw, jin := d.inputOf(f)
+		if d.t.TaskToken != nil {
+			jin.taskToken = d.t.TaskToken(d.x.LastEventID + 1)
+		}
+		var err error
+		if timeout, err = d.jsonataSeconds(f, st.TimeoutSeconds, st.TimeoutExpr, "TimeoutSeconds", jin); err != nil {
+			d.jsonataFail(f, st, err)
+			return
+		}
+		if heartbeat, err = d.jsonataSeconds(f, st.HeartbeatSeconds, st.HeartbeatExpr, "HeartbeatSeconds", jin); err != nil {
+			d.jsonataFail(f, st, err)
+			return
+		}
+		if in, err = d.jsonataArguments(f, st, jin, raw); err != nil {
+			d.jsonataFail(f, st, err)
+			return
+		}
+		d.scheduleTask(f, st, in, timeout, heartbeat)
+		return
+	}
 	pathIn, err := d.effectiveInput(f, st, false)
 	if err != nil {
 		d.failErr(f, st, err)
 		return
 	}
-	timeout, err := d.taskSeconds(f, st.TimeoutSeconds, st.TimeoutSecondsPath, "TimeoutSecondsPath", pathIn)
+	timeout, err = d.taskSeconds(f, st.TimeoutSeconds, st.TimeoutSecondsPath, "TimeoutSecondsPath", pathIn)
 	if err != nil {
 		d.failErr(f, st, err)
 		return
 	}
-	heartbeat, err := d.taskSeconds(f, st.HeartbeatSeconds, st.HeartbeatSecondsPath, "HeartbeatSecondsPath", pathIn)
+	heartbeat, err = d.taskSeconds(f, st.HeartbeatSeconds, st.HeartbeatSecondsPath, "HeartbeatSecondsPath", pathIn)
 	if err != nil {
 		d.failErr(f, st, err)
 		return
 	}
-	in := pathIn
+	in = pathIn
 	if st.Parameters.Set {
 		// $$.Task.Token is the token of the task about to be scheduled.
 		env := d.env(f, pathIn.Value())
@@ -201,6 +229,12 @@ func (d *decider) runTask(f *frame, st *State) {
 		}
 		in = valPayload(v)
 	}
+	d.scheduleTask(f, st, in, timeout, heartbeat)
+}
+
+// scheduleTask emits the scheduled event of a Task state with its effective input and
+// asks for the work.
+func (d *decider) scheduleTask(f *frame, st *State, in *payload, timeout, heartbeat int64) {
 	text := in.Text()
 	var tPtr, hPtr *int64
 	if timeout > 0 {
@@ -211,6 +245,10 @@ func (d *decider) runTask(f *frame, st *State) {
 	}
 	kind, typ, name := taskKind(st.Resource)
 	var ev *events.HistoryEvent
+	if kind == "activity" && d.t.ActivityExists != nil && !d.t.ActivityExists(st.Resource) {
+		d.runtimeFail(f, st, "The activity "+st.Resource+" does not exist.")
+		return
+	}
 	switch kind {
 	case "activity":
 		ev = d.emit(f, events.HistoryEvent{Type: events.ActivityScheduled,
@@ -255,6 +293,9 @@ func (d *decider) taskStarted(f *frame) {
 	}
 	st := d.state(f)
 	hb, _ := d.taskSeconds(f, st.HeartbeatSeconds, "", "", nil)
+	if f.Task != nil && f.Task.Heartbeat > 0 {
+		hb = f.Task.Heartbeat // resolved at scheduling, HeartbeatSecondsPath included
+	}
 	if hb > 0 {
 		d.schedule(f, timerHeartbeat, d.t.Time.Add(time.Duration(hb)*time.Second))
 	}
@@ -327,6 +368,10 @@ func (d *decider) finishTask(f *frame) {
 // finishResult runs ResultSelector, Assign, ResultPath and OutputPath on a Task, Map or
 // Parallel result and exits the state.
 func (d *decider) finishResult(f *frame, st *State, result *payload) {
+	if st.isJSONata() {
+		d.jsonataResult(f, st, result)
+		return
+	}
 	if st.ResultSelector.Set {
 		v, err := expr.EvalTemplate(st.ResultSelector.Value, d.env(f, result.Value()))
 		if err != nil {
@@ -492,6 +537,9 @@ func (d *decider) runMap(f *frame, st *State) {
 func (d *decider) itemInput(f *frame, st *State, idx int) (string, error) {
 	m := f.Map
 	item := m.Items[idx]
+	if st.isJSONata() {
+		return d.jsonataItemInput(f, st, idx, item)
+	}
 	tmpl := st.ItemSelector
 	if !tmpl.Set {
 		tmpl = st.Parameters

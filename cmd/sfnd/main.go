@@ -1,6 +1,7 @@
 // Command sfnd is the sfnd server and its tools.
 //
 //	sfnd serve      run a node (embedded NATS unless --nats-url)
+//	sfnd bench      measure a node (its own, or --endpoint)
 package main
 
 import (
@@ -25,6 +26,10 @@ func main() {
 	switch os.Args[1] {
 	case "serve":
 		err = serve(os.Args[2:])
+	case "history":
+		os.Exit(historyCmd(os.Args[2:]))
+	case "bench":
+		err = benchCmd(os.Args[2:])
 	case "help", "-h", "--help":
 		usage()
 		return
@@ -44,6 +49,7 @@ func usage() {
 
 commands:
   serve    run the Step Functions API with embedded NATS (or --nats-url)
+  bench    measure throughput and latency (--quick: about a minute)
 `)
 }
 

@@ -113,12 +113,14 @@ type CaseResult struct {
 	// Reason is the failure detail.
 	Reason string `json:"reason,omitempty"`
 	// Keys maps each snapshot key to "match" or "mismatch".
-	Keys             map[string]string `json:"keys,omitempty"`
-	Diffs            []Diff            `json:"diffs,omitempty"`
-	Notes            []string          `json:"notes,omitempty"`
-	ClientSideErrors []string          `json:"client_side_errors,omitempty"`
-	AWSValidated     bool              `json:"aws_validated"`
-	DurationS        float64           `json:"duration_s"`
+	Keys  map[string]string `json:"keys,omitempty"`
+	Diffs []Diff            `json:"diffs,omitempty"`
+	// Observed is the normalised answer for each mismatching snapshot key.
+	Observed         map[string]any `json:"observed,omitempty"`
+	Notes            []string       `json:"notes,omitempty"`
+	ClientSideErrors []string       `json:"client_side_errors,omitempty"`
+	AWSValidated     bool           `json:"aws_validated"`
+	DurationS        float64        `json:"duration_s"`
 }
 
 // Passed reports whether the case passed.
@@ -133,7 +135,9 @@ type Report struct {
 	Totals    map[string]int    `json:"totals"`
 	ByKind    map[string]*Tally `json:"by_kind"`
 	ByFeature map[string]*Tally `json:"by_feature"`
-	Cases     []CaseResult      `json:"cases"`
+	// TopFailureReasons lists [reason, count] pairs, most common first.
+	TopFailureReasons [][2]any     `json:"top_failure_reasons"`
+	Cases             []CaseResult `json:"cases"`
 	// Error is set when the run could not start (e.g. the account probe failed).
 	Error string `json:"error,omitempty"`
 
@@ -252,6 +256,26 @@ func (r *Report) tally() {
 			add(r.ByFeature, f, pass)
 		}
 	}
+	reasons := map[string]int{}
+	for _, c := range r.Cases {
+		if !c.Passed() {
+			reasons[c.Category]++
+		}
+	}
+	rs := make([]string, 0, len(reasons))
+	for k := range reasons {
+		rs = append(rs, k)
+	}
+	sort.SliceStable(rs, func(i, j int) bool {
+		if reasons[rs[i]] != reasons[rs[j]] {
+			return reasons[rs[i]] > reasons[rs[j]]
+		}
+		return rs[i] < rs[j]
+	})
+	r.TopFailureReasons = [][2]any{}
+	for _, k := range rs {
+		r.TopFailureReasons = append(r.TopFailureReasons, [2]any{k, reasons[k]})
+	}
 }
 
 // Summary is the last line: "conformance: N passed, M failed".
@@ -275,29 +299,13 @@ func (r *Report) Print(w io.Writer) {
 		t := r.ByFeature[k]
 		fmt.Fprintf(w, "  %-22s %4d/%-4d passed\n", k, t.Passed, t.Passed+t.Failed)
 	}
-	reasons := map[string]int{}
-	for _, c := range r.Cases {
-		if !c.Passed() {
-			reasons[c.Category]++
-		}
-	}
-	if len(reasons) > 0 {
+	if len(r.TopFailureReasons) > 0 {
 		fmt.Fprintln(w, "most common failure reasons:")
-		rs := make([]string, 0, len(reasons))
-		for k := range reasons {
-			rs = append(rs, k)
-		}
-		sort.SliceStable(rs, func(i, j int) bool {
-			if reasons[rs[i]] != reasons[rs[j]] {
-				return reasons[rs[i]] > reasons[rs[j]]
-			}
-			return rs[i] < rs[j]
-		})
-		for i, k := range rs {
+		for i, rc := range r.TopFailureReasons {
 			if i == 10 {
 				break
 			}
-			fmt.Fprintf(w, "  %4d  %s\n", reasons[k], k)
+			fmt.Fprintf(w, "  %4d  %s\n", rc[1], rc[0])
 		}
 		fmt.Fprintln(w, "failures:")
 		for _, c := range r.Cases {
@@ -434,6 +442,13 @@ func runCase(ctx context.Context, c *Case, client *sfnClient, account string, op
 				diffs = diffs[:10]
 			}
 			out.Diffs = diffs
+			out.Observed = map[string]any{}
+			for k, v := range perKey {
+				if v != "match" {
+					av, _ := actual.Get(k)
+					out.Observed[k] = toPlain(av)
+				}
+			}
 		} else {
 			out.Status = "PASS"
 		}

@@ -12,6 +12,7 @@ import (
 // TestCLIScript runs cli_test.sh: the built binary driven by the AWS CLI and boto3.
 // It is skipped when aws, python3 or boto3 is missing.
 func TestCLIScript(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs the AWS CLI")
 	}

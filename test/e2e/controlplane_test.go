@@ -973,3 +973,58 @@ func TestRawProtocol(t *testing.T) {
 		ids[id] = true
 	}
 }
+
+func TestConcurrentWritesToOneResource(t *testing.T) {
+	c := client(region)
+	name := uniq("contended")
+	arn := aws.ToString(createSM(t, c, name, passDefinition("c")).StateMachineArn)
+	const writers = 40 // within the 50-tag limit
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for i := range writers {
+		wg.Go(func() {
+			_, errs[i] = c.TagResource(context.Background(), &sfn.TagResourceInput{ResourceArn: aws.String(arn), Tags: tags(fmt.Sprintf("w%02d", i), "x")})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		ok(t, err)
+	}
+	out, err := c.ListTagsForResource(ctx(t), &sfn.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+	ok(t, err)
+	if len(out.Tags) != writers {
+		t.Fatalf("%d concurrent tag writes left %d tags: %s", writers, len(out.Tags), tagMap(out.Tags))
+	}
+	// Concurrent updates and tags interleave without losing either.
+	for i := range writers {
+		wg.Go(func() {
+			if i%2 == 0 {
+				_, errs[i] = c.UpdateStateMachine(context.Background(), &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(arn), Definition: aws.String(passDefinition(fmt.Sprint(i)))})
+			} else {
+				_, errs[i] = c.UntagResource(context.Background(), &sfn.UntagResourceInput{ResourceArn: aws.String(arn), TagKeys: []string{fmt.Sprintf("w%02d", i)}})
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		ok(t, err)
+	}
+	out, err = c.ListTagsForResource(ctx(t), &sfn.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
+	ok(t, err)
+	if len(out.Tags) != writers/2 {
+		t.Fatalf("after concurrent untags %d tags remain: %s", len(out.Tags), tagMap(out.Tags))
+	}
+	d, err := c.DescribeStateMachine(ctx(t), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(arn)})
+	ok(t, err)
+	if aws.ToString(d.Definition) == passDefinition("c") {
+		t.Fatal("no concurrent update landed")
+	}
+}
+
+func TestRequestTooLarge(t *testing.T) {
+	body := `{"name":"` + strings.Repeat("x", 2<<20) + `"}`
+	r := raw(t, "AWSStepFunctions.CreateActivity", body)
+	if r.Status != 413 || r.Body["__type"] != "RequestEntityTooLargeException" {
+		t.Fatalf("oversized body: %d %s", r.Status, r.Text)
+	}
+}

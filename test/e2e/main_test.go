@@ -28,6 +28,13 @@ import (
 // its own (uniq), and a region of its own where it counts list results.
 var node *app.App
 
+// httpClient carries every request of the tests. Its idle connections are closed
+// before a node stops: a connection the client dialled but never used would hold the
+// server's graceful shutdown for its 5 s grace.
+var httpClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
+func closeIdle() { httpClient.CloseIdleConnections() }
+
 // binDir holds the sfnd binary the process tests build.
 var binDir string
 
@@ -47,6 +54,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	closeIdle()
 	node.Close()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
@@ -80,6 +88,7 @@ func clientFor(endpoint, region string) *sfn.Client {
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      aws.NewCredentialsCache(staticCreds{}),
 		RetryMaxAttempts: 1,
+		HTTPClient:       httpClient,
 	})
 }
 
@@ -175,7 +184,7 @@ func newRawRequest(target, body string) (*http.Request, error) {
 }
 
 func httpDo(req *http.Request) (rawResponse, error) {
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return rawResponse{}, err
 	}

@@ -37,7 +37,7 @@ func startNode(t *testing.T, dir string) (*app.App, func()) {
 		t.Fatalf("start sfnd on %s: %v", dir, err)
 	}
 	var once sync.Once
-	stop := func() { once.Do(a.Close) }
+	stop := func() { once.Do(func() { closeIdle(); a.Close() }) }
 	t.Cleanup(stop)
 	return a, stop
 }
@@ -278,6 +278,7 @@ func (p *proc) kill9(t *testing.T) {
 }
 
 func TestKill9(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("needs SIGKILL")
 	}

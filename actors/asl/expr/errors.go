@@ -30,6 +30,9 @@ var (
 type Error struct {
 	Name  string
 	Cause string
+	// Location is the field a JSONata evaluation failed in ("Output/result"), for
+	// AWS's EvaluationFailed event; empty otherwise.
+	Location string
 }
 
 func (e *Error) Error() string { return e.Name + ": " + e.Cause }

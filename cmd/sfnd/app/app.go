@@ -34,7 +34,9 @@ type Config struct {
 	WaitTimeScale float64
 	// IdleTimeout passivates execution actors idle this long (0: the engine's default).
 	IdleTimeout time.Duration
-	Logger      *slog.Logger
+	// Integrations serve Task states on service integrations, by resource type.
+	Integrations map[string]actors.Integration
+	Logger       *slog.Logger
 }
 
 // App is a running node.
@@ -47,6 +49,7 @@ type App struct {
 	res       *projections.Resources
 	execs     *projections.Executions
 	Engine    *actors.Engine
+	Tasks     *actors.Tasks
 	API       *api.Server
 	http      *http.Server
 	ln        net.Listener
@@ -98,11 +101,24 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if a.execs, err = projections.StartExecutions(ctx, a.Store, 1); err != nil {
 		return nil, err
 	}
-	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger}); err != nil {
+	if a.Tasks, err = actors.NewTasks(ctx, a.Store, actors.TasksConfig{
+		WaitTimeScale: cfg.WaitTimeScale, Logger: cfg.Logger, Integrations: cfg.Integrations,
+		ActivityExists: func(ctx context.Context, arn string) (bool, error) {
+			_, err := a.res.Activity(ctx, arn)
+			if errors.Is(err, events.ErrNotFound) {
+				return false, nil
+			}
+			return err == nil, err
+		},
+	}); err != nil {
+		return nil, err
+	}
+	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, Tasks: a.Tasks}); err != nil {
 		return nil, err
 	}
 	a.API = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger}, a.Store, a.res)
 	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
+	a.API.EnableTasks(a.Tasks)
 	if err := a.recover(ctx); err != nil {
 		return nil, err
 	}

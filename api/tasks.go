@@ -1,0 +1,164 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/cockroachdb/errors"
+
+	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/events/fault"
+)
+
+// taskAPI holds what the task operations need.
+type taskAPI struct {
+	tasks *actors.Tasks
+	// poll is the longest GetActivityTask holds a request (AWS: 60 s).
+	poll time.Duration
+}
+
+// EnableTasks registers the activity worker and callback operations: GetActivityTask,
+// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
+func (s *Server) EnableTasks(tasks *actors.Tasks) {
+	t := &taskAPI{tasks: tasks, poll: actors.MaxPoll}
+	s.ops["GetActivityTask"] = func(ctx context.Context, r *request) (any, error) { return s.getActivityTask(ctx, t, r) }
+	s.ops["SendTaskSuccess"] = func(ctx context.Context, r *request) (any, error) { return sendTaskSuccess(ctx, t, r) }
+	s.ops["SendTaskFailure"] = func(ctx context.Context, r *request) (any, error) { return sendTaskFailure(ctx, t, r) }
+	s.ops["SendTaskHeartbeat"] = func(ctx context.Context, r *request) (any, error) { return sendTaskHeartbeat(ctx, t, r) }
+}
+
+type getActivityTaskOutput struct {
+	TaskToken *string `json:"taskToken,omitempty"`
+	Input     *string `json:"input,omitempty"`
+}
+
+func (s *Server) getActivityTask(ctx context.Context, t *taskAPI, r *request) (any, error) {
+	var in struct {
+		ActivityArn *string `json:"activityArn"`
+		WorkerName  *string `json:"workerName"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("activityArn", in.ActivityArn != nil)
+	if in.ActivityArn != nil {
+		v.length("activityArn", *in.ActivityArn, 1, 256)
+	}
+	if in.WorkerName != nil {
+		v.length("workerName", *in.WorkerName, 1, 80)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if _, err := parseARN(*in.ActivityArn, "activity"); err != nil {
+		return nil, err
+	}
+	if _, err := s.LookupActivity(ctx, *in.ActivityArn); err != nil {
+		return nil, err
+	}
+	worker := ""
+	if in.WorkerName != nil {
+		worker = *in.WorkerName
+	}
+	task, err := t.tasks.Poll(ctx, *in.ActivityArn, worker, t.poll)
+	if err != nil {
+		return nil, err
+	}
+	if task == nil {
+		return getActivityTaskOutput{}, nil
+	}
+	return getActivityTaskOutput{TaskToken: &task.Token, Input: &task.Input}, nil
+}
+
+// checkToken validates the taskToken member.
+func checkToken(v *violations, tok *string) {
+	v.required("taskToken", tok != nil)
+	if tok != nil {
+		v.length("taskToken", *tok, 1, 2048)
+	}
+}
+
+func sendTaskSuccess(ctx context.Context, t *taskAPI, r *request) (any, error) {
+	var in struct {
+		TaskToken *string `json:"taskToken"`
+		Output    *string `json:"output"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	checkToken(&v, in.TaskToken)
+	v.required("output", in.Output != nil)
+	if in.Output != nil && len(*in.Output) > maxPayload {
+		v.add("Value at 'output' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if !json.Valid([]byte(*in.Output)) {
+		return nil, fault.New(fault.InvalidOutput, "Invalid Output: 'The output is not valid JSON'")
+	}
+	return struct{}{}, taskError(t.tasks.Succeed(ctx, *in.TaskToken, *in.Output))
+}
+
+func sendTaskFailure(ctx context.Context, t *taskAPI, r *request) (any, error) {
+	var in struct {
+		TaskToken *string `json:"taskToken"`
+		Error     *string `json:"error"`
+		Cause     *string `json:"cause"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	checkToken(&v, in.TaskToken)
+	if in.Error != nil {
+		v.length("error", *in.Error, 0, 256)
+	}
+	if in.Cause != nil {
+		v.length("cause", *in.Cause, 0, 32768)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	var name, cause string
+	if in.Error != nil {
+		name = *in.Error
+	}
+	if in.Cause != nil {
+		cause = *in.Cause
+	}
+	return struct{}{}, taskError(t.tasks.Fail(ctx, *in.TaskToken, name, cause))
+}
+
+func sendTaskHeartbeat(ctx context.Context, t *taskAPI, r *request) (any, error) {
+	var in struct {
+		TaskToken *string `json:"taskToken"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	checkToken(&v, in.TaskToken)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	return struct{}{}, taskError(t.tasks.Heartbeat(ctx, *in.TaskToken))
+}
+
+// taskError maps the task errors of actors to their AWS errors.
+func taskError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, actors.ErrInvalidToken):
+		return fault.New(fault.InvalidToken, "Invalid Token: 'Invalid token'")
+	case errors.Is(err, actors.ErrTaskTimedOut):
+		return fault.New(fault.TaskTimedOut, "Task Timed Out: 'Provided task does not exist anymore'")
+	case errors.Is(err, actors.ErrTaskDoesNotExist):
+		return fault.New(fault.TaskDoesNotExist, "Task Does Not Exist: 'Provided task does not exist'")
+	}
+	return err
+}

@@ -1,0 +1,92 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/sfnd/sfnd/actors/asl"
+	"github.com/sfnd/sfnd/events/fault"
+)
+
+// testStateInput is the TestState request.
+type testStateInput struct {
+	Definition      *string            `json:"definition"`
+	RoleArn         *string            `json:"roleArn"`
+	Input           *string            `json:"input"`
+	InspectionLevel *string            `json:"inspectionLevel"`
+	RevealSecrets   *bool              `json:"revealSecrets"`
+	Variables       *string            `json:"variables"`
+	StateName       *string            `json:"stateName"`
+	Mock            *asl.TestStateMock `json:"mock"`
+	Context         *string            `json:"context"`
+	StateConfig     *json.RawMessage   `json:"stateConfiguration"`
+}
+
+// testState runs one state without an execution (AWS TestState).
+func (s *Server) testState(_ context.Context, r *request) (any, error) {
+	var in testStateInput
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.required("definition", in.Definition != nil)
+	if in.Definition != nil {
+		v.length("definition", *in.Definition, 1, maxDefinition)
+	}
+	if in.RoleArn != nil {
+		v.length("roleArn", *in.RoleArn, 1, 256)
+	}
+	if in.Input != nil {
+		v.length("input", *in.Input, 0, 262144)
+	}
+	level := asl.InspectionInfo
+	if in.InspectionLevel != nil {
+		level = *in.InspectionLevel
+		switch level {
+		case asl.InspectionInfo, asl.InspectionDebug, asl.InspectionTrace:
+		default:
+			v.add("Value '%s' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]", level)
+		}
+	}
+	if in.StateName != nil {
+		v.length("stateName", *in.StateName, 1, 80)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	opts := asl.TestStateOptions{
+		InspectionLevel: level,
+		Mock:            in.Mock,
+		Region:          r.region,
+		Account:         r.account,
+		Time:            s.cfg.Now().UTC(),
+		Seed:            uint64(s.cfg.Random(1<<31))<<32 | uint64(s.cfg.Random(1<<31)),
+	}
+	if in.StateName != nil {
+		opts.StateName = *in.StateName
+	}
+	if in.RevealSecrets != nil {
+		opts.RevealSecrets = *in.RevealSecrets
+	}
+	if in.Variables != nil {
+		opts.Variables = *in.Variables
+	}
+	if in.Context != nil {
+		opts.Context = *in.Context
+	}
+	if in.RoleArn != nil {
+		opts.RoleArn = *in.RoleArn
+	}
+	input := ""
+	if in.Input != nil {
+		input = *in.Input
+	}
+	res, err := asl.TestState(*in.Definition, input, opts)
+	if err != nil {
+		if _, ok := fault.As(err); ok {
+			return nil, err
+		}
+		return nil, fault.New(fault.InvalidDefinition, "%s", err.Error())
+	}
+	return res, nil
+}

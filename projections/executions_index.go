@@ -1,0 +1,333 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
+)
+
+// The execution list index: ListExecutions pages newest first without reading every
+// execution of the state machine.
+//
+// Every accepted StartExecution takes the next ordinal of its state machine from a
+// JetStream counter (ExecutionCounterStream, one subject per state machine: an atomic
+// increment, no read-modify-write, no conflicts between nodes) and appends an index
+// entry (execution ARN, start date) to the chunk subject of that ordinal:
+// sfn.xidx.<token(stateMachineArn)>.<(ordinal-1)/IndexChunk>. A page reads the counter
+// (the newest chunk), then whole chunks newest first with one batched direct get each,
+// and the records of the entries it returns with one multi-last direct get on the
+// execution bucket. The first page of a state machine with a million executions is
+// three or four requests, whatever the number of executions.
+//
+// Within a chunk entries are ordered by start date (then ARN), newest first; chunks are
+// ordered by ordinal, which follows the start dates up to the few starts that race for
+// ordinals at the same moment. The entry is written before the record is created, so
+// a listed entry whose record is missing or has another start date (a name that was
+// taken, an idempotent repeat) is skipped.
+const (
+	ExecutionIndexStream   = "SFN_EXEC_INDEX"
+	ExecutionCounterStream = "SFN_EXEC_COUNTERS"
+	executionIndexPrefix   = "sfn.xidx."
+	executionCounterPrefix = "sfn.xcnt."
+	// IndexChunk is the number of ordinals per index chunk subject.
+	IndexChunk = 128
+	// maxScanChunks bounds the chunks one filtered page reads; a page that found too
+	// few matches in them ends early with a cursor, as AWS pages may.
+	maxScanChunks = 64
+)
+
+// ErrBadCursor marks a list cursor this package did not produce.
+var ErrBadCursor = errors.New("invalid list cursor")
+
+type indexEntry struct {
+	ARN   string `json:"a"`
+	Start int64  `json:"t"` // start date, Unix nanoseconds
+}
+
+func (e indexEntry) key() string {
+	return strconv.FormatInt(e.Start, 10) + "|" + e.ARN
+}
+
+// keyLess orders entries: by start date, then ARN.
+func keyLess(a, b indexEntry) bool {
+	if a.Start != b.Start {
+		return a.Start < b.Start
+	}
+	return a.ARN < b.ARN
+}
+
+func openIndex(ctx context.Context, st *jsstore.Store, replicas int) error {
+	if _, err := st.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        ExecutionIndexStream,
+		Description: "sfnd execution list index: entries per state machine, chunked by start ordinal",
+		Subjects:    []string{executionIndexPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		AllowDirect: true,
+	}); err != nil {
+		return errors.Wrap(err, "create execution index stream")
+	}
+	if _, err := st.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              ExecutionCounterStream,
+		Description:       "sfnd execution ordinals per state machine (counters)",
+		Subjects:          []string{executionCounterPrefix + ">"},
+		Storage:           jetstream.FileStorage,
+		Replicas:          replicas,
+		AllowDirect:       true,
+		AllowMsgCounter:   true,
+		MaxMsgsPerSubject: 1,
+	}); err != nil {
+		return errors.Wrap(err, "create execution counter stream")
+	}
+	return nil
+}
+
+// pubAck is a JetStream publish answer, with the counter value of a counter stream.
+type pubAck struct {
+	Seq   uint64 `json:"seq"`
+	Val   string `json:"val"`
+	Error *struct {
+		Code        int    `json:"code"`
+		ErrCode     uint16 `json:"err_code"`
+		Description string `json:"description"`
+	} `json:"error"`
+}
+
+func request(ctx context.Context, nc *nats.Conn, m *nats.Msg) (pubAck, error) {
+	var ack pubAck
+	resp, err := nc.RequestMsgWithContext(ctx, m)
+	if err != nil {
+		return ack, errors.Wrapf(err, "publish to %s", m.Subject)
+	}
+	if err := json.Unmarshal(resp.Data, &ack); err != nil {
+		return ack, errors.Wrap(err, "decode publish ack")
+	}
+	if ack.Error != nil {
+		return ack, errors.Newf("publish to %s: %s (%d)", m.Subject, ack.Error.Description, ack.Error.ErrCode)
+	}
+	return ack, nil
+}
+
+// indexStart records a new execution in its state machine's list index.
+func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord) error {
+	smTok := jsstore.Token(rec.StateMachineARN)
+	m := nats.NewMsg(executionCounterPrefix + smTok)
+	m.Header.Set("Nats-Incr", "+1")
+	ack, err := request(ctx, p.nc, m)
+	if err != nil {
+		return errors.Wrap(err, "take execution ordinal")
+	}
+	ord, err := strconv.ParseInt(ack.Val, 10, 64)
+	if err != nil || ord < 1 {
+		return errors.Newf("bad execution ordinal %q", ack.Val)
+	}
+	b, _ := json.Marshal(indexEntry{ARN: rec.ARN, Start: rec.StartDate.UnixNano()})
+	m = nats.NewMsg(chunkSubject(smTok, (ord-1)/IndexChunk))
+	m.Data = b
+	_, err = request(ctx, p.nc, m)
+	return errors.Wrap(err, "append execution index entry")
+}
+
+func chunkSubject(smTok string, chunk int64) string {
+	return executionIndexPrefix + smTok + "." + strconv.FormatInt(chunk, 10)
+}
+
+// lastOrdinal is the newest ordinal of a state machine (0: none).
+func (p *Executions) lastOrdinal(ctx context.Context, smTok string) (int64, error) {
+	var ord int64
+	err := directGet(ctx, p.nc, ExecutionCounterStream, map[string]any{"last_by_subj": executionCounterPrefix + smTok}, func(m *nats.Msg) error {
+		var v struct {
+			Val string `json:"val"`
+		}
+		if err := json.Unmarshal(m.Data, &v); err != nil {
+			return errors.Wrap(err, "decode execution counter")
+		}
+		n, err := strconv.ParseInt(v.Val, 10, 64)
+		ord = n
+		return errors.Wrap(err, "decode execution counter")
+	})
+	return ord, err
+}
+
+// readChunk returns a chunk's entries, newest first.
+func (p *Executions) readChunk(ctx context.Context, smTok string, chunk int64) ([]indexEntry, error) {
+	var out []indexEntry
+	err := directGet(ctx, p.nc, ExecutionIndexStream, map[string]any{
+		"seq": 1, "next_by_subj": chunkSubject(smTok, chunk), "batch": 4 * IndexChunk,
+	}, func(m *nats.Msg) error {
+		var e indexEntry
+		if err := json.Unmarshal(m.Data, &e); err != nil {
+			return errors.Wrap(err, "decode execution index entry")
+		}
+		out = append(out, e)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b indexEntry) int {
+		switch {
+		case keyLess(b, a):
+			return -1
+		case keyLess(a, b):
+			return 1
+		}
+		return 0
+	})
+	return out, err
+}
+
+// records reads the records of entries with one multi-last direct get; a missing or
+// deleted record is absent from the answer.
+func (p *Executions) records(ctx context.Context, smTok string, entries []indexEntry) (map[string]events.ExecutionRecord, error) {
+	out := make(map[string]events.ExecutionRecord, len(entries))
+	if len(entries) == 0 {
+		return out, nil
+	}
+	subjects := make([]string, len(entries))
+	for i, e := range entries {
+		subjects[i] = "$KV." + ExecutionBucket + "." + smTok + "." + jsstore.Token(e.ARN)
+	}
+	err := directGet(ctx, p.nc, "KV_"+ExecutionBucket, map[string]any{"multi_last": subjects, "batch": len(subjects)}, func(m *nats.Msg) error {
+		if op := m.Header.Get("KV-Operation"); op != "" {
+			return nil // deleted or purged
+		}
+		var rec events.ExecutionRecord
+		if err := json.Unmarshal(m.Data, &rec); err != nil {
+			return errors.Wrap(err, "decode execution record")
+		}
+		out[rec.ARN] = rec
+		return nil
+	})
+	return out, err
+}
+
+// directGet sends one (batched) direct get and calls fn for each message of the
+// answer; "no messages" is not an error.
+func directGet(ctx context.Context, nc *nats.Conn, stream string, req map[string]any, fn func(*nats.Msg) error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return errors.Wrap(err, "encode direct get")
+	}
+	_, batched := req["batch"]
+	_, multi := req["multi_last"]
+	batched = batched || multi
+	if !batched {
+		m, err := nc.RequestWithContext(ctx, "$JS.API.DIRECT.GET."+stream, body)
+		if err != nil {
+			return errors.Wrap(err, "direct get")
+		}
+		if status := m.Header.Get("Status"); status != "" {
+			if status == "404" {
+				return nil
+			}
+			return errors.Newf("direct get: status %s %s", status, m.Header.Get("Description"))
+		}
+		return fn(m)
+	}
+	inbox := nc.NewRespInbox()
+	sub, err := nc.SubscribeSync(inbox)
+	if err != nil {
+		return errors.Wrap(err, "subscribe for direct get")
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	if err := nc.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, body); err != nil {
+		return errors.Wrap(err, "direct get")
+	}
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if err != nil {
+			return errors.Wrap(err, "direct get reply")
+		}
+		if status := m.Header.Get("Status"); status != "" {
+			if status == "404" || status == "204" {
+				return nil
+			}
+			return errors.Newf("direct get: status %s %s", status, m.Header.Get("Description"))
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+}
+
+// Page returns up to limit executions of a state machine, newest first, starting
+// after cursor (empty: from the newest), keeping only those with status (empty: all).
+// The returned cursor resumes the listing; it is empty when nothing follows. A cursor
+// this package did not produce is an error marked ErrBadCursor.
+func (p *Executions) Page(ctx context.Context, stateMachineARN, status, cursor string, limit int) ([]events.ExecutionRecord, string, error) {
+	smTok := jsstore.Token(stateMachineARN)
+	var chunk int64
+	var after string
+	if cursor == "" {
+		n, err := p.lastOrdinal(ctx, smTok)
+		if err != nil || n == 0 {
+			return nil, "", err
+		}
+		chunk = (n - 1) / IndexChunk
+	} else {
+		c, key, ok := strings.Cut(cursor, "/")
+		var err error
+		if chunk, err = strconv.ParseInt(c, 10, 64); !ok || err != nil || chunk < 0 {
+			return nil, "", errors.Mark(errors.Newf("bad cursor %q", cursor), ErrBadCursor)
+		}
+		after = key
+	}
+	var out []events.ExecutionRecord
+	for scanned := 0; chunk >= 0; scanned++ {
+		if status != "" && scanned == maxScanChunks {
+			return out, strconv.FormatInt(chunk, 10) + "/", nil
+		}
+		entries, err := p.readChunk(ctx, smTok, chunk)
+		if err != nil {
+			return nil, "", err
+		}
+		if after != "" {
+			i := 0
+			for i < len(entries) && entries[i].key() >= after {
+				i++
+			}
+			entries, after = entries[i:], ""
+		}
+		for len(entries) > 0 {
+			// Read the records of as many entries as the page still needs (all of
+			// the chunk when filtering).
+			want := len(entries)
+			if status == "" {
+				want = min(want, limit-len(out))
+			}
+			recs, err := p.records(ctx, smTok, entries[:want])
+			if err != nil {
+				return nil, "", err
+			}
+			for i, e := range entries[:want] {
+				rec, ok := recs[e.ARN]
+				if !ok || rec.StartDate.UnixNano() != e.Start || (status != "" && rec.Status != status) {
+					continue
+				}
+				out = append(out, rec)
+				if len(out) == limit {
+					if i == len(entries)-1 && chunk == 0 {
+						return out, "", nil
+					}
+					return out, strconv.FormatInt(chunk, 10) + "/" + e.key(), nil
+				}
+			}
+			entries = entries[want:]
+		}
+		chunk--
+	}
+	return out, "", nil
+}
