@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,8 +14,11 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
+	"github.com/sfnd/sfnd/projections"
 )
 
 const region = "us-east-1"
@@ -74,6 +78,19 @@ func lastEvent(t *testing.T, arn string) (events.ResourceEvent, uint64) {
 	return ev, seq
 }
 
+// inBucket reports whether a read-model bucket holds the resource.
+func inBucket(t *testing.T, bucket, arn string) bool {
+	t.Helper()
+	kv, err := node.Store.JS.KeyValue(ctx(t), bucket)
+	ok(t, err)
+	_, err = kv.Get(ctx(t), jsstore.Token(arn))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return false
+	}
+	ok(t, err)
+	return true
+}
+
 func TestStateMachineLifecycle(t *testing.T) {
 	c := client(region)
 	name := uniq("sm")
@@ -88,6 +105,9 @@ func TestStateMachineLifecycle(t *testing.T) {
 	}
 	if ev, _ := lastEvent(t, smARN(region, name)); ev.Kind != events.StateMachineCreated {
 		t.Fatalf("last event %s, want StateMachineCreated", ev.Kind)
+	}
+	if !inBucket(t, projections.StateMachineBucket, smARN(region, name)) {
+		t.Fatal("created state machine is not in its read model")
 	}
 
 	d, err := c.DescribeStateMachine(ctx(t), &sfn.DescribeStateMachineInput{StateMachineArn: created.StateMachineArn})
@@ -162,6 +182,9 @@ func TestStateMachineLifecycle(t *testing.T) {
 	ok(t, err)
 	if ev, _ := lastEvent(t, smARN(region, name)); ev.Kind != events.StateMachineDeleted {
 		t.Fatalf("last event %s, want StateMachineDeleted", ev.Kind)
+	}
+	if inBucket(t, projections.StateMachineBucket, smARN(region, name)) {
+		t.Fatal("deleted state machine is still in its read model")
 	}
 	_, err = c.DescribeStateMachine(ctx(t), &sfn.DescribeStateMachineInput{StateMachineArn: created.StateMachineArn})
 	wantErr(t, err, "StateMachineDoesNotExist", "State Machine Does Not Exist: '"+smARN(region, name)+"'")
@@ -335,6 +358,9 @@ func TestActivityLifecycle(t *testing.T) {
 		recent(t, "creationDate", out.CreationDate)
 		if ev, _ := lastEvent(t, arn); ev.Kind != events.ActivityCreated {
 			t.Fatalf("last event %s", ev.Kind)
+		}
+		if !inBucket(t, projections.ActivityBucket, arn) {
+			t.Fatal("created activity is not in its read model")
 		}
 		// CreateActivity is idempotent.
 		again, err := c.CreateActivity(ctx(t), &sfn.CreateActivityInput{Name: aws.String(name)})
