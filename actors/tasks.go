@@ -156,7 +156,15 @@ type Tasks struct {
 	tokens *TaskTokens
 
 	mu        sync.Mutex
-	consumers map[string]jetstream.Consumer
+	consumers map[string]*activityConsumer
+}
+
+// activityConsumer is an activity's pull consumer, created once per node (concurrent
+// first polls wait for one creation instead of each asking the JetStream API).
+type activityConsumer struct {
+	ready chan struct{}
+	c     jetstream.Consumer
+	err   error
 }
 
 var _ TaskDispatcher = (*Tasks)(nil)
@@ -182,7 +190,7 @@ func NewTasks(ctx context.Context, store *jsstore.Store, cfg TasksConfig) (*Task
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 30 * time.Second
 	}
-	t := &Tasks{cfg: cfg, store: store, js: store.JS, consumers: map[string]jetstream.Consumer{}}
+	t := &Tasks{cfg: cfg, store: store, js: store.JS, consumers: map[string]*activityConsumer{}}
 	var err error
 	t.stream, err = store.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        ActivityStream,
@@ -446,11 +454,34 @@ type ActivityTask struct {
 // consumer returns the activity's durable pull consumer, creating it on first use.
 func (t *Tasks) consumer(ctx context.Context, activityARN string) (jetstream.Consumer, error) {
 	t.mu.Lock()
-	c := t.consumers[activityARN]
-	t.mu.Unlock()
-	if c != nil {
-		return c, nil
+	ac := t.consumers[activityARN]
+	creator := ac == nil
+	if creator {
+		ac = &activityConsumer{ready: make(chan struct{})}
+		t.consumers[activityARN] = ac
 	}
+	t.mu.Unlock()
+	if !creator {
+		select {
+		case <-ac.ready:
+			return ac.c, ac.err
+		case <-ctx.Done():
+			return nil, errors.Wrap(ctx.Err(), "wait for activity consumer")
+		}
+	}
+	ac.c, ac.err = t.createConsumer(activityARN)
+	if ac.err != nil {
+		t.mu.Lock()
+		delete(t.consumers, activityARN) // let a later poll try again
+		t.mu.Unlock()
+	}
+	close(ac.ready)
+	return ac.c, ac.err
+}
+
+func (t *Tasks) createConsumer(activityARN string) (jetstream.Consumer, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	sum := sha256.Sum256([]byte(activityARN))
 	c, err := t.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       "act-" + hex.EncodeToString(sum[:16]),
@@ -461,13 +492,21 @@ func (t *Tasks) consumer(ctx context.Context, activityARN string) (jetstream.Con
 		MaxAckPending: -1,
 		MaxWaiting:    100000, // one waiting pull request per idle GetActivityTask
 	})
+	return c, errors.Wrap(err, "create activity consumer")
+}
+
+// Pollers is the number of GetActivityTask polls waiting for a task of the activity,
+// on every node.
+func (t *Tasks) Pollers(ctx context.Context, activityARN string) (int, error) {
+	c, err := t.consumer(ctx, activityARN)
 	if err != nil {
-		return nil, errors.Wrap(err, "create activity consumer")
+		return 0, err
 	}
-	t.mu.Lock()
-	t.consumers[activityARN] = c
-	t.mu.Unlock()
-	return c, nil
+	info, err := c.Info(ctx)
+	if err != nil {
+		return 0, errors.Wrap(err, "activity consumer info")
+	}
+	return info.NumWaiting, nil
 }
 
 // Poll waits up to wait (at most MaxPoll) for a task of the activity and hands it to

@@ -138,7 +138,15 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 		if err := s.waitForResource(ctx, smARN); err != nil {
 			return nil, err
 		}
-		return createStateMachineOutput{StateMachineArn: existing.ARN, CreationDate: Time(existing.CreationDate)}, nil
+		out := createStateMachineOutput{StateMachineArn: existing.ARN, CreationDate: Time(existing.CreationDate)}
+		if in.Publish {
+			ref, err := s.publish(ctx, smARN, nil, deref(in.VersionDescription))
+			if err != nil {
+				return nil, err
+			}
+			out.StateMachineVersionArn = &ref.ARN
+		}
+		return out, nil
 	}
 	out := createStateMachineOutput{StateMachineArn: smARN, CreationDate: Time(now)}
 	if version != nil {

@@ -153,16 +153,22 @@ func (s *Server) publishStateMachineVersion(ctx context.Context, r *request) (an
 	if _, err := parseARN(smARN, "stateMachine"); err != nil {
 		return nil, err
 	}
-	desc := ""
-	if in.Description != nil {
-		desc = *in.Description
+	ref, err := s.publish(ctx, smARN, in.RevisionID, deref(in.Description))
+	if err != nil {
+		return nil, err
 	}
-	now := s.cfg.Now().UTC()
+	return publishVersionOutput{CreationDate: Time(ref.CreationDate), StateMachineVersionArn: ref.ARN}, nil
+}
+
+// publish publishes the current revision of smARN (which must be revisionID when that is
+// given) as a version, or returns the version already published for it.
+func (s *Server) publish(ctx context.Context, smARN string, revisionID *string, desc string) (events.VersionRef, error) {
 	var (
 		ref     events.VersionRef
 		snap    *events.StateMachineRecord
 		current events.StateMachineRecord
 	)
+	now := s.cfg.Now().UTC()
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
 		snap = nil
 		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
@@ -172,10 +178,10 @@ func (s *Server) publishStateMachineVersion(ctx context.Context, r *request) (an
 		if rec.Status == "DELETING" {
 			return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
 		}
-		if in.RevisionID != nil && *in.RevisionID != rec.RevisionID {
+		if revisionID != nil && *revisionID != rec.RevisionID {
 			return nil, fault.New(fault.ConflictException,
 				"Failed to publish the State Machine version for revision %s. The current State Machine revision is %s.",
-				*in.RevisionID, rec.RevisionID)
+				*revisionID, rec.RevisionID)
 		}
 		current = rec
 		var created bool
@@ -188,7 +194,7 @@ func (s *Server) publishStateMachineVersion(ctx context.Context, r *request) (an
 		return &events.ResourceEvent{Kind: events.StateMachineVersionPublished, Time: now, ARN: smARN, StateMachine: &rec}, nil
 	})
 	if err != nil {
-		return nil, err
+		return ref, err
 	}
 	if snap == nil {
 		// Already published: make sure the version's own subject holds it (it may not,
@@ -202,17 +208,17 @@ func (s *Server) publishStateMachineVersion(ctx context.Context, r *request) (an
 	}
 	vseq, err := s.writeVersion(ctx, *snap)
 	if err != nil {
-		return nil, err
+		return ref, err
 	}
 	if err := s.res.WaitFor(ctx, max(seq, vseq)); err != nil {
-		return nil, err
+		return ref, err
 	}
 	if seq == 0 && vseq == 0 {
 		if err := s.waitForResource(ctx, ref.ARN); err != nil {
-			return nil, err
+			return ref, err
 		}
 	}
-	return publishVersionOutput{CreationDate: Time(ref.CreationDate), StateMachineVersionArn: ref.ARN}, nil
+	return ref, nil
 }
 
 type versionListItem struct {

@@ -96,19 +96,17 @@ func (p *Executions) handle(m jetstream.Msg) {
 	if err != nil {
 		return
 	}
-	typ := events.Type(m.Headers().Get(jsstore.TypeHeader))
-	switch typ {
-	case events.ExecutionStarted, events.ExecutionSucceeded, events.ExecutionFailed,
-		events.ExecutionAborted, events.ExecutionTimedOut:
-	default:
+	// The header lists the message's event types: most messages hold nothing this
+	// projection folds and are passed without decoding.
+	if !executionLevel(m.Headers().Get(jsstore.TypeHeader)) {
 		if md.Sequence.Consumer%256 == 0 {
 			_ = m.Ack()
 		}
 		p.track.Advance(md.Sequence.Stream)
 		return
 	}
-	var ev events.HistoryEvent
-	if err := json.Unmarshal(m.Data(), &ev); err != nil {
+	evs, err := jsstore.DecodeHistoryMsg(m.Data(), nil)
+	if err != nil {
 		_ = m.Ack()
 		return
 	}
@@ -119,7 +117,7 @@ func (p *Executions) handle(m jetstream.Msg) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := p.apply(ctx, execARN, &ev); err != nil {
+	if err := p.apply(ctx, execARN, evs); err != nil {
 		_ = m.NakWithDelay(100 * time.Millisecond)
 		return
 	}
@@ -127,7 +125,21 @@ func (p *Executions) handle(m jetstream.Msg) {
 	p.track.Advance(md.Sequence.Stream)
 }
 
-func (p *Executions) apply(ctx context.Context, execARN string, ev *events.HistoryEvent) error {
+// executionLevel tells whether a TypeHeader value names an event the projection folds.
+func executionLevel(types string) bool {
+	for t := range strings.FieldsSeq(types) {
+		switch events.Type(t) {
+		case events.ExecutionStarted, events.ExecutionSucceeded, events.ExecutionFailed,
+			events.ExecutionAborted, events.ExecutionTimedOut:
+			return true
+		}
+	}
+	return false
+}
+
+// apply folds the execution-level events of one history message into the record:
+// one read and at most one write, whatever the number of events.
+func (p *Executions) apply(ctx context.Context, execARN string, evs []events.HistoryEvent) error {
 	key := ExecutionKey(StateMachineOf(execARN), execARN)
 	var rec events.ExecutionRecord
 	if err := get(ctx, p.kv, key, &rec); err != nil {
@@ -136,27 +148,34 @@ func (p *Executions) apply(ctx context.Context, execARN string, ev *events.Histo
 		}
 		return err
 	}
-	if ev.ID <= rec.LastEventID {
-		return nil
-	}
-	rec.LastEventID = ev.ID
-	stop := ev.Timestamp
-	switch ev.Type {
-	case events.ExecutionSucceeded:
-		rec.Status, rec.StopDate = "SUCCEEDED", &stop
-		if d := ev.ExecutionSucceededEventDetails; d != nil {
-			rec.Output = d.Output
+	changed := false
+	for i := range evs {
+		ev := &evs[i]
+		if ev.ID <= rec.LastEventID {
+			continue
 		}
-	case events.ExecutionFailed:
-		rec.Status, rec.StopDate = "FAILED", &stop
-		setError(&rec, ev.ExecutionFailedEventDetails)
-	case events.ExecutionAborted:
-		rec.Status, rec.StopDate = "ABORTED", &stop
-		setError(&rec, ev.ExecutionAbortedEventDetails)
-	case events.ExecutionTimedOut:
-		rec.Status, rec.StopDate = "TIMED_OUT", &stop
-		setError(&rec, ev.ExecutionTimedOutEventDetails)
-	default:
+		stop := ev.Timestamp
+		switch ev.Type {
+		case events.ExecutionSucceeded:
+			rec.Status, rec.StopDate = "SUCCEEDED", &stop
+			if d := ev.ExecutionSucceededEventDetails; d != nil {
+				rec.Output = d.Output
+			}
+		case events.ExecutionFailed:
+			rec.Status, rec.StopDate = "FAILED", &stop
+			setError(&rec, ev.ExecutionFailedEventDetails)
+		case events.ExecutionAborted:
+			rec.Status, rec.StopDate = "ABORTED", &stop
+			setError(&rec, ev.ExecutionAbortedEventDetails)
+		case events.ExecutionTimedOut:
+			rec.Status, rec.StopDate = "TIMED_OUT", &stop
+			setError(&rec, ev.ExecutionTimedOutEventDetails)
+		default:
+			continue
+		}
+		rec.LastEventID, changed = ev.ID, true
+	}
+	if !changed {
 		return nil
 	}
 	return put(ctx, p.kv, key, rec)

@@ -577,7 +577,7 @@ func TestIdlePollersDoNotStall(t *testing.T) {
 
 	const pollers = 1000
 	pc := testutil.Client(a.Endpoint())
-	ctx, cancel := context.WithTimeout(bg, 4*time.Second)
+	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
 	var wg sync.WaitGroup
 	var got, failed atomic.Int64
@@ -594,7 +594,21 @@ func TestIdlePollersDoNotStall(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(500 * time.Millisecond) // let the polls park
+	waiting := func() int {
+		n, err := a.Tasks.Pollers(bg, idle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting() < pollers {
+		if time.Now().After(deadline) || failed.Load() > 0 {
+			t.Fatalf("only %d of %d polls parked (%d failed)", waiting(), pollers, failed.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Every idle poll waits on the server; another activity's traffic flows.
 	began := time.Now()
 	const n = 20
 	var execs []string
@@ -602,26 +616,28 @@ func TestIdlePollersDoNotStall(t *testing.T) {
 		execs = append(execs, start(t, c, sm, fmt.Sprintf(`{"i":%d}`, i)))
 	}
 	for range n {
-		task := poll(t, c, busy, "w", 3*time.Second)
+		task := poll(t, c, busy, "w", 5*time.Second)
 		if _, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: task.Input}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, e := range execs {
-		if out := waitDone(t, c, e, 3*time.Second); out.Status != types.ExecutionStatusSucceeded {
+		if out := waitDone(t, c, e, 5*time.Second); out.Status != types.ExecutionStatusSucceeded {
 			t.Fatalf("%s", out.Status)
 		}
 	}
 	took := time.Since(began)
-	if took > 3*time.Second {
-		t.Fatalf("%d activity round trips took %v beside %d idle pollers", n, took, pollers)
+	if w := waiting(); w < pollers || took > 10*time.Second {
+		t.Fatalf("%d round trips took %v; %d polls still parked", n, took, w)
 	}
+	t.Logf("%d activity round trips in %v beside %d parked polls", n, took, pollers)
+	cancel()
 	wg.Wait()
 	if got.Load() != 0 || failed.Load() != 0 {
 		t.Fatalf("idle pollers: %d got tasks, %d failed", got.Load(), failed.Load())
 	}
-	t.Logf("%d round trips in %v beside %d idle pollers", n, took, pollers)
-	// The idle pollers left: a task queued now goes to the next poller, not to a ghost.
+	// The idle polls are gone: a task queued now goes to the next poller, not to a
+	// ghost of an abandoned poll.
 	exec := start(t, c, createSM(t, c, "idle", activityDef(idle, "")), `{}`)
 	task := poll(t, c, idle, "late", 5*time.Second)
 	if _, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: aws.String(`1`)}); err != nil {

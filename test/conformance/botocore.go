@@ -76,21 +76,21 @@ func loadModel(data []byte) (*serviceModel, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "service model")
 	}
-	root := raw.(*Object)
-	get := func(o *Object, k string) *Object {
+	root := raw.(*pyObject)
+	get := func(o *pyObject, k string) *pyObject {
 		v, _ := o.Get(k)
-		r, _ := v.(*Object)
+		r, _ := v.(*pyObject)
 		if r == nil {
-			return NewObject()
+			return newObject()
 		}
 		return r
 	}
-	str := func(o *Object, k string) string {
+	str := func(o *pyObject, k string) string {
 		v, _ := o.Get(k)
 		s, _ := v.(string)
 		return s
 	}
-	ref := func(o *Object) shapeRef {
+	ref := func(o *pyObject) shapeRef {
 		b, _ := o.Get("idempotencyToken")
 		return shapeRef{shape: str(o, "shape"), idempotencyTok: b == true}
 	}
@@ -119,7 +119,7 @@ func loadModel(data []byte) (*serviceModel, error) {
 			sh.memberRef[mn] = ref(get(members, mn))
 		}
 		if rq, ok := s.Get("required"); ok {
-			if l, ok := rq.(*List); ok {
+			if l, ok := rq.(*pyList); ok {
 				for _, x := range l.Items {
 					if xs, ok := x.(string); ok {
 						sh.required = append(sh.required, xs)
@@ -192,7 +192,7 @@ type callError struct {
 	// str is str(exc).
 	str string
 	// response is exc.response for a ClientError.
-	response *Object
+	response *pyObject
 }
 
 func (e *callError) Error() string { return e.str }
@@ -244,7 +244,7 @@ const (
 
 func isPyInt(v any) bool {
 	switch v.(type) {
-	case Int, bool:
+	case pyInt, bool:
 		return true
 	}
 	return false
@@ -253,7 +253,7 @@ func isPyInt(v any) bool {
 func (m *serviceModel) validate(param any, sh *shape, v *validationErrors, name string) {
 	switch sh.typ {
 	case "structure":
-		o, ok := param.(*Object)
+		o, ok := param.(*pyObject)
 		if !ok {
 			v.invalidType(name, param, tDict)
 			return
@@ -283,7 +283,7 @@ func (m *serviceModel) validate(param any, sh *shape, v *validationErrors, name 
 		n := len([]rune(s))
 		m.rangeCheck(name, float64(n), strconv.Itoa(n), sh, "invalid length", v)
 	case "list":
-		l, ok := param.(*List)
+		l, ok := param.(*pyList)
 		if !ok {
 			v.invalidType(name, param, tList, tTuple)
 			return
@@ -307,7 +307,7 @@ func (m *serviceModel) validate(param any, sh *shape, v *validationErrors, name 
 			m.validate(item, ms, v, name+"["+strconv.Itoa(i)+"]")
 		}
 	case "map":
-		o, ok := param.(*Object)
+		o, ok := param.(*pyObject)
 		if !ok {
 			v.invalidType(name, param, tDict)
 			return
@@ -336,7 +336,7 @@ func (m *serviceModel) validate(param any, sh *shape, v *validationErrors, name 
 		}
 	case "timestamp":
 		switch param.(type) {
-		case Int, float64, string, Datetime:
+		case pyInt, float64, string, pyDatetime:
 		default:
 			v.invalidType(name, param, "<class 'datetime.datetime'>", "timestamp-string")
 		}
@@ -351,7 +351,7 @@ func scalarOK(typ string, v any) bool {
 	switch typ {
 	case "float", "double":
 		switch v.(type) {
-		case float64, Int, bool:
+		case float64, pyInt, bool:
 			return true
 		}
 		return false
@@ -372,8 +372,8 @@ func scalarOK(typ string, v any) bool {
 func (m *serviceModel) serialize(v any, sh *shape) any {
 	switch sh.typ {
 	case "structure":
-		o := v.(*Object)
-		out := NewObject()
+		o := v.(*pyObject)
+		out := newObject()
 		for _, k := range o.keys {
 			mv := o.vals[k]
 			if mv == nil {
@@ -383,26 +383,26 @@ func (m *serviceModel) serialize(v any, sh *shape) any {
 		}
 		return out
 	case "map":
-		o := v.(*Object)
-		out := NewObject()
+		o := v.(*pyObject)
+		out := newObject()
 		for _, k := range o.keys {
 			out.Set(k, m.serialize(o.vals[k], m.shapes[sh.val.shape]))
 		}
 		return out
 	case "list":
-		l := v.(*List)
-		out := &List{Items: make([]any, len(l.Items))}
+		l := v.(*pyList)
+		out := &pyList{Items: make([]any, len(l.Items))}
 		for i, e := range l.Items {
 			out.Items[i] = m.serialize(e, m.shapes[sh.member.shape])
 		}
 		return out
 	case "timestamp":
 		switch x := v.(type) {
-		case Datetime:
-			return Int(strconv.FormatInt(x.T.Unix(), 10))
+		case pyDatetime:
+			return pyInt(strconv.FormatInt(x.T.Unix(), 10))
 		case string:
 			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-				return Int(strconv.FormatInt(t.Unix(), 10))
+				return pyInt(strconv.FormatInt(t.Unix(), 10))
 			}
 		}
 		return v
@@ -416,10 +416,10 @@ func (m *serviceModel) serialize(v any, sh *shape) any {
 
 // buildRequest validates params against the operation's input shape and returns
 // the JSON body botocore would send, or a ParamValidationError.
-func (m *serviceModel) buildRequest(op string, params *Object) ([]byte, *callError) {
+func (m *serviceModel) buildRequest(op string, params *pyObject) ([]byte, *callError) {
 	o := m.ops[op]
 	in := m.shapes[o.input]
-	body := NewObject()
+	body := newObject()
 	if in != nil {
 		for _, mn := range in.members {
 			if in.memberRef[mn].idempotencyTok && !params.Has(mn) {
@@ -432,7 +432,7 @@ func (m *serviceModel) buildRequest(op string, params *Object) ([]byte, *callErr
 			msg := "Parameter validation failed:\n" + strings.Join(v.msgs, "\n")
 			return nil, &callError{typeName: "ParamValidationError", code: "ParamValidationError", str: msg}
 		}
-		body = m.serialize(params, in).(*Object)
+		body = m.serialize(params, in).(*pyObject)
 	}
 	return []byte(pyDumps(body, dumpStr)), nil
 }
@@ -445,11 +445,11 @@ func (m *serviceModel) parseShape(sh *shape, v any) (any, error) {
 		if v == nil {
 			return nil, nil
 		}
-		o, ok := v.(*Object)
+		o, ok := v.(*pyObject)
 		if !ok {
 			return nil, errors.Newf("'%s' object has no attribute 'get'", pyTypeName(v))
 		}
-		out := NewObject()
+		out := newObject()
 		for _, mn := range sh.members {
 			raw, ok := o.Get(mn)
 			if !ok || raw == nil {
@@ -463,11 +463,11 @@ func (m *serviceModel) parseShape(sh *shape, v any) (any, error) {
 		}
 		return out, nil
 	case "map":
-		o, ok := v.(*Object)
+		o, ok := v.(*pyObject)
 		if !ok {
 			return nil, errors.Newf("'%s' object has no attribute 'items'", pyTypeName(v))
 		}
-		out := NewObject()
+		out := newObject()
 		for _, k := range o.keys {
 			p, err := m.parseShape(m.shapes[sh.val.shape], o.vals[k])
 			if err != nil {
@@ -477,10 +477,10 @@ func (m *serviceModel) parseShape(sh *shape, v any) (any, error) {
 		}
 		return out, nil
 	case "list":
-		l, ok := v.(*List)
+		l, ok := v.(*pyList)
 		if !ok {
 			if s, ok := v.(string); ok { // Python iterates a string's characters
-				l = &List{}
+				l = &pyList{}
 				for _, r := range s {
 					l.Items = append(l.Items, string(r))
 				}
@@ -488,7 +488,7 @@ func (m *serviceModel) parseShape(sh *shape, v any) (any, error) {
 				return nil, errors.Newf("'%s' object is not iterable", pyTypeName(v))
 			}
 		}
-		out := &List{Items: make([]any, len(l.Items))}
+		out := &pyList{Items: make([]any, len(l.Items))}
 		for i, e := range l.Items {
 			if e == nil {
 				continue
@@ -521,7 +521,7 @@ func (m *serviceModel) parseShape(sh *shape, v any) (any, error) {
 func parseTimestamp(v any) (any, error) {
 	var secs float64
 	switch x := v.(type) {
-	case Int:
+	case pyInt:
 		bf, ok := new(big.Float).SetString(string(x))
 		if !ok {
 			return nil, errors.Newf("Invalid timestamp %q", string(x))
@@ -533,9 +533,9 @@ func parseTimestamp(v any) (any, error) {
 		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
 			secs = f
 		} else if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-			return Datetime{T: t}, nil
+			return pyDatetime{T: t}, nil
 		} else if t, err := http.ParseTime(x); err == nil {
-			return Datetime{T: t}, nil
+			return pyDatetime{T: t}, nil
 		} else {
 			return nil, errors.Newf("Invalid timestamp %q", x)
 		}
@@ -548,7 +548,7 @@ func parseTimestamp(v any) (any, error) {
 	whole := math.Floor(secs)
 	us := math.RoundToEven((secs - whole) * 1e6)
 	t := time.Unix(int64(whole), 0).Add(time.Duration(us) * time.Microsecond).UTC()
-	return Datetime{T: t}, nil
+	return pyDatetime{T: t}, nil
 }
 
 // retryableCodes are the error codes botocore's legacy retry handler retries; with
@@ -564,26 +564,26 @@ var retryableCodes = map[string]bool{
 
 // parseResponse turns an HTTP answer into what boto3 returns: the parsed output
 // (ok) or the ClientError it raises.
-func (m *serviceModel) parseResponse(op string, status int, header http.Header, body []byte) (*Object, *callError, error) {
-	meta := NewObject()
+func (m *serviceModel) parseResponse(op string, status int, header http.Header, body []byte) (*pyObject, *callError, error) {
+	meta := newObject()
 	if rid := header.Get("x-amzn-requestid"); rid != "" || len(header.Values("x-amzn-requestid")) > 0 {
 		meta.Set("RequestId", rid)
 	}
-	meta.Set("HTTPStatusCode", Int(strconv.Itoa(status)))
-	hh := NewObject()
+	meta.Set("HTTPStatusCode", pyInt(strconv.Itoa(status)))
+	hh := newObject()
 	for k, vs := range header {
 		hh.Set(strings.ToLower(k), strings.Join(vs, ", "))
 	}
 	meta.Set("HTTPHeaders", hh)
-	meta.Set("RetryAttempts", Int("0"))
+	meta.Set("RetryAttempts", pyInt("0"))
 
 	parseBody := func() (any, error) {
 		if len(body) == 0 {
-			return NewObject(), nil
+			return newObject(), nil
 		}
 		v, err := parseJSON(body)
 		if err != nil {
-			o := NewObject()
+			o := newObject()
 			o.Set("message", string(body))
 			return o, nil
 		}
@@ -591,10 +591,10 @@ func (m *serviceModel) parseResponse(op string, status int, header http.Header, 
 	}
 
 	if status < 300 {
-		var parsed *Object
+		var parsed *pyObject
 		outName := m.ops[op].output
 		if outName == "" {
-			parsed = NewObject()
+			parsed = newObject()
 		} else {
 			raw, err := parseBody()
 			if err != nil {
@@ -607,14 +607,14 @@ func (m *serviceModel) parseResponse(op string, status int, header http.Header, 
 			if p == nil {
 				return nil, nil, errors.New("response body is null")
 			}
-			parsed = p.(*Object)
+			parsed = p.(*pyObject)
 		}
 		parsed.Set("ResponseMetadata", meta)
 		return parsed, nil, nil
 	}
 
-	resp := NewObject()
-	errObj := NewObject()
+	resp := newObject()
+	errObj := newObject()
 	trimmed := strings.TrimSpace(string(body))
 	generic := status >= 500 && (trimmed == "" || strings.HasPrefix(trimmed, "<html>"))
 	var raw any
@@ -627,7 +627,7 @@ func (m *serviceModel) parseResponse(op string, status int, header http.Header, 
 		if err != nil {
 			return nil, nil, err
 		}
-		b, ok := raw.(*Object)
+		b, ok := raw.(*pyObject)
 		if !ok {
 			return nil, nil, errors.Newf("'%s' object has no attribute 'get'", pyTypeName(raw))
 		}
@@ -671,7 +671,7 @@ func (m *serviceModel) parseResponse(op string, status int, header http.Header, 
 	if es, ok := m.errorShapes[code]; ok {
 		if generic {
 			// parser.parse on the generic response again yields Error/ResponseMetadata.
-			ge := NewObject()
+			ge := newObject()
 			ge.Set("Code", strconv.Itoa(status))
 			ge.Set("Message", http.StatusText(status))
 			resp.Set("Error", ge)
@@ -680,7 +680,7 @@ func (m *serviceModel) parseResponse(op string, status int, header http.Header, 
 			if err != nil {
 				return nil, nil, err
 			}
-			if po, ok := p.(*Object); ok {
+			if po, ok := p.(*pyObject); ok {
 				for _, k := range po.keys {
 					resp.Set(k, po.vals[k])
 				}
@@ -692,7 +692,7 @@ func (m *serviceModel) parseResponse(op string, status int, header http.Header, 
 		typeName = code
 	}
 	ev, _ := resp.Get("Error")
-	eo, _ := ev.(*Object)
+	eo, _ := ev.(*pyObject)
 	c, ok := eo.Get("Code")
 	if !ok {
 		c = "Unknown"

@@ -49,13 +49,13 @@ func newSFNClient(endpoint string, hc *http.Client) (*sfnClient, error) {
 // call makes one API call. op is the API operation name; params are the call's
 // arguments (a Python-model dict). It returns the parsed output, or the error boto3
 // would raise (a *callError), or another error for a harness failure.
-func (c *sfnClient) call(ctx context.Context, op string, params *Object) (*Object, error) {
+func (c *sfnClient) call(ctx context.Context, op string, params *pyObject) (*pyObject, error) {
 	name, ok := c.model.operationName(op)
 	if !ok {
 		return nil, errors.Newf("'SFN' object has no attribute '%s'", xformName(op))
 	}
 	if params == nil {
-		params = NewObject()
+		params = newObject()
 	}
 	body, cerr := c.model.buildRequest(name, params)
 	if cerr != nil {

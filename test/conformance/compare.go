@@ -31,8 +31,8 @@ func diffValues(a, b any, path string, out *[]Diff, limit int) {
 		return
 	}
 	switch x := a.(type) {
-	case *Object:
-		y := b.(*Object)
+	case *pyObject:
+		y := b.(*pyObject)
 		for _, k := range x.keys {
 			if !y.Has(k) {
 				*out = append(*out, Diff{Kind: "missing", Path: path + "." + k, exp: x.vals[k]})
@@ -48,13 +48,13 @@ func diffValues(a, b any, path string, out *[]Diff, limit int) {
 				diffValues(x.vals[k], yv, path+"."+k, out, limit)
 			}
 		}
-	case *List:
-		y := b.(*List)
+	case *pyList:
+		y := b.(*pyList)
 		for i := 0; i < len(x.Items) && i < len(y.Items); i++ {
 			diffValues(x.Items[i], y.Items[i], fmt.Sprintf("%s[%d]", path, i), out, limit)
 		}
 		if len(x.Items) != len(y.Items) {
-			*out = append(*out, Diff{Kind: "length", Path: path, exp: Int(itoa(len(x.Items))), act: Int(itoa(len(y.Items)))})
+			*out = append(*out, Diff{Kind: "length", Path: path, exp: pyInt(itoa(len(x.Items))), act: pyInt(itoa(len(y.Items)))})
 		}
 	default:
 		if !pyEqual(a, b) {
@@ -65,7 +65,7 @@ func diffValues(a, b any, path string, out *[]Diff, limit int) {
 
 // compareSnapshots compares expected and actual per snapshot key (in keys order)
 // and returns the per-key verdict and the differences.
-func compareSnapshots(expected, actual *Object, keys []string, limit int) (map[string]string, []Diff) {
+func compareSnapshots(expected, actual *pyObject, keys []string, limit int) (map[string]string, []Diff) {
 	perKey := map[string]string{}
 	var diffs []Diff
 	for _, key := range keys {
@@ -93,17 +93,17 @@ func compareSnapshots(expected, actual *Object, keys []string, limit int) (map[s
 // toPlain converts a model value into encoding/json-friendly values.
 func toPlain(v any) any {
 	switch x := v.(type) {
-	case Int:
+	case pyInt:
 		return json.Number(x)
-	case Datetime:
+	case pyDatetime:
 		return x.str()
-	case *List:
+	case *pyList:
 		out := make([]any, len(x.Items))
 		for i, e := range x.Items {
 			out[i] = toPlain(e)
 		}
 		return out
-	case *Object:
+	case *pyObject:
 		return orderedPlain{x}
 	case float64:
 		return x
@@ -113,8 +113,8 @@ func toPlain(v any) any {
 	return v
 }
 
-// orderedPlain marshals an Object with its key order.
-type orderedPlain struct{ o *Object }
+// orderedPlain marshals an pyObject with its key order.
+type orderedPlain struct{ o *pyObject }
 
 func (p orderedPlain) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
@@ -156,26 +156,26 @@ func reasonFromDiff(d Diff) string {
 }
 
 // historyReason names the first event where the type sequence diverges.
-func historyReason(expected, actual *Object, first Diff) string {
+func historyReason(expected, actual *pyObject, first Diff) string {
 	key := strings.SplitN(strings.SplitN(first.Path, ".", 2)[0], "[", 2)[0]
 	ev, _ := expected.Get(key)
 	av, _ := actual.Get(key)
-	e, ok1 := ev.(*Object)
-	a, ok2 := av.(*Object)
+	e, ok1 := ev.(*pyObject)
+	a, ok2 := av.(*pyObject)
 	if !ok1 || !ok2 {
 		return ""
 	}
 	eev, _ := e.Get("events")
 	aev, _ := a.Get("events")
-	ee, ok1 := eev.(*List)
-	ae, ok2 := aev.(*List)
+	ee, ok1 := eev.(*pyList)
+	ae, ok2 := aev.(*pyList)
 	if !ok1 || !ok2 {
 		return ""
 	}
-	types := func(l *List) []any {
+	types := func(l *pyList) []any {
 		out := make([]any, len(l.Items))
 		for i, x := range l.Items {
-			if o, ok := x.(*Object); ok {
+			if o, ok := x.(*pyObject); ok {
 				out[i], _ = o.Get("type")
 			}
 		}
@@ -213,7 +213,7 @@ func historyReason(expected, actual *Object, first Diff) string {
 		cands = append(cands, ae.Items[len(ae.Items)-1])
 	}
 	for _, evt := range cands {
-		o, ok := evt.(*Object)
+		o, ok := evt.(*pyObject)
 		if extra != "" || !ok {
 			continue
 		}
@@ -221,7 +221,7 @@ func historyReason(expected, actual *Object, first Diff) string {
 			if !strings.HasSuffix(k, "FailedEventDetails") {
 				continue
 			}
-			if d, ok := o.vals[k].(*Object); ok {
+			if d, ok := o.vals[k].(*pyObject); ok {
 				if errv, ok := d.Get("error"); ok && pyTruthy(errv) {
 					extra = " [" + pyStr(errv) + "]"
 					break
@@ -247,7 +247,7 @@ func short(v any, n int) string {
 
 func toPlainAny(v any) any {
 	switch v.(type) {
-	case Int, Datetime, *List, *Object, skipMarker:
+	case pyInt, pyDatetime, *pyList, *pyObject, skipMarker:
 		return toPlain(v)
 	}
 	return v

@@ -22,7 +22,7 @@ type Case struct {
 	// AWSValidated is true when the corpus records an AWS validation date.
 	AWSValidated bool
 
-	raw *Object
+	raw *pyObject
 }
 
 func (c *Case) field(k string) any {
@@ -30,16 +30,16 @@ func (c *Case) field(k string) any {
 	return v
 }
 
-func (c *Case) objField(k string) *Object {
-	o, _ := c.field(k).(*Object)
+func (c *Case) objField(k string) *pyObject {
+	o, _ := c.field(k).(*pyObject)
 	if o == nil {
-		return NewObject()
+		return newObject()
 	}
 	return o
 }
 
 func (c *Case) listField(k string) []any {
-	l, _ := c.field(k).(*List)
+	l, _ := c.field(k).(*pyList)
 	if l == nil {
 		return nil
 	}
@@ -62,7 +62,7 @@ func ParseCase(line []byte) (Case, error) {
 	if err != nil {
 		return Case{}, errors.Wrap(err, "decoding case")
 	}
-	o, ok := v.(*Object)
+	o, ok := v.(*pyObject)
 	if !ok {
 		return Case{}, errors.New("case is not a JSON object")
 	}
@@ -116,7 +116,7 @@ func LoadCorpus(path string) ([]Case, error) {
 var fixupsJSON []byte
 
 type fixupTables struct {
-	argPatches map[string]map[int]*Object // case id -> seq -> {arg: value}
+	argPatches map[string]map[int]*pyObject // case id -> seq -> {arg: value}
 	roleSlots  map[string]map[int]int
 	opaque     map[string]string
 }
@@ -134,19 +134,19 @@ func loadFixups() (*fixupTables, error) {
 			fixupsErr = errors.Wrap(err, "fixups.json")
 			return
 		}
-		root := v.(*Object)
-		fixups = fixupTables{argPatches: map[string]map[int]*Object{}, roleSlots: map[string]map[int]int{}, opaque: map[string]string{}}
-		obj := func(o *Object, k string) *Object {
+		root := v.(*pyObject)
+		fixups = fixupTables{argPatches: map[string]map[int]*pyObject{}, roleSlots: map[string]map[int]int{}, opaque: map[string]string{}}
+		obj := func(o *pyObject, k string) *pyObject {
 			x, _ := o.Get(k)
-			r, _ := x.(*Object)
+			r, _ := x.(*pyObject)
 			if r == nil {
-				return NewObject()
+				return newObject()
 			}
 			return r
 		}
 		ap := obj(root, "arg_patches")
 		for _, id := range ap.Keys() {
-			m := map[int]*Object{}
+			m := map[int]*pyObject{}
 			d := obj(ap, id)
 			for _, seq := range d.Keys() {
 				m[atoi(seq)] = obj(d, seq)
@@ -159,7 +159,7 @@ func loadFixups() (*fixupTables, error) {
 			d := obj(rs, id)
 			for _, seq := range d.Keys() {
 				x, _ := d.Get(seq)
-				n, _ := x.(Int)
+				n, _ := x.(pyInt)
 				m[atoi(seq)] = atoi(string(n))
 			}
 			fixups.roleSlots[id] = m

@@ -97,14 +97,14 @@ func appendPath(p []any, k any) []any {
 func jpSelect(sel jpSel, p []any, v any) []jpMatch {
 	switch sel.kind {
 	case 'f':
-		if o, ok := v.(*Object); ok {
+		if o, ok := v.(*pyObject); ok {
 			if x, ok := o.Get(sel.name); ok {
 				return []jpMatch{{appendPath(p, sel.name), x, 'f'}}
 			}
 		}
 		return nil
 	case 'i':
-		if l, ok := v.(*List); ok {
+		if l, ok := v.(*pyList); ok {
 			n := len(l.Items)
 			if -n <= sel.idx && sel.idx < n {
 				k := ((sel.idx % n) + n) % n
@@ -114,13 +114,13 @@ func jpSelect(sel jpSel, p []any, v any) []jpMatch {
 		return nil
 	}
 	switch x := v.(type) {
-	case *List:
+	case *pyList:
 		out := make([]jpMatch, 0, len(x.Items))
 		for k, e := range x.Items {
 			out = append(out, jpMatch{appendPath(p, k), e, 'i'})
 		}
 		return out
-	case *Object:
+	case *pyObject:
 		out := make([]jpMatch, 0, x.Len())
 		for _, k := range x.keys {
 			out = append(out, jpMatch{appendPath(p, k), x.vals[k], 'f'})
@@ -145,11 +145,11 @@ func jpChain(sels []jpSel, start jpMatch) []jpMatch {
 func jpPreorder(p []any, v any, fn func(p []any, v any)) {
 	fn(p, v)
 	switch x := v.(type) {
-	case *Object:
+	case *pyObject:
 		for _, k := range x.Keys() {
 			jpPreorder(appendPath(p, k), x.vals[k], fn)
 		}
-	case *List:
+	case *pyList:
 		for k, e := range x.Items {
 			jpPreorder(appendPath(p, k), e, fn)
 		}
@@ -187,11 +187,11 @@ func jpSetChain(sels []jpSel, node any, val any) {
 		last := sels[len(sels)-1]
 		switch last.kind {
 		case 'f':
-			if o, ok := m.val.(*Object); ok && o.Has(last.name) {
+			if o, ok := m.val.(*pyObject); ok && o.Has(last.name) {
 				o.Set(last.name, val)
 			}
 		case 'i':
-			if l, ok := m.val.(*List); ok && len(l.Items) > last.idx {
+			if l, ok := m.val.(*pyList); ok && len(l.Items) > last.idx {
 				idx := last.idx
 				if idx < 0 {
 					idx += len(l.Items)
@@ -202,11 +202,11 @@ func jpSetChain(sels []jpSel, node any, val any) {
 			}
 		default:
 			switch x := m.val.(type) {
-			case *List:
+			case *pyList:
 				for k := range x.Items {
 					x.Items[k] = val
 				}
-			case *Object:
+			case *pyObject:
 				for _, k := range x.keys {
 					x.vals[k] = val
 				}
@@ -228,12 +228,12 @@ func jpUpdate(path string, data any, val any) error {
 	var rec func(node any, sels []jpSel)
 	rec = func(node any, sels []jpSel) {
 		switch x := node.(type) {
-		case *List:
+		case *pyList:
 			jpSetChain(sels, node, val)
 			for k := 0; k < len(x.Items); k++ {
 				rec(x.Items[k], sels)
 			}
-		case *Object:
+		case *pyObject:
 			jpSetChain(sels, node, val)
 			for _, k := range x.Keys() {
 				rec(x.vals[k], sels)
@@ -260,12 +260,12 @@ func extractJSON(path string, data any) (any, error) {
 	}
 	if len(matches) == 0 {
 		if extractEmptyRe.MatchString(path) {
-			return &List{Items: []any{}}, nil
+			return &pyList{Items: []any{}}, nil
 		}
 		return nil, errors.Mark(errors.Newf("JSONPath %s not found", path), errNoSuchJSONPath)
 	}
 	if len(matches) > 1 || matches[0].last == 'i' {
-		l := &List{Items: make([]any, len(matches))}
+		l := &pyList{Items: make([]any, len(matches))}
 		for i, m := range matches {
 			l.Items[i] = m.val
 		}

@@ -69,7 +69,7 @@ func TestPythonDumps(t *testing.T) {
 	if got := pyRepr(mustParse(t, `{"a": [null, true, "it's"], "b": 1.5}`)); got != `{'a': [None, True, "it's"], 'b': 1.5}` {
 		t.Errorf("pyRepr = %s", got)
 	}
-	d := Datetime{T: time.Date(2024, 5, 1, 10, 0, 0, 123000000, time.UTC)}
+	d := pyDatetime{T: time.Date(2024, 5, 1, 10, 0, 0, 123000000, time.UTC)}
 	if d.str() != "2024-05-01 10:00:00.123000+00:00" || d.isoformat() != "2024-05-01T10:00:00.123000+00:00" {
 		t.Errorf("datetime str %q iso %q", d.str(), d.isoformat())
 	}
@@ -89,7 +89,7 @@ func TestComparatorIsTypeStrict(t *testing.T) {
 		{`{"x": {"a": 1, "b": 2}}`, `{"x": {"b": 2, "a": 1}}`, true},
 		{`{"x": null}`, `{}`, false},
 	} {
-		a, b := mustParse(t, tc.a).(*Object), mustParse(t, tc.b).(*Object)
+		a, b := mustParse(t, tc.a).(*pyObject), mustParse(t, tc.b).(*pyObject)
 		_, diffs := compareSnapshots(a, b, []string{"x"}, 20)
 		if (len(diffs) == 0) != tc.same {
 			t.Errorf("compare %s with %s: diffs %v, want same=%v", tc.a, tc.b, diffs, tc.same)
@@ -126,19 +126,19 @@ func TestComparatorSanity(t *testing.T) {
 			t.Fatalf("%s: %v", c.ID, err)
 		}
 		keys := c.objField("expected").Keys()
-		if _, diffs := compareSnapshots(base, deepCopy(base).(*Object), keys, 20); len(diffs) > 0 {
+		if _, diffs := compareSnapshots(base, deepCopy(base).(*pyObject), keys, 20); len(diffs) > 0 {
 			t.Errorf("%s: a snapshot differs from its copy: %+v", c.ID, diffs[0])
 		}
 		// An extra member is a difference.
-		mod := deepCopy(base).(*Object)
-		if o, ok := mod.vals[keys[0]].(*Object); ok {
-			o.Set("zzzUnexpected", Int("1"))
+		mod := deepCopy(base).(*pyObject)
+		if o, ok := mod.vals[keys[0]].(*pyObject); ok {
+			o.Set("zzzUnexpected", pyInt("1"))
 			if _, diffs := compareSnapshots(base, mod, keys, 20); len(diffs) == 0 {
 				t.Errorf("%s: an extra field went unnoticed", c.ID)
 			}
 		}
 		// A changed leaf is a difference.
-		mod = deepCopy(base).(*Object)
+		mod = deepCopy(base).(*pyObject)
 		if path, ok := perturbFirstLeaf(mod); ok {
 			perturbed++
 			if _, diffs := compareSnapshots(base, mod, keys, 20); len(diffs) == 0 {
@@ -154,14 +154,14 @@ func TestComparatorSanity(t *testing.T) {
 // perturbFirstLeaf changes the first string, number or bool leaf it finds.
 func perturbFirstLeaf(v any) (string, bool) {
 	switch x := v.(type) {
-	case *Object:
+	case *pyObject:
 		for _, k := range x.keys {
 			switch y := x.vals[k].(type) {
 			case string:
 				x.vals[k] = y + "-changed"
 				return k, true
-			case Int:
-				x.vals[k] = Int(string(y) + "1")
+			case pyInt:
+				x.vals[k] = pyInt(string(y) + "1")
 				return k, true
 			case bool:
 				x.vals[k] = !y
@@ -172,7 +172,7 @@ func perturbFirstLeaf(v any) (string, bool) {
 				}
 			}
 		}
-	case *List:
+	case *pyList:
 		for i, e := range x.Items {
 			switch y := e.(type) {
 			case string:
@@ -195,21 +195,21 @@ var uuidPlaceholder = regexp.MustCompile(`<uuid:(\d+)>`)
 // partition.
 func serverise(v any, key string, account string, uuids map[string]string, rng *rand.Rand) any {
 	switch x := v.(type) {
-	case *Object:
-		out := NewObject()
+	case *pyObject:
+		out := newObject()
 		for _, k := range x.keys {
 			out.Set(k, serverise(x.vals[k], k, account, uuids, rng))
 		}
 		return out
-	case *List:
-		out := &List{Items: make([]any, len(x.Items))}
+	case *pyList:
+		out := &pyList{Items: make([]any, len(x.Items))}
 		for i, e := range x.Items {
 			out.Items[i] = serverise(e, key, account, uuids, rng)
 		}
 		return out
 	case string:
 		if (x == "timestamp" && strings.Contains(strings.ToLower(key), "timestamp")) || x == "datetime" {
-			return Datetime{T: time.Unix(1_700_000_000+rng.Int64N(1_000_000), rng.Int64N(1000)*int64(time.Millisecond)).UTC()}
+			return pyDatetime{T: time.Unix(1_700_000_000+rng.Int64N(1_000_000), rng.Int64N(1000)*int64(time.Millisecond)).UTC()}
 		}
 		x = uuidPlaceholder.ReplaceAllStringFunc(x, func(m string) string {
 			if u, ok := uuids[m]; ok {
@@ -245,7 +245,7 @@ func TestNormaliserUndoesServerNoise(t *testing.T) {
 			continue
 		}
 		uuids := map[string]string{}
-		observed := NewObject()
+		observed := newObject()
 		for _, k := range exp.keys {
 			observed.Set(k, orderDict(serverise(deepCopy(exp.vals[k]), "", "111111111111", uuids, rng)))
 		}
@@ -312,7 +312,7 @@ func TestBotocoreEmulation(t *testing.T) {
 				name = v
 			}
 		}
-		_, cerr := m.buildRequest(name, mustParse(t, args).(*Object))
+		_, cerr := m.buildRequest(name, mustParse(t, args).(*pyObject))
 		if cerr == nil || cerr.str != want {
 			t.Errorf("%s %s: got %v, want %q", name, args, cerr, want)
 		}

@@ -140,22 +140,20 @@ type Report struct {
 	Cases             []CaseResult `json:"cases"`
 	// Error is set when the run could not start (e.g. the account probe failed).
 	Error string `json:"error,omitempty"`
-
-	verbose bool
 }
 
 // Passed is the number of passing cases.
-func (r *Report) Passed() int { return r.Totals["passed"] }
+func (r Report) Passed() int { return r.Totals["passed"] }
 
 // Failed is the number of failing cases.
-func (r *Report) Failed() int { return r.Totals["failed"] }
+func (r Report) Failed() int { return r.Totals["failed"] }
 
 // Run replays cases against endpoint and returns the report. Cases run in
 // opts.Jobs parallel workers against the one endpoint; names are unique per case.
 func Run(ctx context.Context, endpoint string, cases []Case, opts Options) Report {
 	opts = opts.withDefaults()
 	start := time.Now()
-	rep := Report{Endpoint: endpoint, Started: start.UTC(), verbose: opts.Verbose}
+	rep := Report{Endpoint: endpoint, Started: start.UTC()}
 	results := make([]CaseResult, len(cases))
 	client, err := newSFNClient(endpoint, opts.HTTPClient)
 	account := opts.Account
@@ -279,25 +277,25 @@ func (r *Report) tally() {
 }
 
 // Summary is the last line: "conformance: N passed, M failed".
-func (r *Report) Summary() string {
+func (r Report) Summary() string {
 	return fmt.Sprintf("conformance: %d passed, %d failed", r.Passed(), r.Failed())
 }
 
 // Print writes the per-kind and per-feature breakdown, the most common failure
 // reasons, each failure with its first difference, and the summary line.
-func (r *Report) Print(w io.Writer) {
+func (r Report) Print(w io.Writer) {
 	if r.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", r.Error)
 	}
 	fmt.Fprintln(w, "per kind:")
 	for _, k := range sortedKeys(r.ByKind, false) {
 		t := r.ByKind[k]
-		fmt.Fprintf(w, "  %-22s %4d/%-4d passed\n", k, t.Passed, t.Passed+t.Failed)
+		fmt.Fprintf(w, "  %-28s %4d/%-4d passed\n", k, t.Passed, t.Passed+t.Failed)
 	}
 	fmt.Fprintln(w, "per feature:")
 	for _, k := range sortedKeys(r.ByFeature, true) {
 		t := r.ByFeature[k]
-		fmt.Fprintf(w, "  %-22s %4d/%-4d passed\n", k, t.Passed, t.Passed+t.Failed)
+		fmt.Fprintf(w, "  %-28s %4d/%-4d passed\n", k, t.Passed, t.Passed+t.Failed)
 	}
 	if len(r.TopFailureReasons) > 0 {
 		fmt.Fprintln(w, "most common failure reasons:")
@@ -321,14 +319,14 @@ func (r *Report) Print(w io.Writer) {
 }
 
 // String is the printed report.
-func (r *Report) String() string {
+func (r Report) String() string {
 	var b strings.Builder
 	r.Print(&b)
 	return b.String()
 }
 
 // WriteJSON writes the report as JSON (the Python harness's --report layout).
-func (r *Report) WriteJSON(path string) error {
+func (r Report) WriteJSON(path string) error {
 	data, err := json.MarshalIndent(r, "", " ")
 	if err != nil {
 		return errors.Wrap(err, "encoding report")
@@ -352,7 +350,7 @@ func sortedKeys(m map[string]*Tally, bySize bool) []string {
 }
 
 func probeAccount(ctx context.Context, c *sfnClient) (string, error) {
-	args := NewObject()
+	args := newObject()
 	args.Set("name", "sfn-conformance-probe-"+freshUID())
 	out, err := c.call(ctx, "CreateActivity", args)
 	if err != nil {
@@ -364,7 +362,7 @@ func probeAccount(ctx context.Context, c *sfnClient) (string, error) {
 	if len(parts) < 5 {
 		return "", errors.Newf("probing the account: activityArn %q has no account", s)
 	}
-	del := NewObject()
+	del := newObject()
 	del.Set("activityArn", s)
 	_, _ = c.call(ctx, "DeleteActivity", del)
 	return parts[4], nil
@@ -468,8 +466,8 @@ func runCase(ctx context.Context, c *Case, client *sfnClient, account string, op
 }
 
 // normaliseExpected is the recorded snapshot with the skip paths removed.
-func normaliseExpected(expected *Object, skip []string) (*Object, error) {
-	a := deepCopy(expected).(*Object)
+func normaliseExpected(expected *pyObject, skip []string) (*pyObject, error) {
+	a := deepCopy(expected).(*pyObject)
 	if err := removeSkipPaths(a, skip); err != nil {
 		return nil, err
 	}

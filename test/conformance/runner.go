@@ -65,8 +65,8 @@ type caseRunner struct {
 	errorMismatches  [][3]string
 	oddExecNames     []string
 
-	calls            []*Object
-	transformerDescs []*Object
+	calls            []*pyObject
+	transformerDescs []*pyObject
 	roleARNs         []string
 }
 
@@ -91,14 +91,14 @@ func mapStrings(v any, fn func(string) string) any {
 	switch x := v.(type) {
 	case string:
 		return fn(x)
-	case *List:
-		out := &List{Items: make([]any, len(x.Items))}
+	case *pyList:
+		out := &pyList{Items: make([]any, len(x.Items))}
 		for i, e := range x.Items {
 			out.Items[i] = mapStrings(e, fn)
 		}
 		return out
-	case *Object:
-		out := NewObject()
+	case *pyObject:
+		out := newObject()
 		for _, k := range x.keys {
 			out.Set(k, mapStrings(x.vals[k], fn))
 		}
@@ -107,7 +107,7 @@ func mapStrings(v any, fn func(string) string) any {
 	return v
 }
 
-func isRef(o *Object) bool {
+func isRef(o *pyObject) bool {
 	if !o.Has("$ref") {
 		return false
 	}
@@ -119,12 +119,12 @@ func isRef(o *Object) bool {
 	return true
 }
 
-func refParts(o *Object) (int, []any) {
+func refParts(o *pyObject) (int, []any) {
 	r, _ := o.Get("$ref")
 	n, _ := pyNumber(r)
 	p, _ := o.Get("path")
 	var path []any
-	if l, ok := p.(*List); ok {
+	if l, ok := p.(*pyList); ok {
 		path = l.Items
 	}
 	return int(n), path
@@ -137,7 +137,7 @@ type refPair struct {
 
 func collectRefs(v any, out *[]refPair) {
 	switch x := v.(type) {
-	case *Object:
+	case *pyObject:
 		if isRef(x) {
 			n, p := refParts(x)
 			*out = append(*out, refPair{n, p})
@@ -146,7 +146,7 @@ func collectRefs(v any, out *[]refPair) {
 		for _, k := range x.keys {
 			collectRefs(x.vals[k], out)
 		}
-	case *List:
+	case *pyList:
 		for _, e := range x.Items {
 			collectRefs(e, out)
 		}
@@ -183,14 +183,14 @@ func newCaseRunner(ctx context.Context, c *Case, client *sfnClient, account stri
 	slots := fx.roleSlots[c.ID]
 	patches := fx.argPatches[c.ID]
 	for _, cv := range c.listField("calls") {
-		call, ok := deepCopy(cv).(*Object)
+		call, ok := deepCopy(cv).(*pyObject)
 		if !ok {
 			return nil, errors.New("call is not an object")
 		}
 		av, _ := call.Get("args")
-		args, _ := av.(*Object)
+		args, _ := av.(*pyObject)
 		if args == nil {
-			args = NewObject()
+			args = newObject()
 		}
 		seq := intOf(mustGet(call, "seq"))
 		if p, ok := patches[seq]; ok {
@@ -201,21 +201,21 @@ func newCaseRunner(ctx context.Context, c *Case, client *sfnClient, account stri
 				}
 			}
 		}
-		args = mapStrings(args, remap).(*Object)
+		args = mapStrings(args, remap).(*pyObject)
 		slot := slots[seq]
 		role := r.roleARNs[slot]
-		args = mapStrings(args, func(s string) string { return strings.ReplaceAll(s, corpusRoleARN, role) }).(*Object)
+		args = mapStrings(args, func(s string) string { return strings.ReplaceAll(s, corpusRoleARN, role) }).(*pyObject)
 		call.Set("args", args)
 		r.calls = append(r.calls, call)
 	}
 	roleK := 0
 	for _, tv := range c.listField("transformers") {
-		t, ok := mapStrings(deepCopy(tv), remap).(*Object)
+		t, ok := mapStrings(deepCopy(tv), remap).(*pyObject)
 		if !ok {
 			return nil, errors.New("transformer is not an object")
 		}
 		if name, _ := t.Get("transformer"); name == "RegexTransformer" {
-			if al, ok := mustGet(t, "args").(*List); ok && len(al.Items) > 0 && al.Items[0] == corpusRoleARN {
+			if al, ok := mustGet(t, "args").(*pyList); ok && len(al.Items) > 0 && al.Items[0] == corpusRoleARN {
 				if len(slots) > 0 {
 					al.Items[0] = r.roleARNs[min(roleK, len(r.roleARNs)-1)]
 				} else {
@@ -229,7 +229,7 @@ func newCaseRunner(ctx context.Context, c *Case, client *sfnClient, account stri
 	return r, nil
 }
 
-func mustGet(o *Object, k string) any {
+func mustGet(o *pyObject, k string) any {
 	v, _ := o.Get(k)
 	return v
 }
@@ -314,7 +314,7 @@ func (r *caseRunner) getPath(ref int, path []any) (any, error) {
 			obj = v
 		default:
 			switch x := obj.(type) {
-			case *List:
+			case *pyList:
 				idx := atoi(p)
 				if idx < 0 {
 					idx += len(x.Items)
@@ -323,7 +323,7 @@ func (r *caseRunner) getPath(ref int, path []any) (any, error) {
 					return nil, errors.New("list index out of range")
 				}
 				obj = x.Items[idx]
-			case *Object:
+			case *pyObject:
 				v, ok := x.Get(p)
 				if !ok {
 					return nil, unres("result of call #%d %s has no field %s", ref, res.op, pyRepr(p))
@@ -339,7 +339,7 @@ func (r *caseRunner) getPath(ref int, path []any) (any, error) {
 
 func (r *caseRunner) resolve(v any) (any, error) {
 	switch x := v.(type) {
-	case *Object:
+	case *pyObject:
 		if isRef(x) {
 			n, p := refParts(x)
 			got, err := r.getPath(n, p)
@@ -351,7 +351,7 @@ func (r *caseRunner) resolve(v any) (any, error) {
 		if op, ok := x.Get("$opaque"); ok && x.Len() == 1 {
 			return nil, unres("corpus has an opaque value (%s)", pyStr(op))
 		}
-		out := NewObject()
+		out := newObject()
 		for _, k := range x.keys {
 			rv, err := r.resolve(x.vals[k])
 			if err != nil {
@@ -360,8 +360,8 @@ func (r *caseRunner) resolve(v any) (any, error) {
 			out.Set(k, rv)
 		}
 		return out, nil
-	case *List:
-		out := &List{Items: make([]any, len(x.Items))}
+	case *pyList:
+		out := &pyList{Items: make([]any, len(x.Items))}
 		for i, e := range x.Items {
 			rv, err := r.resolve(e)
 			if err != nil {
@@ -400,7 +400,7 @@ func (r *caseRunner) resolve(v any) (any, error) {
 func errorCode(e *callError) string {
 	if e.client {
 		ev, _ := e.response.Get("Error")
-		if eo, ok := ev.(*Object); ok {
+		if eo, ok := ev.(*pyObject); ok {
 			if c, ok := eo.Get("Code"); ok && pyTruthy(c) {
 				return pyStr(c)
 			}
@@ -420,7 +420,7 @@ func truncate(s string, n int) string {
 
 // ---- running ---------------------------------------------------------------------------
 
-func (r *caseRunner) apiCall(op string, args *Object) (any, *callError, error) {
+func (r *caseRunner) apiCall(op string, args *pyObject) (any, *callError, error) {
 	out, err := r.client.call(r.ctx, op, args)
 	if err != nil {
 		var ce *callError
@@ -444,8 +444,8 @@ func (r *caseRunner) runCalls() error {
 			}
 			continue
 		}
-		argsIn, _ := mustGet(c, "args").(*Object)
-		args := NewObject()
+		argsIn, _ := mustGet(c, "args").(*pyObject)
+		args := newObject()
 		for _, k := range argsIn.keys {
 			if k == "target_aws_client" {
 				continue
@@ -489,7 +489,7 @@ func (r *caseRunner) runCalls() error {
 		}
 		if op == "StartExecution" || op == "StartSyncExecution" {
 			if nm, _ := args.Get("name"); !pyTruthy(nm) {
-				if vo, ok := value.(*Object); ok {
+				if vo, ok := value.(*pyObject); ok {
 					ea, _ := vo.Get("executionArn")
 					s := pyStr(ea)
 					if ea == nil {
@@ -520,7 +520,7 @@ func (r *caseRunner) expectedError(seq int) string {
 		}
 		exp, _ := expected.Get(key)
 		switch e := exp.(type) {
-		case *Object:
+		case *pyObject:
 			val, _ := e.Get("exception_value")
 			if s, ok := val.(string); ok {
 				if m := errOccurred.FindStringSubmatch(s); m != nil {
@@ -530,7 +530,7 @@ func (r *caseRunner) expectedError(seq int) string {
 			if tn, ok := e.Get("exception_typename"); ok {
 				return pyStr(tn)
 			}
-			if eo, ok := mustGet(e, "Error").(*Object); ok {
+			if eo, ok := mustGet(e, "Error").(*pyObject); ok {
 				if c, ok := eo.Get("Code"); ok {
 					return pyStr(c)
 				}
@@ -580,8 +580,8 @@ func (r *caseRunner) deadlinePoll(check func() (bool, error), timeout time.Durat
 	}
 }
 
-func (r *caseRunner) awaitCall(op string, kv ...any) (*Object, error) {
-	args := NewObject()
+func (r *caseRunner) awaitCall(op string, kv ...any) (*pyObject, error) {
+	args := newObject()
 	for i := 0; i+1 < len(kv); i += 2 {
 		args.Set(kv[i].(string), kv[i+1])
 	}
@@ -592,16 +592,16 @@ func (r *caseRunner) awaitCall(op string, kv ...any) (*Object, error) {
 	if cerr != nil {
 		return nil, fail("await: "+op+" raised "+errorCode(cerr), op+" while waiting: "+truncate(cerr.str, 300))
 	}
-	o, _ := v.(*Object)
+	o, _ := v.(*pyObject)
 	return o, nil
 }
 
-func listOf(o *Object, k string) ([]any, error) {
+func listOf(o *pyObject, k string) ([]any, error) {
 	v, ok := o.Get(k)
 	if !ok {
 		return nil, nil
 	}
-	l, ok := v.(*List)
+	l, ok := v.(*pyList)
 	if !ok {
 		return nil, errors.Newf("%s is not a list", k)
 	}
@@ -609,7 +609,7 @@ func listOf(o *Object, k string) ([]any, error) {
 }
 
 func keyOf(v any, k string) (any, error) {
-	o, ok := v.(*Object)
+	o, ok := v.(*pyObject)
 	if !ok {
 		return nil, errors.Newf("'%s' object is not subscriptable", pyTypeName(v))
 	}
@@ -629,11 +629,11 @@ func byTimestamp(events []any) []any {
 	}
 	ts := make([]time.Time, len(out))
 	for i, e := range out {
-		o, ok := e.(*Object)
+		o, ok := e.(*pyObject)
 		if !ok {
 			return out
 		}
-		t, ok := mustGet(o, "timestamp").(Datetime)
+		t, ok := mustGet(o, "timestamp").(pyDatetime)
 		if !ok {
 			return out
 		}
@@ -655,12 +655,12 @@ var terminalEvents = map[string]bool{
 	"ExecutionFailed": true, "ExecutionAborted": true, "ExecutionTimedOut": true, "ExecutionSucceeded": true,
 }
 
-func (r *caseRunner) pseudo(c *Object, res *callResult) error {
+func (r *caseRunner) pseudo(c *pyObject, res *callResult) error {
 	op, _ := mustGet(c, "op").(string)
 	seq := intOf(mustGet(c, "seq"))
-	a, _ := mustGet(c, "args").(*Object)
+	a, _ := mustGet(c, "args").(*pyObject)
 	if a == nil {
-		a = NewObject()
+		a = newObject()
 	}
 	kw := map[string]any{}
 	resolveErr := func(err error) error {
@@ -677,14 +677,14 @@ func (r *caseRunner) pseudo(c *Object, res *callResult) error {
 		}
 		kw["execution_arn"] = v
 	} else {
-		kwargs := NewObject()
-		if ko, ok := mustGet(a, "kwargs").(*Object); ok {
+		kwargs := newObject()
+		if ko, ok := mustGet(a, "kwargs").(*pyObject); ok {
 			for _, k := range ko.keys {
 				kwargs.Set(k, ko.vals[k])
 			}
 		}
 		var pos []any
-		if pl, ok := mustGet(a, "args").(*List); ok {
+		if pl, ok := mustGet(a, "args").(*pyList); ok {
 			pos = pl.Items
 		}
 		names := []string{"stepfunctions_client", "state_machine_arn", "state_machine_version_arn"}
@@ -742,7 +742,7 @@ func (r *caseRunner) pseudo(c *Object, res *callResult) error {
 		if !ok {
 			return fail("timeout: execution still RUNNING", fmt.Sprintf("execution did not terminate within %gs", T.Seconds()))
 		}
-		var box *List
+		var box *pyList
 		histDone := func() (bool, error) {
 			h, err := r.awaitCall("GetExecutionHistory", "executionArn", arn)
 			if err != nil {
@@ -753,11 +753,11 @@ func (r *caseRunner) pseudo(c *Object, res *callResult) error {
 				return false, err
 			}
 			ev := byTimestamp(evs)
-			box = &List{Items: ev}
+			box = &pyList{Items: ev}
 			if len(ev) == 0 {
 				return false, nil
 			}
-			last, ok := ev[len(ev)-1].(*Object)
+			last, ok := ev[len(ev)-1].(*pyObject)
 			if !ok {
 				return false, errors.New("event is not a dict")
 			}
@@ -776,7 +776,7 @@ func (r *caseRunner) pseudo(c *Object, res *callResult) error {
 		if box != nil {
 			boxed = box
 		}
-		if eo, ok := mustGet(a, "executionArn").(*Object); ok {
+		if eo, ok := mustGet(a, "executionArn").(*pyObject); ok {
 			if rv, ok := eo.Get("$ref"); ok {
 				if ref := intOf(rv); ref >= 0 && ref < len(r.results) {
 					r.results[ref].historyEvents = boxed
@@ -813,7 +813,7 @@ func (r *caseRunner) pseudo(c *Object, res *callResult) error {
 				return false, err
 			}
 			for _, e := range byTimestamp(evs) {
-				if o, ok := e.(*Object); ok && pyTruthy(mustGet(o, "stateEnteredEventDetails")) {
+				if o, ok := e.(*pyObject); ok && pyTruthy(mustGet(o, "stateEnteredEventDetails")) {
 					return true, nil
 				}
 			}
@@ -836,7 +836,7 @@ func (r *caseRunner) pseudo(c *Object, res *callResult) error {
 		}
 		st := kw["status"]
 		_, err = r.deadlinePoll(func() (bool, error) {
-			var lr *Object
+			var lr *pyObject
 			var err error
 			if op == "_AwaitListExecutionStatus" {
 				lr, err = r.awaitCall("ListExecutions", "stateMachineArn", sm, "statusFilter", st)
@@ -899,7 +899,7 @@ func (r *caseRunner) awaitListed(want bool, kw map[string]any, listOp, listKey, 
 		}
 	}
 	_, err := r.deadlinePoll(func() (bool, error) {
-		var lr *Object
+		var lr *pyObject
 		var err error
 		if bySM {
 			lr, err = r.awaitCall(listOp, "stateMachineArn", sm)
@@ -956,7 +956,7 @@ func (r *caseRunner) buildTransformers() ([]transformer, error) {
 	return out, nil
 }
 
-func (r *caseRunner) makeTransformer(t *Object, previous []*Object, fn string) ([]transformer, error) {
+func (r *caseRunner) makeTransformer(t *pyObject, previous []*pyObject, fn string) ([]transformer, error) {
 	fx, err := loadFixups()
 	if err != nil {
 		return nil, err
@@ -969,12 +969,12 @@ func (r *caseRunner) makeTransformer(t *Object, previous []*Object, fn string) (
 	}
 	kind, _ := mustGet(t, "transformer").(string)
 	var args []any
-	if l, ok := mustGet(t, "args").(*List); ok {
+	if l, ok := mustGet(t, "args").(*pyList); ok {
 		args = l.Items
 	}
-	kwargs, _ := mustGet(t, "kwargs").(*Object)
+	kwargs, _ := mustGet(t, "kwargs").(*pyObject)
 	if kwargs == nil {
-		kwargs = NewObject()
+		kwargs = newObject()
 	}
 	var refs []refPair
 	for _, a := range args {
@@ -1001,8 +1001,8 @@ func (r *caseRunner) makeTransformer(t *Object, previous []*Object, fn string) (
 		}
 		return fail("transformer-input-error", kind+": "+err.Error())
 	}
-	named := func(names []string) *Object {
-		p := NewObject()
+	named := func(names []string) *pyObject {
+		p := newObject()
 		for i, n := range names {
 			if i < len(args) {
 				p.Set(n, args[i])
@@ -1133,13 +1133,13 @@ func (r *caseRunner) makeTransformer(t *Object, previous []*Object, fn string) (
 	return nil, fail("harness: unknown transformer", kind)
 }
 
-func (r *caseRunner) mapRunTransformers(previous []*Object) ([]transformer, error) {
+func (r *caseRunner) mapRunTransformers(previous []*pyObject) ([]transformer, error) {
 	start := -1
 	for i := len(previous) - 1; i >= 0; i-- {
 		t := previous[i]
 		if mustGet(t, "transformer") == "sfn_sm_exec_arn" {
-			if al, ok := mustGet(t, "args").(*List); ok && len(al.Items) > 0 {
-				if ao, ok := al.Items[0].(*Object); ok {
+			if al, ok := mustGet(t, "args").(*pyList); ok && len(al.Items) > 0 {
+				if ao, ok := al.Items[0].(*pyObject); ok {
 					if rv, ok := ao.Get("$ref"); ok {
 						start = intOf(rv)
 					}
@@ -1152,7 +1152,7 @@ func (r *caseRunner) mapRunTransformers(previous []*Object) ([]transformer, erro
 	if start >= 0 {
 		for _, c := range r.calls {
 			if mustGet(c, "op") == "GetExecutionHistory" && intOf(mustGet(c, "seq")) > start {
-				if ea, ok := mustGet(mustGet(c, "args").(*Object), "executionArn").(*Object); ok {
+				if ea, ok := mustGet(mustGet(c, "args").(*pyObject), "executionArn").(*pyObject); ok {
 					if rv, ok := ea.Get("$ref"); ok && intOf(rv) == start {
 						hist = intOf(mustGet(c, "seq"))
 						break
@@ -1175,7 +1175,7 @@ func (r *caseRunner) mapRunTransformers(previous []*Object) ([]transformer, erro
 	switch x := arnsV.(type) {
 	case string:
 		arns = []string{x}
-	case *List:
+	case *pyList:
 		for _, a := range x.Items {
 			s, ok := a.(string)
 			if !ok {
@@ -1210,8 +1210,8 @@ func (r *caseRunner) mapRunTransformers(previous []*Object) ([]transformer, erro
 	return out, nil
 }
 
-func (r *caseRunner) observedState() (*Object, error) {
-	obs := NewObject()
+func (r *caseRunner) observedState() (*pyObject, error) {
+	obs := newObject()
 	sm := r.c.objField("snapshot_matches")
 	for _, key := range sm.keys {
 		v, err := r.resolve(sm.vals[key])
@@ -1224,7 +1224,7 @@ func (r *caseRunner) observedState() (*Object, error) {
 		}
 		obs.Set(key, orderDict(v))
 	}
-	out := NewObject()
+	out := newObject()
 	expected := r.c.objField("expected")
 	for _, k := range expected.keys {
 		if v, ok := obs.Get(k); ok {

@@ -62,7 +62,7 @@ func SelfCheck(cases []Case) SelfCheckResult {
 // selfNormalise normalises the case's recorded snapshot (or observed, when given)
 // with the transformers that need no API results, as the self-check does, and
 // returns (expected with skip paths removed, normalised).
-func selfNormalise(c *Case, observed *Object) (*Object, *Object, error) {
+func selfNormalise(c *Case, observed *pyObject) (*pyObject, *pyObject, error) {
 	fn := c.ID
 	if i := strings.LastIndex(fn, "::"); i >= 0 {
 		fn = fn[i+2:]
@@ -74,7 +74,7 @@ func selfNormalise(c *Case, observed *Object) (*Object, *Object, error) {
 	ts := []transformer{removeKeyTransformer("x-localstack")}
 	ts = append(ts, stepfunctionsAPITransformers()...)
 	for _, tv := range c.listField("transformers") {
-		t, ok := tv.(*Object)
+		t, ok := tv.(*pyObject)
 		if !ok {
 			continue
 		}
@@ -83,7 +83,7 @@ func selfNormalise(c *Case, observed *Object) (*Object, *Object, error) {
 			continue
 		}
 		hasRef := false
-		if al, ok := mustGet(t, "args").(*List); ok {
+		if al, ok := mustGet(t, "args").(*pyList); ok {
 			for _, a := range al.Items {
 				if strings.Contains(pyDumps(a, dumpStr), "$ref") {
 					hasRef = true
@@ -111,7 +111,7 @@ func selfNormalise(c *Case, observed *Object) (*Object, *Object, error) {
 		return nil, nil, err
 	}
 	if observed == nil {
-		observed = NewObject()
+		observed = newObject()
 		e := c.objField("expected")
 		for _, k := range e.keys {
 			observed.Set(k, orderDict(deepCopy(e.vals[k])))

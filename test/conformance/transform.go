@@ -70,8 +70,8 @@ type transformer interface {
 	transform(data any, ctx *transformContext) (any, error)
 }
 
-func asObject(data any) (*Object, error) {
-	o, ok := data.(*Object)
+func asObject(data any) (*pyObject, error) {
+	o, ok := data.(*pyObject)
 	if !ok {
 		return nil, errors.Newf("'%s' object has no attribute 'items'", pyTypeName(data))
 	}
@@ -89,17 +89,17 @@ func (t responseMetadataTransformer) transform(data any, ctx *transformContext) 
 	for _, k := range o.Keys() {
 		v := o.vals[k]
 		if k == "ResponseMetadata" {
-			vo, ok := v.(*Object)
+			vo, ok := v.(*pyObject)
 			if !ok {
 				continue
 			}
 			h, _ := vo.Get("HTTPHeaders")
-			headers, ok := h.(*Object)
+			headers, ok := h.(*pyObject)
 			if !ok {
 				continue
 			}
-			simplified := NewObject()
-			hh := NewObject()
+			simplified := newObject()
+			hh := newObject()
 			if ct, ok := headers.Get("content_type"); ok && pyTruthy(ct) {
 				hh.Set("content_type", ct)
 			}
@@ -108,7 +108,7 @@ func (t responseMetadataTransformer) transform(data any, ctx *transformContext) 
 				simplified.Set("HTTPStatusCode", sc)
 			}
 			o.Set(k, simplified)
-		} else if vo, ok := v.(*Object); ok {
+		} else if vo, ok := v.(*pyObject); ok {
 			r, err := t.transform(vo, ctx)
 			if err != nil {
 				return nil, err
@@ -125,15 +125,15 @@ func pyTruthy(v any) bool {
 		return false
 	case bool:
 		return x
-	case Int:
+	case pyInt:
 		return x != "0"
 	case float64:
 		return x != 0
 	case string:
 		return x != ""
-	case *List:
+	case *pyList:
 		return len(x.Items) > 0
-	case *Object:
+	case *pyObject:
 		return x.Len() > 0
 	}
 	return true
@@ -274,9 +274,9 @@ func (t keyValueTransformer) transform(data any, ctx *transformContext) (any, er
 			continue
 		}
 		switch x := v.(type) {
-		case *List:
+		case *pyList:
 			for i := range x.Items {
-				if d, ok := x.Items[i].(*Object); ok {
+				if d, ok := x.Items[i].(*pyObject); ok {
 					r, err := t.transform(d, ctx)
 					if err != nil {
 						return nil, err
@@ -284,7 +284,7 @@ func (t keyValueTransformer) transform(data any, ctx *transformContext) (any, er
 					x.Items[i] = r
 				}
 			}
-		case *Object:
+		case *pyObject:
 			r, err := t.transform(x, ctx)
 			if err != nil {
 				return nil, err
@@ -308,16 +308,16 @@ func removeKeyTransformer(key string) transformer {
 	var rm func(v any) any
 	rm = func(v any) any {
 		switch x := v.(type) {
-		case *Object:
-			o := NewObject()
+		case *pyObject:
+			o := newObject()
 			for _, k := range x.keys {
 				if k != key {
 					o.Set(k, rm(x.vals[k]))
 				}
 			}
 			return o
-		case *List:
-			l := &List{Items: make([]any, len(x.Items))}
+		case *pyList:
+			l := &pyList{Items: make([]any, len(x.Items))}
 			for i, e := range x.Items {
 				l.Items[i] = rm(e)
 			}
@@ -330,7 +330,7 @@ func removeKeyTransformer(key string) transformer {
 		if err != nil {
 			return nil, err
 		}
-		out := NewObject()
+		out := newObject()
 		for _, k := range o.keys {
 			out.Set(k, rm(o.vals[k]))
 		}
@@ -463,7 +463,7 @@ func basicTransformers() []transformer {
 		regexTransformer{regex: isoBody, re: patternISO8601, replacement: "date"},
 		keyValueTransformer{
 			match: func(_ string, v any) (any, bool) {
-				if _, ok := v.(Datetime); ok {
+				if _, ok := v.(pyDatetime); ok {
 					return v, true
 				}
 				return nil, false
@@ -497,12 +497,12 @@ var parallelEnd = map[string]bool{
 // list surgery while iterating).
 type sfnNoneRecursiveParallelTransformer struct{}
 
-func normaliseParallelEvents(events *List) error {
+func normaliseParallelEvents(events *pyList) error {
 	startIdx := -1
 	var sublist []any
 	inSublist := false
 	for i := 0; i < len(events.Items); i++ {
-		event, ok := events.Items[i].(*Object)
+		event, ok := events.Items[i].(*pyObject)
 		if !ok {
 			return errors.Mark(errors.Newf("'%s' object has no attribute 'get'", pyTypeName(events.Items[i])), errTransform)
 		}
@@ -547,8 +547,8 @@ func normaliseParallelEvents(events *List) error {
 			sublist = nil
 			startIdx = i + 1
 		case inSublist:
-			event.Set("id", &List{Items: []any{Int("0")}})
-			event.Set("previousEventId", Int("0"))
+			event.Set("id", &pyList{Items: []any{pyInt("0")}})
+			event.Set("previousEventId", pyInt("0"))
 			sublist = append(sublist, event)
 		}
 	}
@@ -561,7 +561,7 @@ func (sfnNoneRecursiveParallelTransformer) transform(data any, _ *transformConte
 		return nil, err
 	}
 	for _, m := range ms {
-		l, ok := m.val.(*List)
+		l, ok := m.val.(*pyList)
 		if !ok {
 			return nil, errors.Mark(errors.New("events is not a list"), errTransform)
 		}
@@ -575,11 +575,11 @@ func (sfnNoneRecursiveParallelTransformer) transform(data any, _ *transformConte
 // convertOutputToJSON is test_reference_in_map_state's _convert_output_to_json,
 // ported literally: it returns None (nil) when it converts an "output" directly
 // under the snapshot dict.
-func convertOutputToJSON(content *Object) (any, error) {
+func convertOutputToJSON(content *pyObject) (any, error) {
 	for _, k := range content.Keys() {
 		v := content.vals[k]
 		switch x := v.(type) {
-		case *Object:
+		case *pyObject:
 			if out, ok := x.Get("output"); ok {
 				if s, ok := out.(string); ok {
 					if parsed, err := parseJSONString(s); err == nil {
@@ -591,9 +591,9 @@ func convertOutputToJSON(content *Object) (any, error) {
 			if _, err := convertOutputToJSON(x); err != nil {
 				return nil, err
 			}
-		case *List:
+		case *pyList:
 			for _, item := range x.Items {
-				if d, ok := item.(*Object); ok {
+				if d, ok := item.(*pyObject); ok {
 					if _, err := convertOutputToJSON(d); err != nil {
 						return nil, err
 					}
@@ -612,12 +612,12 @@ func (sortVariableReferences) transform(data any, _ *transformContext) (any, err
 		return nil, err
 	}
 	for _, m := range ms {
-		o, ok := m.val.(*Object)
+		o, ok := m.val.(*pyObject)
 		if !ok {
 			return nil, errors.Mark(errors.New("variableReferences is not a dict"), errTransform)
 		}
 		for _, k := range o.keys {
-			l, ok := o.vals[k].(*List)
+			l, ok := o.vals[k].(*pyList)
 			if !ok {
 				return nil, errors.Mark(errors.New("variableReferences value is not a list"), errTransform)
 			}
@@ -644,20 +644,20 @@ func (sortVariableReferences) transform(data any, _ *transformContext) (any, err
 // harness's order_dict: lists are copied, their dict items ordered, other values
 // kept.
 func orderDict(v any) any {
-	o, ok := v.(*Object)
+	o, ok := v.(*pyObject)
 	if !ok {
 		return v
 	}
 	keys := o.Keys()
 	sort.Strings(keys)
-	out := NewObject()
+	out := newObject()
 	for _, k := range keys {
 		val := o.vals[k]
 		switch x := val.(type) {
-		case *Object:
+		case *pyObject:
 			out.Set(k, orderDict(x))
-		case *List:
-			l := &List{Items: make([]any, len(x.Items))}
+		case *pyList:
+			l := &pyList{Items: make([]any, len(x.Items))}
 			for i, e := range x.Items {
 				l.Items[i] = orderDict(e)
 			}
@@ -674,17 +674,17 @@ func orderDict(v any) any {
 
 // parseJSONStrings replaces strings starting with "{" by their parsed value, in
 // dicts and in dicts inside lists (the harness's _parse_json_strings).
-func parseJSONStrings(o *Object) {
+func parseJSONStrings(o *pyObject) {
 	for _, k := range o.keys {
 		v := o.vals[k]
-		if l, ok := v.(*List); ok {
+		if l, ok := v.(*pyList); ok {
 			for _, item := range l.Items {
-				if d, ok := item.(*Object); ok {
+				if d, ok := item.(*pyObject); ok {
 					parseJSONStrings(d)
 				}
 			}
 		}
-		if d, ok := v.(*Object); ok {
+		if d, ok := v.(*pyObject); ok {
 			parseJSONStrings(d)
 		}
 		if s, ok := v.(string); ok && strings.HasPrefix(s, "{") {
@@ -709,13 +709,13 @@ func removeSkipPaths(tmp any, paths []string) error {
 			helper := tmp
 			full := m.path
 			for _, p := range full[:max(0, len(full)-1)] {
-				if l, ok := helper.(*List); ok {
+				if l, ok := helper.(*pyList); ok {
 					if idx, ok := p.(int); ok {
 						helper = l.Items[idx]
 						continue
 					}
 				}
-				if o, ok := helper.(*Object); ok {
+				if o, ok := helper.(*pyObject); ok {
 					ks, _ := p.(string)
 					helper, _ = o.Get(ks)
 				}
@@ -724,13 +724,13 @@ func removeSkipPaths(tmp any, paths []string) error {
 				continue
 			}
 			last := full[len(full)-1]
-			if o, ok := helper.(*Object); ok {
+			if o, ok := helper.(*pyObject); ok {
 				if ks, ok := last.(string); ok && o.Has(ks) {
 					o.Delete(ks)
 					continue
 				}
 			}
-			if l, ok := helper.(*List); ok {
+			if l, ok := helper.(*pyList); ok {
 				if idx, ok := last.(int); ok {
 					l.Items[idx] = skipMarker{}
 					hasPlaceholder = true
@@ -742,17 +742,17 @@ func removeSkipPaths(tmp any, paths []string) error {
 		var rm func(x any) any
 		rm = func(x any) any {
 			switch y := x.(type) {
-			case *Object:
+			case *pyObject:
 				for _, k := range y.keys {
 					switch z := y.vals[k].(type) {
-					case *Object:
+					case *pyObject:
 						rm(z)
-					case *List:
+					case *pyList:
 						y.vals[k] = rm(z)
 					}
 				}
-			case *List:
-				out := &List{Items: []any{}}
+			case *pyList:
+				out := &pyList{Items: []any{}}
 				for _, e := range y.Items {
 					if _, skip := e.(skipMarker); !skip {
 						out.Items = append(out.Items, rm(e))
@@ -770,7 +770,7 @@ func removeSkipPaths(tmp any, paths []string) error {
 // snapshotTransform normalises observed ({snapshot key: value}) with the given
 // transformers (already in priority order) and skip paths, and returns the
 // normalised snapshot per key.
-func snapshotTransform(observed *Object, transformers []transformer, skipPaths []string) (*Object, error) {
+func snapshotTransform(observed *pyObject, transformers []transformer, skipPaths []string) (*pyObject, error) {
 	var tmp any = observed
 	parseJSONStrings(observed)
 	ctx := newTransformContext()
@@ -788,7 +788,7 @@ func snapshotTransform(observed *Object, transformers []transformer, skipPaths [
 	if err != nil {
 		return nil, err
 	}
-	out := NewObject()
+	out := newObject()
 	for _, k := range o.keys {
 		dumped := pyDumps(o.vals[k], dumpStr)
 		for _, fn := range ctx.replacements {

@@ -22,50 +22,50 @@ import (
 //
 // A value is one of:
 //
-//	nil        None / null
-//	bool       True / False
-//	Int        a Python int, as canonical decimal text
-//	float64    a Python float
-//	string     a Python str
-//	*List      a Python list (pointer: lists are mutated in place, as in Python)
-//	*Object    a Python dict with insertion order
-//	Datetime   a datetime.datetime (what botocore makes of timestamp members)
+//	nil          None / null
+//	bool         True / False
+//	pyInt        a Python int, as canonical decimal text
+//	float64      a Python float
+//	string       a Python str
+//	*pyList      a Python list (pointer: lists are mutated in place, as in Python)
+//	*pyObject    a Python dict with insertion order
+//	pyDatetime   a datetime.datetime (what botocore makes of timestamp members)
 
-// Int is a Python int held as its canonical decimal text ("-12", "0").
-type Int string
+// pyInt is a Python int held as its canonical decimal text ("-12", "0").
+type pyInt string
 
-// Datetime is a timezone-aware datetime, as botocore returns timestamp members.
-type Datetime struct{ T time.Time }
+// pyDatetime is a timezone-aware datetime, as botocore returns timestamp members.
+type pyDatetime struct{ T time.Time }
 
-// List is a Python list.
-type List struct{ Items []any }
+// pyList is a Python list.
+type pyList struct{ Items []any }
 
-// Object is a Python dict: string keys in insertion order.
-type Object struct {
+// pyObject is a Python dict: string keys in insertion order.
+type pyObject struct {
 	keys []string
 	vals map[string]any
 }
 
-// NewObject returns an empty Object.
-func NewObject() *Object { return &Object{vals: map[string]any{}} }
+// newObject returns an empty pyObject.
+func newObject() *pyObject { return &pyObject{vals: map[string]any{}} }
 
 // Len is the number of keys.
-func (o *Object) Len() int { return len(o.keys) }
+func (o *pyObject) Len() int { return len(o.keys) }
 
 // Keys returns the keys in insertion order (a copy).
-func (o *Object) Keys() []string { return append([]string(nil), o.keys...) }
+func (o *pyObject) Keys() []string { return append([]string(nil), o.keys...) }
 
 // Get returns the value under k.
-func (o *Object) Get(k string) (any, bool) {
+func (o *pyObject) Get(k string) (any, bool) {
 	v, ok := o.vals[k]
 	return v, ok
 }
 
 // Has reports whether k is present.
-func (o *Object) Has(k string) bool { _, ok := o.vals[k]; return ok }
+func (o *pyObject) Has(k string) bool { _, ok := o.vals[k]; return ok }
 
 // Set assigns k; a new key goes last, an existing key keeps its position.
-func (o *Object) Set(k string, v any) {
+func (o *pyObject) Set(k string, v any) {
 	if _, ok := o.vals[k]; !ok {
 		o.keys = append(o.keys, k)
 	}
@@ -73,7 +73,7 @@ func (o *Object) Set(k string, v any) {
 }
 
 // Delete removes k.
-func (o *Object) Delete(k string) {
+func (o *pyObject) Delete(k string) {
 	if _, ok := o.vals[k]; !ok {
 		return
 	}
@@ -87,26 +87,26 @@ func (o *Object) Delete(k string) {
 }
 
 // Pop removes k and returns its value.
-func (o *Object) Pop(k string) any {
+func (o *pyObject) Pop(k string) any {
 	v := o.vals[k]
 	o.Delete(k)
 	return v
 }
 
-// NewList returns a list holding items.
-func NewList(items ...any) *List { return &List{Items: items} }
+// newList returns a list holding items.
+func newList(items ...any) *pyList { return &pyList{Items: items} }
 
 // deepCopy copies containers recursively (copy.deepcopy).
 func deepCopy(v any) any {
 	switch x := v.(type) {
-	case *Object:
-		o := &Object{keys: append([]string(nil), x.keys...), vals: make(map[string]any, len(x.vals))}
+	case *pyObject:
+		o := &pyObject{keys: append([]string(nil), x.keys...), vals: make(map[string]any, len(x.vals))}
 		for k, vv := range x.vals {
 			o.vals[k] = deepCopy(vv)
 		}
 		return o
-	case *List:
-		l := &List{Items: make([]any, len(x.Items))}
+	case *pyList:
+		l := &pyList{Items: make([]any, len(x.Items))}
 		for i, vv := range x.Items {
 			l.Items[i] = deepCopy(vv)
 		}
@@ -118,7 +118,7 @@ func deepCopy(v any) any {
 // ---- parsing (json.loads) ---------------------------------------------------------
 
 // parseJSON decodes JSON text like Python's json.loads: objects keep key order,
-// integers become Int, other numbers float64.
+// integers become pyInt, other numbers float64.
 func parseJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
@@ -147,7 +147,7 @@ func decodeFrom(dec *json.Decoder, tok json.Token) (any, error) {
 	case json.Delim:
 		switch t {
 		case '{':
-			o := NewObject()
+			o := newObject()
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
@@ -168,7 +168,7 @@ func decodeFrom(dec *json.Decoder, tok json.Token) (any, error) {
 			}
 			return o, nil
 		case '[':
-			l := &List{Items: []any{}}
+			l := &pyList{Items: []any{}}
 			for dec.More() {
 				v, err := decodeValue(dec)
 				if err != nil {
@@ -195,12 +195,12 @@ func numberValue(s string) any {
 		neg := strings.HasPrefix(s, "-")
 		d := strings.TrimLeft(strings.TrimPrefix(s, "-"), "0")
 		if d == "" {
-			return Int("0")
+			return pyInt("0")
 		}
 		if neg {
-			return Int("-" + d)
+			return pyInt("-" + d)
 		}
-		return Int(d)
+		return pyInt(d)
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
@@ -215,11 +215,11 @@ func numberValue(s string) any {
 func fromGo(v any) any {
 	switch x := v.(type) {
 	case int:
-		return Int(strconv.Itoa(x))
+		return pyInt(strconv.Itoa(x))
 	case int64:
-		return Int(strconv.FormatInt(x, 10))
+		return pyInt(strconv.FormatInt(x, 10))
 	case []any:
-		l := &List{Items: make([]any, len(x))}
+		l := &pyList{Items: make([]any, len(x))}
 		for i, e := range x {
 			l.Items[i] = fromGo(e)
 		}
@@ -257,7 +257,7 @@ func writeDump(b *strings.Builder, v any, mode dumpMode) {
 		} else {
 			b.WriteString("false")
 		}
-	case Int:
+	case pyInt:
 		b.WriteString(string(x))
 	case float64:
 		switch {
@@ -272,13 +272,13 @@ func writeDump(b *strings.Builder, v any, mode dumpMode) {
 		}
 	case string:
 		writeDumpString(b, x)
-	case Datetime:
+	case pyDatetime:
 		if mode == dumpISO {
 			writeDumpString(b, x.isoformat())
 		} else {
 			writeDumpString(b, x.str())
 		}
-	case *List:
+	case *pyList:
 		b.WriteByte('[')
 		for i, e := range x.Items {
 			if i > 0 {
@@ -287,7 +287,7 @@ func writeDump(b *strings.Builder, v any, mode dumpMode) {
 			writeDump(b, e, mode)
 		}
 		b.WriteByte(']')
-	case *Object:
+	case *pyObject:
 		b.WriteByte('{')
 		for i, k := range x.keys {
 			if i > 0 {
@@ -384,7 +384,7 @@ func pyFloatRepr(f float64) string {
 }
 
 // str is Python's str(datetime) for a botocore timestamp (UTC).
-func (d Datetime) str() string {
+func (d pyDatetime) str() string {
 	t := d.T.UTC()
 	s := t.Format("2006-01-02 15:04:05")
 	if us := t.Nanosecond() / 1000; us != 0 {
@@ -394,7 +394,7 @@ func (d Datetime) str() string {
 }
 
 // isoformat is Python's datetime.isoformat().
-func (d Datetime) isoformat() string {
+func (d pyDatetime) isoformat() string {
 	return strings.Replace(d.str(), " ", "T", 1)
 }
 
@@ -405,7 +405,7 @@ func pyStr(v any) string {
 	if s, ok := v.(string); ok {
 		return s
 	}
-	if d, ok := v.(Datetime); ok {
+	if d, ok := v.(pyDatetime); ok {
 		return d.str()
 	}
 	return pyRepr(v)
@@ -421,7 +421,7 @@ func pyRepr(v any) string {
 			return "True"
 		}
 		return "False"
-	case Int:
+	case pyInt:
 		return string(x)
 	case float64:
 		switch {
@@ -435,7 +435,7 @@ func pyRepr(v any) string {
 		return pyFloatRepr(x)
 	case string:
 		return pyStrRepr(x)
-	case Datetime:
+	case pyDatetime:
 		t := x.T.UTC()
 		parts := []string{strconv.Itoa(t.Year()), strconv.Itoa(int(t.Month())), strconv.Itoa(t.Day()),
 			strconv.Itoa(t.Hour()), strconv.Itoa(t.Minute())}
@@ -446,13 +446,13 @@ func pyRepr(v any) string {
 			parts = append(parts, strconv.Itoa(t.Nanosecond()/1000))
 		}
 		return "datetime.datetime(" + strings.Join(parts, ", ") + ", tzinfo=tzlocal())"
-	case *List:
+	case *pyList:
 		s := make([]string, len(x.Items))
 		for i, e := range x.Items {
 			s[i] = pyRepr(e)
 		}
 		return "[" + strings.Join(s, ", ") + "]"
-	case *Object:
+	case *pyObject:
 		s := make([]string, len(x.keys))
 		for i, k := range x.keys {
 			s[i] = pyStrRepr(k) + ": " + pyRepr(x.vals[k])
@@ -499,17 +499,17 @@ func pyTypeName(v any) string {
 		return "NoneType"
 	case bool:
 		return "bool"
-	case Int:
+	case pyInt:
 		return "int"
 	case float64:
 		return "float"
 	case string:
 		return "str"
-	case *List:
+	case *pyList:
 		return "list"
-	case *Object:
+	case *pyObject:
 		return "dict"
-	case Datetime:
+	case pyDatetime:
 		return "datetime"
 	}
 	return fmt.Sprintf("%T", v)
@@ -518,8 +518,8 @@ func pyTypeName(v any) string {
 // pyEqual is Python ==, used for scalars and for list.remove-like checks.
 func pyEqual(a, b any) bool {
 	switch x := a.(type) {
-	case *Object:
-		y, ok := b.(*Object)
+	case *pyObject:
+		y, ok := b.(*pyObject)
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
@@ -530,8 +530,8 @@ func pyEqual(a, b any) bool {
 			}
 		}
 		return true
-	case *List:
-		y, ok := b.(*List)
+	case *pyList:
+		y, ok := b.(*pyList)
 		if !ok || len(x.Items) != len(y.Items) {
 			return false
 		}
@@ -541,11 +541,11 @@ func pyEqual(a, b any) bool {
 			}
 		}
 		return true
-	case Datetime:
-		y, ok := b.(Datetime)
+	case pyDatetime:
+		y, ok := b.(pyDatetime)
 		return ok && x.T.Equal(y.T)
 	}
-	// numbers: bool, Int and float compare by value in Python
+	// numbers: bool, pyInt and float compare by value in Python
 	if an, ok := pyNumber(a); ok {
 		if bn, ok := pyNumber(b); ok {
 			return an == bn
@@ -562,7 +562,7 @@ func pyNumber(v any) (float64, bool) {
 			return 1, true
 		}
 		return 0, true
-	case Int:
+	case pyInt:
 		f, _ := strconv.ParseFloat(string(x), 64)
 		return f, true
 	case float64:

@@ -233,12 +233,16 @@ func TestKill9MixedWorkload(t *testing.T) {
 	for _, p := range execs {
 		o, err := waitDone(c, execARN(p.sm, p.name), deadline)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v\n%s", err, compact(history(t, srv.endpoint(), execARN(p.sm, p.name))))
 		}
 		got[p.name] = o
 	}
 	r := <-refDone
 	if r.err != nil {
+		var ee *execErr
+		if errors.As(r.err, &ee) {
+			t.Fatalf("crash-free run: %v\n%s", r.err, compact(history(t, ref.Endpoint(), ee.arn)))
+		}
 		t.Fatalf("crash-free run: %v", r.err)
 	}
 	want := r.out
@@ -364,12 +368,29 @@ func waitDone(c *sfn.Client, arn string, deadline time.Time) (outcome, error) {
 		}
 		if time.Now().After(deadline) {
 			if err == nil {
-				return outcome{}, fmt.Errorf("%s still %s at the deadline", arn, out.Status)
+				err = fmt.Errorf("still %s at the deadline", out.Status)
 			}
-			return outcome{}, fmt.Errorf("%s not finished in time: %w", arn, err)
+			return outcome{}, &execErr{arn: arn, err: err}
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// execErr is an execution that did not finish.
+type execErr struct {
+	arn string
+	err error
+}
+
+func (e *execErr) Error() string { return e.arn + ": " + e.err.Error() }
+
+// compact prints a history one event a line, for failure messages.
+func compact(h []events.HistoryEvent) string {
+	var b strings.Builder
+	for _, ev := range h {
+		fmt.Fprintf(&b, "%4d %-28s prev=%d %s\n", ev.ID, ev.Type, ev.PreviousEventID, ev.Timestamp.Format("15:04:05.000"))
+	}
+	return b.String()
 }
 
 // history reads a whole history through GetExecutionHistory, as a client sees it.

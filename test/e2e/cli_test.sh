@@ -50,20 +50,17 @@ if [ -z "$BIN" ]; then
 	if (cd "$ROOT" && go build -o "$BIN" ./cmd/sfnd); then pass "build sfnd"; else fail "build sfnd"; finish; fi
 fi
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-ENDPOINT="http://127.0.0.1:$PORT"
-"$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --log-level ${SFND_LOG_LEVEL:-warn} >"$WORK/sfnd.log" 2>&1 &
+# Port 0: the kernel picks the port, and sfnd logs the endpoint it got.
+"$BIN" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" --log-level "${SFND_LOG_LEVEL:-info}" >"$WORK/sfnd.log" 2>&1 &
 PID=$!
-for _ in $(seq 1 300); do
-	if python3 -c "import urllib.request, sys; urllib.request.urlopen('$ENDPOINT/healthz', timeout=1)" 2>/dev/null; then
-		break
-	fi
-	if ! kill -0 "$PID" 2>/dev/null; then break; fi
+ENDPOINT=""
+for _ in $(seq 1 600); do
+	ENDPOINT=$(sed -n 's/.*msg="sfnd listening" endpoint=\(http:[^ ]*\).*/\1/p' "$WORK/sfnd.log")
+	if [ -n "$ENDPOINT" ] || ! kill -0 "$PID" 2>/dev/null; then break; fi
 	sleep 0.1
 done
-if kill -0 "$PID" 2>/dev/null; then pass "sfnd serves on $ENDPOINT"; else
+if [ -n "$ENDPOINT" ] && kill -0 "$PID" 2>/dev/null; then pass "sfnd serves on $ENDPOINT"; else
 	fail "sfnd serves" "$(cat "$WORK/sfnd.log")"
-	PID=""
 	finish
 fi
 

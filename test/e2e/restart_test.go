@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -190,17 +190,6 @@ func TestRestartPersistence(t *testing.T) {
 	w.check(t, c)
 }
 
-// freePort returns a TCP port nothing listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 var (
 	buildOnce sync.Once
 	builtBin  string
@@ -228,41 +217,56 @@ func buildSfnd(t *testing.T) string {
 type proc struct {
 	cmd      *exec.Cmd
 	endpoint string
+	exited   chan struct{} // closed once the process is reaped
 }
 
-// startProc runs `sfnd serve` on dir and waits until it answers.
+// listening is the line sfnd logs once it serves; it names the endpoint.
+var listening = regexp.MustCompile(`msg="sfnd listening" endpoint=(http://\S+)`)
+
+// startProc runs `sfnd serve` on dir, on a port the kernel picks (no race with other
+// tests for a "free" port), and waits until it answers.
 func startProc(t *testing.T, bin, dir string) *proc {
 	t.Helper()
-	port := freePort(t)
-	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(port), "--data-dir", dir, "--log-level", "warn")
-	logf, err := os.OpenFile(filepath.Join(dir, "sfnd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	logPath := filepath.Join(dir, "sfnd.log")
+	logf, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logf.Close() })
+	cmd := exec.Command(bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir, "--log-level", "info")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, endpoint: "http://127.0.0.1:" + strconv.Itoa(port)}
+	p := &proc{cmd: cmd}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	p.exited = exited
 	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			_ = p.cmd.Wait()
-		}
+		_ = cmd.Process.Kill()
+		<-exited
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get(p.endpoint + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
+		select {
+		case <-exited:
+			log, _ := os.ReadFile(logPath)
+			t.Fatalf("sfnd exited while starting:\n%s", log)
+		default:
+		}
+		log, _ := os.ReadFile(logPath)
+		if m := listening.FindSubmatch(log); m != nil {
+			p.endpoint = string(m[1])
+			resp, err := httpClient.Get(p.endpoint + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return p
+				}
 			}
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "sfnd.log"))
-			t.Fatalf("sfnd did not come up: %v\n%s", err, log)
+			t.Fatalf("sfnd did not come up in time:\n%s", log)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -274,7 +278,7 @@ func (p *proc) kill9(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = p.cmd.Wait()
+	<-p.exited
 }
 
 func TestKill9(t *testing.T) {
@@ -350,8 +354,9 @@ func TestKill9(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("sfnd exited with %v after SIGTERM", err)
+	<-p.exited
+	if !p.cmd.ProcessState.Success() {
+		t.Fatalf("sfnd exited with %v after SIGTERM", p.cmd.ProcessState)
 	}
 	p = startProc(t, bin, dir)
 	w.check(t, clientFor(p.endpoint, region))

@@ -86,6 +86,12 @@ func TestVersions(t *testing.T) {
 	if got := aws.ToString(created.StateMachineVersionArn); got != sm+":1" {
 		t.Fatalf("version arn %q", got)
 	}
+	again := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("versioned"), Definition: aws.String(def("r0")), RoleArn: aws.String(role), Publish: true,
+	}))(t)
+	if aws.ToString(again.StateMachineVersionArn) != sm+":1" {
+		t.Fatalf("idempotent create with publish: version %q", aws.ToString(again.StateMachineVersionArn))
+	}
 	v1 := must(c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm + ":1")}))(t)
 	if *v1.StateMachineArn != sm+":1" || aws.ToString(v1.Description) != "first" || *v1.Definition != def("r0") {
 		t.Fatalf("describe version 1: %+v", v1)
