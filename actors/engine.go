@@ -67,8 +67,9 @@ type Engine struct {
 // commandMsg is what an actor receives: a command and, when it came from the command
 // stream, the message to acknowledge once the decision is durable.
 type commandMsg struct {
-	cmd events.Command
-	msg jetstream.Msg
+	cmd   events.Command
+	msg   jetstream.Msg
+	tries int // in-process redeliveries so far
 }
 
 // NewEngine starts the actor system and the command consumer.
@@ -129,7 +130,9 @@ func (e *Engine) route(m jetstream.Msg) {
 
 // Deliver sends a command to its execution's actor, spawning it if needed. msg, when
 // not nil, is acknowledged by the actor once the command's decision is durable.
-func (e *Engine) Deliver(cmd events.Command, msg jetstream.Msg) {
+func (e *Engine) Deliver(cmd events.Command, msg jetstream.Msg) { e.deliver(cmd, msg, 0) }
+
+func (e *Engine) deliver(cmd events.Command, msg jetstream.Msg, tries int) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -141,7 +144,7 @@ func (e *Engine) Deliver(cmd events.Command, msg jetstream.Msg) {
 		e.pids[cmd.ExecARN] = pid
 	}
 	e.mu.Unlock()
-	e.system.Root.Send(pid, &commandMsg{cmd: cmd, msg: msg})
+	e.system.Root.Send(pid, &commandMsg{cmd: cmd, msg: msg, tries: tries})
 }
 
 // passivate forgets an idle actor; it returns false when a newer actor took its place.

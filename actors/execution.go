@@ -226,8 +226,20 @@ func (a *execActor) ack(m *commandMsg) {
 	}
 }
 
+// nak asks for the command again later: the stream redelivers its own messages; an
+// in-process command (start, short timer) is re-delivered by the engine, with back-off.
 func (a *execActor) nak(m *commandMsg) {
 	if m.msg != nil {
 		_ = m.msg.NakWithDelay(time.Second)
+		return
 	}
+	if m.tries >= maxRedeliveries {
+		a.engine.cfg.Logger.Error("giving up on command", "execution", a.arn, "kind", m.cmd.Kind)
+		return
+	}
+	delay := time.Duration(100<<min(m.tries, 5)) * time.Millisecond
+	time.AfterFunc(delay, func() { a.engine.deliver(m.cmd, nil, m.tries+1) })
 }
+
+// maxRedeliveries bounds the retries of an in-process command (about a minute).
+const maxRedeliveries = 20

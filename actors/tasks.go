@@ -549,6 +549,12 @@ func (t *Tasks) Poll(ctx context.Context, activityARN, worker string, wait time.
 			}
 			continue
 		}
+		if ctx.Err() != nil {
+			// The worker left (or the poll ended) as the task arrived: offer it to
+			// the next poll rather than hand it to nobody.
+			_ = m.Nak()
+			return nil, nil
+		}
 		task, err := t.claim(m, worker)
 		if err != nil {
 			t.cfg.Logger.Error("claim activity task", "activity", activityARN, "err", err)
