@@ -61,7 +61,10 @@ type Engine struct {
 	mu       sync.Mutex
 	pids     map[string]*actor.PID
 	watchers map[string][]chan Progress
-	closed   bool
+
+	smMu   sync.Mutex
+	sms    map[string]*asl.StateMachine // parsed definitions, by definition text
+	closed bool
 }
 
 // commandMsg is what an actor receives: a command and, when it came from the command
@@ -94,6 +97,7 @@ func NewEngine(ctx context.Context, store *jsstore.Store, cfg Config) (*Engine, 
 		store:    store,
 		pids:     map[string]*actor.PID{},
 		watchers: map[string][]chan Progress{},
+		sms:      map[string]*asl.StateMachine{},
 	}
 	logger := cfg.Logger
 	e.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
@@ -145,6 +149,32 @@ func (e *Engine) deliver(cmd events.Command, msg jetstream.Msg, tries int) {
 	}
 	e.mu.Unlock()
 	e.system.Root.Send(pid, &commandMsg{cmd: cmd, msg: msg, tries: tries})
+}
+
+// maxParsed bounds the parsed-definition cache (it is emptied when full).
+const maxParsed = 1024
+
+// parse returns the parsed state machine of a definition. Parsed machines are shared
+// by every execution of the same definition (the decider only reads them): parsing
+// costs more than running a short execution.
+func (e *Engine) parse(def string) (*asl.StateMachine, error) {
+	e.smMu.Lock()
+	sm := e.sms[def]
+	e.smMu.Unlock()
+	if sm != nil {
+		return sm, nil
+	}
+	sm, err := asl.Parse(def)
+	if err != nil {
+		return nil, err
+	}
+	e.smMu.Lock()
+	if len(e.sms) >= maxParsed {
+		clear(e.sms)
+	}
+	e.sms[def] = sm
+	e.smMu.Unlock()
+	return sm, nil
 }
 
 // passivate forgets an idle actor; it returns false when a newer actor took its place.

@@ -123,7 +123,7 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 	a.x, a.sm = nil, nil
 	if len(hist) == 0 {
 		if cmd.Start != nil {
-			if a.sm, err = asl.Parse(cmd.Start.Definition); err != nil {
+			if a.sm, err = a.engine.parse(cmd.Start.Definition); err != nil {
 				return errors.Wrap(err, "parse definition")
 			}
 		}
@@ -134,7 +134,7 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 	if hist[0].Ext != nil {
 		def = hist[0].Ext.Definition
 	}
-	if a.sm, err = asl.Parse(def); err != nil {
+	if a.sm, err = a.engine.parse(def); err != nil {
 		return errors.Wrap(err, "parse recorded definition")
 	}
 	a.x = asl.Rebuild(a.sm, hist)

@@ -141,7 +141,7 @@ type TasksConfig struct {
 	// before its token answers TaskDoesNotExist (default 7 days).
 	TombstoneTTL time.Duration
 	// AckWait bounds how long a task delivered to a poller that vanished stays
-	// invisible before it is offered again (default 30 s).
+	// invisible before it is offered again (default 10 s).
 	AckWait time.Duration
 }
 
@@ -188,7 +188,7 @@ func NewTasks(ctx context.Context, store *jsstore.Store, cfg TasksConfig) (*Task
 		cfg.TombstoneTTL = 7 * 24 * time.Hour
 	}
 	if cfg.AckWait <= 0 {
-		cfg.AckWait = 30 * time.Second
+		cfg.AckWait = 10 * time.Second
 	}
 	t := &Tasks{cfg: cfg, store: store, js: store.JS, consumers: map[string]*activityConsumer{}}
 	var err error

@@ -112,7 +112,7 @@ func (t *TaskTokens) Parse(token string) (TaskRef, error) {
 	invalid := func(why string) (TaskRef, error) {
 		return TaskRef{}, errors.Mark(errors.Newf("task token: %s", why), ErrInvalidToken)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
 	if err != nil || len(b) < 1+taskTokenMACLen {
 		return invalid("malformed")
 	}

@@ -394,11 +394,73 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 	return out, nil
 }
 
+// deleteStateMachine deletes at once when no execution runs; otherwise, as AWS does,
+// it marks the state machine DELETING (no new executions) and the deletion completes
+// when the last running execution ends (FinishDeleting, called by the execution
+// projection).
 func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error) {
 	smARN, err := stateMachineARN(r)
 	if err != nil {
 		return nil, err
 	}
+	running, err := s.hasRunningExecutions(ctx, smARN)
+	if err != nil {
+		return nil, err
+	}
+	if running {
+		now := s.cfg.Now().UTC()
+		_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
+			if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil || cur.StateMachine.Status == "DELETING" {
+				return nil, nil
+			}
+			rec := *cur.StateMachine
+			rec.Status = "DELETING"
+			return &events.ResourceEvent{Kind: events.StateMachineUpdated, Time: now, ARN: smARN, StateMachine: &rec}, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		if seq > 0 {
+			if err := s.res.WaitFor(ctx, seq); err != nil {
+				return nil, err
+			}
+		}
+		// An execution that ended between the check and the mark found nothing to finish.
+		if running, err = s.hasRunningExecutions(ctx, smARN); err != nil || running {
+			return struct{}{}, err
+		}
+	}
+	return struct{}{}, s.finishDelete(ctx, smARN, false)
+}
+
+// FinishDeleting completes the deletion of a DELETING state machine once none of its
+// executions runs any more; it does nothing otherwise.
+func (s *Server) FinishDeleting(ctx context.Context, smARN string) error {
+	if running, err := s.hasRunningExecutions(ctx, smARN); err != nil || running {
+		return err
+	}
+	return s.finishDelete(ctx, smARN, true)
+}
+
+func (s *Server) hasRunningExecutions(ctx context.Context, smARN string) (bool, error) {
+	if s.execs == nil {
+		return false, nil
+	}
+	all, err := s.execs.List(ctx, smARN)
+	if err != nil {
+		return false, err
+	}
+	for _, rec := range all {
+		if rec.Status == "RUNNING" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// finishDelete appends StateMachineDeleted (only for a DELETING one when onlyDeleting)
+// and deletes the state machine's versions.
+func (s *Server) finishDelete(ctx context.Context, smARN string, onlyDeleting bool) error {
 	now := s.cfg.Now().UTC()
 	var versions []events.VersionRef // deleted with the state machine, as its aliases are
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
@@ -407,6 +469,9 @@ func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error
 			return nil, nil // deleting what does not exist succeeds, as on AWS
 		}
 		rec := *cur.StateMachine
+		if onlyDeleting && rec.Status != "DELETING" {
+			return nil, nil
+		}
 		rec.Status = "DELETING"
 		if rec.Versioning != nil {
 			versions = rec.Versioning.Versions
@@ -414,20 +479,17 @@ func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error
 		return &events.ResourceEvent{Kind: events.StateMachineDeleted, Time: now, ARN: smARN, StateMachine: &rec}, nil
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if vseq, err := s.deleteVersionSubjects(ctx, versions); err != nil {
-		return nil, err
+		return err
 	} else if seq > 0 {
 		seq = max(seq, vseq)
 	}
 	if seq == 0 {
-		return struct{}{}, s.waitForResource(ctx, smARN)
+		return s.waitForResource(ctx, smARN)
 	}
-	if err := s.res.WaitFor(ctx, seq); err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
+	return s.res.WaitFor(ctx, seq)
 }
 
 type stateMachineListItem struct {

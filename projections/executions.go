@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -27,6 +28,8 @@ const (
 // StartExecution (reserving the name), the projection folds the history's
 // execution-level events into it.
 type Executions struct {
+	onTerminal atomic.Pointer[func(stateMachineARN string)]
+
 	kv    jetstream.KeyValue
 	nc    *nats.Conn
 	cc    jetstream.ConsumeContext
@@ -83,6 +86,10 @@ func StartExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Exe
 	}
 	return p, nil
 }
+
+// OnTerminal sets a function called (on its own goroutine) with the state machine ARN
+// of every execution whose end the projection applies.
+func (p *Executions) OnTerminal(fn func(stateMachineARN string)) { p.onTerminal.Store(&fn) }
 
 // Stop stops the projection.
 func (p *Executions) Stop() {
@@ -178,7 +185,13 @@ func (p *Executions) apply(ctx context.Context, execARN string, evs []events.His
 	if !changed {
 		return nil
 	}
-	return put(ctx, p.kv, key, rec)
+	if err := put(ctx, p.kv, key, rec); err != nil {
+		return err
+	}
+	if fn := p.onTerminal.Load(); fn != nil && rec.Status != "RUNNING" {
+		go (*fn)(rec.StateMachineARN)
+	}
+	return nil
 }
 
 func setError(rec *events.ExecutionRecord, d *events.ErrorDetails) {

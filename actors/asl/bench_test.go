@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/sfnd/sfnd/actors/asl"
-	"github.com/sfnd/sfnd/events"
 )
 
 // passChain is a chain of n Pass states, as in `sfnd bench` passchain.
@@ -101,5 +100,3 @@ func BenchmarkParsePassChain10(b *testing.B) {
 		}
 	}
 }
-
-var _ = events.ExecutionStarted

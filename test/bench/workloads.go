@@ -105,6 +105,7 @@ func (b *runner) passChain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	startLat := make([]time.Duration, sz.PassChainExecutions+sz.PassChainClients)
 	run := func(ctx context.Context, i int) (string, time.Duration, error) {
 		t0 := time.Now()
 		out, err := b.c.StartExecution(ctx, &sfn.StartExecutionInput{
@@ -114,6 +115,7 @@ func (b *runner) passChain(ctx context.Context) error {
 		if err != nil {
 			return "", 0, errors.Wrap(err, "start execution")
 		}
+		startLat[i] = time.Since(t0)
 		if err := b.waitDone(ctx, *out.ExecutionArn); err != nil {
 			return "", 0, err
 		}
@@ -152,6 +154,8 @@ func (b *runner) passChain(ctx context.Context) error {
 	b.logf("passchain  %d executions in %s: %.0f transitions/s, %.0f executions/s, %d events each: %.0f events/s; p50 %s ms p99 %s ms",
 		n, elapsed.Round(time.Millisecond), b.rep.PassChain.Rate, float64(n)/elapsed.Seconds(), evs, b.rep.Appends,
 		ms(b.rep.PassChain.P50), ms(b.rep.PassChain.P99))
+	sl := summarize(startLat[:n])
+	b.logf("passchain  StartExecution part of it: p50 %s ms p99 %s ms", ms(sl.P50), ms(sl.P99))
 	return nil
 }
 

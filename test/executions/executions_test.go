@@ -273,3 +273,39 @@ func TestExecutionSurvivesRestart(t *testing.T) {
 		t.Fatalf("history after restart: %v", h)
 	}
 }
+
+// TestDeleteWhileRunning: DeleteStateMachine with a running execution marks the state
+// machine DELETING (no new executions); it disappears when the execution ends.
+func TestDeleteWhileRunning(t *testing.T) {
+	ctx := context.Background()
+	c := testutil.Client(testutil.StartServer(t))
+	sm := createSM(t, c, "sm-deleting", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
+	if err != nil || d.Status != types.StateMachineStatusDeleting {
+		t.Fatalf("after delete with a running execution: %v %v", d, err)
+	}
+	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
+	wantCode(t, err, "StateMachineDeleting")
+	if _, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: out.ExecutionArn}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
+		if err != nil {
+			wantCode(t, err, "StateMachineDoesNotExist")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("state machine still there after its last execution ended")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -118,6 +118,13 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.API = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger}, a.Store, a.res)
 	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
+	a.execs.OnTerminal(func(smARN string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := a.API.FinishDeleting(ctx, smARN); err != nil {
+			cfg.Logger.Error("finish deleting state machine", "stateMachine", smARN, "err", err)
+		}
+	})
 	a.API.EnableTasks(a.Tasks)
 	if err := a.recover(ctx); err != nil {
 		return nil, err
