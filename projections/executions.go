@@ -112,7 +112,7 @@ func (p *Executions) handle(m jetstream.Msg) {
 		p.track.Advance(md.Sequence.Stream)
 		return
 	}
-	evs, err := jsstore.DecodeHistoryMsg(m.Data(), nil)
+	evs, err := decodeExecutionLevel(m.Headers().Get(jsstore.TypeHeader), m.Data())
 	if err != nil {
 		_ = m.Ack()
 		return
@@ -130,6 +130,31 @@ func (p *Executions) handle(m jetstream.Msg) {
 	}
 	_ = m.Ack()
 	p.track.Advance(md.Sequence.Stream)
+}
+
+// decodeExecutionLevel decodes only the execution-level events of a history message:
+// a decision holds a few of them among many state events.
+func decodeExecutionLevel(types string, data []byte) ([]events.HistoryEvent, error) {
+	if len(data) == 0 || data[0] != '[' {
+		return jsstore.DecodeHistoryMsg(data, nil)
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, errors.Wrap(err, "decode history message")
+	}
+	var out []events.HistoryEvent
+	i := 0
+	for t := range strings.FieldsSeq(types) {
+		if i < len(raw) && executionLevel(t) {
+			var ev events.HistoryEvent
+			if err := json.Unmarshal(raw[i], &ev); err != nil {
+				return nil, errors.Wrap(err, "decode history event")
+			}
+			out = append(out, ev)
+		}
+		i++
+	}
+	return out, nil
 }
 
 // executionLevel tells whether a TypeHeader value names an event the projection folds.

@@ -199,6 +199,16 @@ func TestVerifyReportsTheFirstDifference(t *testing.T) {
 	if res.Fault.Decision != 1 || !strings.Contains(res.Fault.Recorded, "forged") {
 		t.Fatalf("fault %+v", res.Fault)
 	}
+	// Carrying the live state between decisions finds a forgery in the last one, and
+	// passes the original.
+	end := h[len(h)-1].ID
+	forged := tamper(h, end, func(ev *events.HistoryEvent) { ev.ExecutionSucceededEventDetails.Output = events.Str(`1`) })
+	if res, _ := Verify(forged, VerifyOptions{RebuildEvery: 1000}); res.Fault == nil || res.Fault.EventID != end || res.Fault.Decision == 1 {
+		t.Fatalf("live-state verify: fault %+v", res.Fault)
+	}
+	if res, _ := Verify(h, VerifyOptions{RebuildEvery: 1000}); res.Fault != nil {
+		t.Fatalf("live-state verify of the original: fault %+v", res.Fault)
+	}
 
 	// A recorded trigger that says something else happened (a different worker).
 	started := firstOfType(t, h, events.ActivityStarted)

@@ -7,6 +7,10 @@
 # is non-zero when anything failed.
 #
 #   test/e2e/cli_test.sh            (needs go, aws, python3 with boto3)
+#
+# Environment: SFND_BIN (a built binary to use instead of building one),
+# SFND_LOG_LEVEL (the server's, default info), KEEP_WORK=1 (keep the temporary
+# directory with the server's log).
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
