@@ -209,9 +209,13 @@ func TestKill9MixedWorkload(t *testing.T) {
 		}
 	})
 
-	const kills = 5
+	const kills = 6
 	for k := range kills {
+		// Mostly mid-run; now and then right after a restart, while recovery runs.
 		up := time.Duration(300+rng.IntN(1200)) * time.Millisecond
+		if rng.IntN(4) == 0 {
+			up = time.Duration(20+rng.IntN(100)) * time.Millisecond
+		}
 		time.Sleep(up)
 		srv.kill9()
 		t.Logf("kill -9 #%d after %v up (%d/%d executions started)", k+1, up, started.Load(), len(execs))

@@ -158,8 +158,13 @@ func (a *App) Close() { a.closeOnce.Do(a.close) }
 
 func (a *App) close() {
 	if a.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = a.http.Shutdown(ctx)
+		// In-flight requests get a moment to finish; idle keep-alive connections (which
+		// Shutdown would otherwise wait out) are closed.
+		a.http.SetKeepAlivesEnabled(false)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		if err := a.http.Shutdown(ctx); err != nil {
+			_ = a.http.Close()
+		}
 		cancel()
 	}
 	if a.Engine != nil {
