@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 )
@@ -57,6 +59,15 @@ func Client(endpoint string) *sfn.Client {
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      aws.NewCredentialsCache(staticCreds{}),
 		RetryMaxAttempts: 1,
+		// StartSyncExecution and TestState carry the endpoint host prefix "sync-", which
+		// the SDK would put in front of 127.0.0.1; real users of a custom endpoint turn
+		// it off the same way (boto3: Config(inject_host_prefix=False)).
+		APIOptions: []func(*middleware.Stack) error{func(st *middleware.Stack) error {
+			return st.Initialize.Add(middleware.InitializeMiddlewareFunc("sfndNoHostPrefix",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
+				}), middleware.Before)
+		}},
 	})
 }
 
