@@ -35,6 +35,9 @@ type Config struct {
 	// Tasks carries out task effects (activities, integrations). Outcomes come back as
 	// TaskResult commands on the execution's command subject.
 	Tasks TaskDispatcher
+	// Mocks is the mock configuration (SFN Local's MockConfigFile): executions started
+	// on "<stateMachineArn>#<TestCase>" take their Task states' results from it.
+	Mocks *MockConfig
 }
 
 // TaskDispatcher runs the task effects of a decision (asl.ScheduleActivity,
@@ -108,7 +111,7 @@ func NewEngine(ctx context.Context, store *jsstore.Store, cfg Config) (*Engine, 
 		Durable:       "sfnd-exec",
 		FilterSubject: jsstore.CommandPrefix + ">",
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
+		AckWait:       10 * time.Second, // redelivery after a crash; repeats are harmless (stale triggers yield nothing)
 		MaxAckPending: 20000,
 	})
 	if err != nil {
@@ -176,6 +179,9 @@ func (e *Engine) parse(def string) (*asl.StateMachine, error) {
 	e.smMu.Unlock()
 	return sm, nil
 }
+
+// Mocks is the engine's mock configuration (nil: none).
+func (e *Engine) Mocks() *MockConfig { return e.cfg.Mocks }
 
 // passivate forgets an idle actor; it returns false when a newer actor took its place.
 func (e *Engine) passivate(arn string, pid *actor.PID) bool {

@@ -22,6 +22,10 @@ type execActor struct {
 	lastSeq uint64         // stream sequence of the last stored event
 	// recovered lists the task effects to re-dispatch after a Wake (see tasks.go).
 	recovered []asl.Effect
+	// parent is the task that started this nested execution (integ_states.go); mock
+	// the mock test case it runs (mocks.go).
+	parent *events.ParentTask
+	mock   *mockRun
 }
 
 // Receive implements actor.Actor.
@@ -57,7 +61,8 @@ func (a *execActor) handle(m *commandMsg) {
 			}
 		}
 		if a.x == nil && (m.cmd.Start == nil || a.sm == nil) {
-			a.ack(m) // nothing to act on: no such execution
+			a.loaded = false // a start arriving later loads afresh
+			a.ack(m)         // nothing to act on: no such execution
 			return
 		}
 		if a.x == nil {
@@ -86,7 +91,10 @@ func (a *execActor) handle(m *commandMsg) {
 			evs[0].Ext = &events.Ext{}
 		}
 		if evs[0].Type == events.ExecutionStarted && m.cmd.Start != nil {
-			evs[0].Ext.Definition = m.cmd.Start.Definition
+			st := m.cmd.Start
+			evs[0].Ext.Definition = st.Definition
+			evs[0].Ext.Parent, evs[0].Ext.MockTestCase = st.Parent, st.MockTestCase
+			a.nestedStarted(st.Parent, st.StateMachineName, st.MockTestCase)
 		}
 		if evs[0].Ext.Trigger, err = json.Marshal(trig); err != nil {
 			e.cfg.Logger.Error("encode trigger", "execution", a.arn, "err", err)
@@ -105,6 +113,7 @@ func (a *execActor) handle(m *commandMsg) {
 		a.lastSeq = seq
 		a.run(ctx, effects)
 		a.tasksClosed(ctx, pending)
+		a.childEnded(ctx, evs)
 		a.ack(m)
 		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status())})
 		return
@@ -137,7 +146,12 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 	if a.sm, err = a.engine.parse(def); err != nil {
 		return errors.Wrap(err, "parse recorded definition")
 	}
-	a.x = asl.Rebuild(a.sm, hist)
+	a.parent, a.mock = nil, nil
+	if ext := hist[0].Ext; ext != nil && (ext.Parent != nil || ext.MockTestCase != "") {
+		a.x = a.rebuildNested(hist) // integ_states.go, mocks.go
+	} else {
+		a.x = asl.Rebuild(a.sm, hist)
+	}
 	if cmd.Kind == events.CmdWake {
 		a.recovered = pendingTaskEffects(hist, a.x.PendingTasks())
 	}
@@ -209,6 +223,9 @@ func (a *execActor) run(ctx context.Context, effects []asl.Effect) {
 		case asl.CancelTimer:
 			// A cancelled timer that fires anyway is ignored by the decider.
 		default:
+			if a.mocked(ctx, ef) {
+				continue // the execution's mock test case answered the task
+			}
 			if a.engine.cfg.Tasks == nil {
 				a.engine.cfg.Logger.Warn("no task dispatcher for effect", "execution", a.arn, "effect", ef)
 				continue

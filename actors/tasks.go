@@ -92,6 +92,7 @@ type taskRecord struct {
 	Beat      time.Time `json:"beat,omitzero"`
 	Worker    string    `json:"worker,omitempty"`
 	Seq       uint64    `json:"seq,omitempty"` // stream sequence of the queued activity message
+	Job       string    `json:"job,omitempty"` // a JobIntegration's job (the child execution of states:startExecution)
 }
 
 // activityMsg is a queued activity task.
@@ -118,6 +119,22 @@ type IntegrationCall struct {
 	Pattern string
 	// Token is the task's token (what $$.Task.Token gave the Parameters).
 	Token string
+}
+
+// JobIntegration is an Integration whose calls start a job that ends later
+// (states:startExecution: a child execution). Submit replaces Invoke: it makes the
+// job durable without running it and returns the call's output and the job's id;
+// Launch runs it once the call's outcome (TaskSubmitted, or TaskSucceeded for fire and
+// forget) is stored, so a job that ends at once cannot report before it. For .sync
+// patterns the job reports its own end to the task. Cancel stops the job of a .sync
+// task that closed without its result; Resume, on recovery, re-reports the end of a
+// job whose report may have been lost.
+type JobIntegration interface {
+	Integration
+	Submit(ctx context.Context, call IntegrationCall) (output, job string, err error)
+	Launch(ctx context.Context, call IntegrationCall, job string) error
+	Cancel(ctx context.Context, job string) error
+	Resume(ctx context.Context, call IntegrationCall, job string) error
 }
 
 // IntegrationError is an integration's failure with the error name the task fails
@@ -351,6 +368,15 @@ func (t *Tasks) dispatchInvoke(ctx context.Context, execARN string, ef asl.Invok
 	key := taskKey(execARN, ef.ScheduledEventID)
 	rec, rev, todo, err := t.claimRecord(ctx, key, taskRecord{Exec: execARN, Scheduled: ef.ScheduledEventID,
 		Resource: ef.Resource, State: taskDispatching, Heartbeat: ef.HeartbeatSeconds})
+	if err == nil && !todo && rec.Job != "" && rec.State == taskWaiting {
+		// A .sync job submitted before a crash: its end may have been reported while
+		// nobody listened.
+		if ji, ok := t.cfg.Integrations[ef.ResourceType].(JobIntegration); ok {
+			action, pattern := splitPattern(ef.ResourceName)
+			return ji.Resume(ctx, IntegrationCall{ExecARN: execARN, Task: ef, Action: action, Pattern: pattern,
+				Token: t.Token(execARN, ef.ScheduledEventID)}, rec.Job)
+		}
+	}
 	if err != nil || !todo {
 		return err
 	}
@@ -374,7 +400,8 @@ func (t *Tasks) invoke(execARN string, ef asl.InvokeTask, key string, rec taskRe
 			log.Error("report task failure", "err", err)
 		}
 	}
-	if integ == nil || pattern == "sync" || pattern == "sync:2" {
+	job, _ := integ.(JobIntegration)
+	if integ == nil || ((pattern == "sync" || pattern == "sync:2") && job == nil) {
 		// No faked results: a call sfnd cannot make fails the task, uncatchably.
 		fail("States.Runtime", "The resource '"+ef.Resource+"' is not supported by this sfnd server.")
 		return
@@ -388,8 +415,13 @@ func (t *Tasks) invoke(execARN string, ef asl.InvokeTask, key string, rec taskRe
 		log.Error("report task started", "err", err)
 		return
 	}
-	out, err := integ.Invoke(ctx, IntegrationCall{ExecARN: execARN, Task: ef, Action: action, Pattern: pattern,
-		Token: t.Token(execARN, ef.ScheduledEventID)})
+	call := IntegrationCall{ExecARN: execARN, Task: ef, Action: action, Pattern: pattern,
+		Token: t.Token(execARN, ef.ScheduledEventID)}
+	if job != nil {
+		t.invokeJob(ctx, job, call, key, fail)
+		return
+	}
+	out, err := integ.Invoke(ctx, call)
 	if err != nil {
 		var ie *IntegrationError
 		if errors.As(err, &ie) {
@@ -422,6 +454,54 @@ func (t *Tasks) invoke(execARN string, ef asl.InvokeTask, key string, rec taskRe
 		if _, err := t.update(ctx, key, cur, rev); err == nil || !isWrongSequence(err) {
 			return
 		}
+	}
+}
+
+// invokeJob runs a JobIntegration call: submit, report the outcome (TaskSubmitted, or
+// TaskSucceeded for fire and forget), remember the job, launch it.
+func (t *Tasks) invokeJob(ctx context.Context, ji JobIntegration, call IntegrationCall, key string, fail func(name, cause string)) {
+	log := t.cfg.Logger.With("execution", call.ExecARN, "task", call.Task.ScheduledEventID, "resource", call.Task.Resource)
+	out, job, err := ji.Submit(ctx, call)
+	if err != nil {
+		var ie *IntegrationError
+		if errors.As(err, &ie) {
+			fail(ie.Name, ie.Cause)
+		} else {
+			fail("States.TaskFailed", err.Error())
+		}
+		return
+	}
+	status, what := "Submitted", "submitted"
+	if call.Pattern == "" {
+		status, what = "Succeeded", "result"
+	}
+	if _, err := t.report(ctx, call.ExecARN, events.TaskResult{ScheduledEventID: call.Task.ScheduledEventID,
+		Status: status, Output: out}, what); err != nil {
+		log.Error("report job submitted", "err", err)
+		return
+	}
+	closed := false
+	for range 4 {
+		cur, rev, err := t.get(ctx, key)
+		if err != nil || cur.State != taskStarted {
+			closed = err == nil && cur.State == taskClosed
+			break
+		}
+		cur.State, cur.Job = taskWaiting, job
+		if _, err := t.update(ctx, key, cur, rev); err == nil || !isWrongSequence(err) {
+			break
+		}
+	}
+	if closed && (call.Pattern == "sync" || call.Pattern == "sync:2") {
+		// The task closed (its execution was stopped) before the job was recorded on
+		// it: the job is stopped as soon as it starts.
+		if err := ji.Cancel(ctx, job); err != nil {
+			log.Error("cancel job of closed task", "job", job, "err", err)
+		}
+		return
+	}
+	if err := ji.Launch(ctx, call, job); err != nil {
+		log.Error("launch job", "job", job, "err", err)
 	}
 }
 
@@ -725,6 +805,17 @@ func (t *Tasks) closed(ctx context.Context, execARN string, scheduled []int64) {
 		if rec.Seq > 0 && (rec.State == taskQueued || rec.State == taskDispatching) {
 			_ = t.stream.DeleteMsg(ctx, rec.Seq)
 		}
+		if rec.Job != "" && rec.State == taskWaiting {
+			// A .sync job (child execution) whose task closed without its end: stop it.
+			// A job that ended (its result closed the task) ignores the stop.
+			integ, name := t.integrationOf(rec.Resource)
+			_, pattern := splitPattern(name)
+			if ji, ok := integ.(JobIntegration); ok && (pattern == "sync" || pattern == "sync:2") {
+				if err := ji.Cancel(ctx, rec.Job); err != nil {
+					t.cfg.Logger.Warn("cancel job of closed task", "task", key, "job", rec.Job, "err", err)
+				}
+			}
+		}
 		rec.State, rec.Seq = taskClosed, 0
 		if err := t.kv.Purge(ctx, key); err != nil {
 			t.cfg.Logger.Warn("purge closed task", "task", key, "err", err)
@@ -733,6 +824,16 @@ func (t *Tasks) closed(ctx context.Context, execARN string, scheduled []int64) {
 			t.cfg.Logger.Warn("tombstone closed task", "task", key, "err", err)
 		}
 	}
+}
+
+// integrationOf is the integration serving a resource ARN
+// (arn:aws:states:::<type>:<name>), and the resource's name.
+func (t *Tasks) integrationOf(resource string) (Integration, string) {
+	parts := strings.SplitN(resource, ":", 7)
+	if len(parts) < 7 {
+		return nil, ""
+	}
+	return t.cfg.Integrations[parts[5]], parts[6]
 }
 
 // ---- the execution actor's side ----
@@ -839,6 +940,9 @@ func (a *execActor) redispatch(ctx context.Context) {
 		return
 	}
 	for _, ef := range effects {
+		if a.mocked(ctx, ef) {
+			continue // mocks.go
+		}
 		if err := a.engine.cfg.Tasks.Dispatch(ctx, a.arn, ef); err != nil {
 			a.engine.cfg.Logger.Error("re-dispatch task", "execution", a.arn, "err", err)
 		}

@@ -47,6 +47,36 @@ func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
 	if err := r.decode(&in); err != nil {
 		return nil, err
 	}
+	start, rec, err := s.reserveStart(ctx, in, nil)
+	if errors.Is(err, events.ErrConflict) {
+		if rec.Status == "RUNNING" && rec.Start != nil && rec.Start.Input == start.Input {
+			return startExecutionOutput{ExecutionArn: rec.ARN, StartDate: Time(rec.StartDate)}, nil
+		}
+		return nil, fault.New(fault.ExecutionAlreadyExists, "Execution Already Exists: '%s'", rec.ARN)
+	}
+	if err != nil {
+		return nil, err
+	}
+	execARN, now := rec.ARN, rec.StartDate
+	progress, stop := s.engine.Watch(execARN)
+	defer stop()
+	s.engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: execARN, Time: now, Start: start}, nil)
+	wait, cancel := context.WithTimeout(ctx, startWait)
+	defer cancel()
+	select {
+	case <-progress:
+	case <-wait.Done():
+		s.cfg.Logger.Warn("execution did not record its start in time", "execution", execARN)
+	}
+	return startExecutionOutput{ExecutionArn: execARN, StartDate: Time(now)}, nil
+}
+
+// reserveStart validates a start request and reserves the execution (its record holds
+// the start command: the durable record of the request). It returns the start command
+// and the new record; when the name is taken, an error marked events.ErrConflict with
+// the existing record. parent names the Task state starting a nested execution.
+func (s *Server) reserveStart(ctx context.Context, in startExecutionInput, parent *events.ParentTask) (*events.StartCommand, events.ExecutionRecord, error) {
+	var none events.ExecutionRecord
 	var v violations
 	v.required("stateMachineArn", in.StateMachineArn != nil)
 	if in.StateMachineArn != nil {
@@ -59,16 +89,18 @@ func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
 		v.add("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
 	}
 	if err := v.err(); err != nil {
-		return nil, err
+		return nil, none, err
 	}
-	if _, err := parseARN(*in.StateMachineArn, "stateMachine"); err != nil {
-		return nil, err
+	// "<stateMachineArn>#<TestCase>" runs a test case of the mock configuration (mocks.go).
+	smArg, testCase := s.splitTestCase(*in.StateMachineArn)
+	if _, err := parseARN(smArg, "stateMachine"); err != nil {
+		return nil, none, err
 	}
 	name := uuid.NewString()
 	if in.Name != nil {
 		name = *in.Name
 		if err := validName(name); err != nil {
-			return nil, err
+			return nil, none, err
 		}
 	}
 	input := "{}"
@@ -76,47 +108,39 @@ func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
 		input = *in.Input
 	}
 	if msg, bad := validate.JSONSyntaxError(input); bad {
-		return nil, fault.New(fault.InvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", msg)
+		return nil, none, fault.New(fault.InvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", msg)
 	}
 	// A version or alias ARN runs that version (versions.go, aliases.go, express.go).
-	target, err := s.resolveStart(ctx, *in.StateMachineArn)
+	target, err := s.resolveStart(ctx, smArg)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	sm, smARN := target.sm, target.smARN
+	if err := s.checkTestCase(sm.Name, testCase); err != nil {
+		return nil, none, err
+	}
 	execARN := executionARNFor(target, name)
 	now := s.cfg.Now().UTC()
 	start := &events.StartCommand{
 		Name: name, Input: input, StateMachineARN: smARN, StateMachineName: sm.Name,
 		StateMachineVersionARN: target.versionARN, StateMachineAliasARN: target.aliasARN,
 		Definition: sm.Definition, RoleARN: sm.RoleARN, StartDate: now,
+		Parent: parent, MockTestCase: testCase,
 	}
 	if in.TraceHeader != nil {
 		start.TraceHeader = *in.TraceHeader
 	}
-	rec, err := s.execs.Reserve(ctx, events.ExecutionRecord{
+	rec := events.ExecutionRecord{
 		ARN: execARN, StateMachineARN: smARN, Name: name, Status: "RUNNING", StartDate: now, Start: start,
-	})
+	}
+	existing, err := s.execs.Reserve(ctx, rec)
 	if errors.Is(err, events.ErrConflict) {
-		if rec.Status == "RUNNING" && rec.Start != nil && rec.Start.Input == input {
-			return startExecutionOutput{ExecutionArn: rec.ARN, StartDate: Time(rec.StartDate)}, nil
-		}
-		return nil, fault.New(fault.ExecutionAlreadyExists, "Execution Already Exists: '%s'", execARN)
+		return start, existing, err
 	}
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
-	progress, stop := s.engine.Watch(execARN)
-	defer stop()
-	s.engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: execARN, Time: now, Start: start}, nil)
-	wait, cancel := context.WithTimeout(ctx, startWait)
-	defer cancel()
-	select {
-	case <-progress:
-	case <-wait.Done():
-		s.cfg.Logger.Warn("execution did not record its start in time", "execution", execARN)
-	}
-	return startExecutionOutput{ExecutionArn: execARN, StartDate: Time(now)}, nil
+	return start, rec, nil
 }
 
 type startExecutionOutput struct {

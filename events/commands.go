@@ -40,6 +40,21 @@ type StartCommand struct {
 	RoleARN                string    `json:"roleArn"`
 	StartDate              time.Time `json:"startDate"`
 	TraceHeader            string    `json:"traceHeader,omitempty"`
+	// Parent names the Task state (arn:aws:states:::states:startExecution) that started
+	// this execution; nil for executions started through the API.
+	Parent *ParentTask `json:"parent,omitempty"`
+	// MockTestCase is the test case of the mock configuration (SFN Local's
+	// MockConfigFile) the execution runs, from a "<stateMachineArn>#<TestCase>" start.
+	MockTestCase string `json:"mockTestCase,omitempty"`
+}
+
+// ParentTask is the task of a parent execution that started a child execution.
+type ParentTask struct {
+	ExecARN          string `json:"exec"`
+	ScheduledEventID int64  `json:"sched"`
+	// Pattern is the integration pattern: "" (fire and forget), "sync", "sync:2" or
+	// "waitForTaskToken". For "sync" and "sync:2" the child's end is the task's result.
+	Pattern string `json:"pattern,omitempty"`
 }
 
 // TaskResult is a task's outcome reported by a worker or an integration.

@@ -148,6 +148,12 @@ type Ext struct {
 	// this event opens. Only the first event of each decision carries it, which also
 	// marks the decision boundaries: an audit re-runs Decide with it and compares.
 	Trigger json.RawMessage `json:"trigger,omitempty"`
+	// Parent, on ExecutionStarted, names the parent's task that started the execution
+	// (nested executions): the execution reports its end to it.
+	Parent *ParentTask `json:"parent,omitempty"`
+	// MockTestCase, on ExecutionStarted, is the mock configuration test case the
+	// execution runs (SFN Local's "<stateMachineArn>#<TestCase>").
+	MockTestCase string `json:"mockTestCase,omitempty"`
 }
 
 // ExecutionDataDetails says whether input or output was truncated.

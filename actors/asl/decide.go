@@ -344,8 +344,8 @@ func (d *decider) handle() {
 		d.taskStarted(f)
 	case TriggerTaskSubmitted:
 		f := d.taskFrame()
-		if f == nil {
-			return
+		if f == nil || f.Task.Submitted {
+			return // stale, or a re-issued call submitted again (recovery)
 		}
 		if !f.Task.Started {
 			d.taskStarted(f)

@@ -112,6 +112,7 @@ type taskInfo struct {
 	Type      string // resourceType for Task* events
 	Name      string // resource for Task* events
 	Started   bool
+	Submitted bool // a callback task's TaskSubmitted is recorded
 	Result    *string
 	Input     string // the effective input of the task state (for ResultSelector/ResultPath)
 	Heartbeat int64  // HeartbeatSeconds resolved when the task was scheduled (0: none)
@@ -427,6 +428,10 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 	case events.ActivityStarted, events.TaskStarted, events.LambdaFunctionStarted:
 		if f.Task != nil {
 			f.Task.Started = true
+		}
+	case events.TaskSubmitted:
+		if f.Task != nil {
+			f.Task.Submitted = true
 		}
 	case events.ActivitySucceeded, events.TaskSucceeded, events.LambdaFunctionSucceeded:
 		if f.Task != nil {

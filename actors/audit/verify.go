@@ -67,7 +67,7 @@ type Result struct {
 // first one carries Ext.Trigger) it rebuilds the execution from the events before it
 // with asl.Rebuild, calls asl.Decide with the recorded trigger, and compares the
 // events it produces with the recorded ones: type, id, previousEventId, timestamp,
-// details and bookkeeping (Ext, apart from the trigger and definition the engine adds).
+// details and the decider's bookkeeping (Ext seed, timer due and data).
 // The first difference is returned in Result.Fault. An error is returned when the
 // history cannot be verified at all: malformed (ErrMalformed), or without triggers
 // (ErrNoTriggers).
@@ -192,13 +192,14 @@ func missingActivities(evs []events.HistoryEvent) map[string]bool {
 	return out
 }
 
-// comparable renders an event for comparison: its JSON, with the trigger and the
-// definition (which the engine, not the decider, adds) left out of Ext.
+// comparable renders an event for comparison: its JSON, with Ext reduced to what the
+// decider writes (seed, timer due, data). The rest of Ext is the engine's (the trigger,
+// the definition, a nested execution's parent, a mock test case) and is recorded
+// beside the decision, not decided.
 func comparable(ev events.HistoryEvent) map[string]any {
 	if ev.Ext != nil {
-		e := *ev.Ext
-		e.Trigger, e.Definition = nil, ""
-		if reflect.DeepEqual(e, events.Ext{}) {
+		e := events.Ext{Seed: ev.Ext.Seed, Due: ev.Ext.Due, Data: ev.Ext.Data}
+		if e.Seed == 0 && e.Due == nil && len(e.Data) == 0 {
 			ev.Ext = nil
 		} else {
 			ev.Ext = &e

@@ -72,6 +72,8 @@ func serve(args []string) error {
 	account := fs.String("account", env("SFND_ACCOUNT", "123456789012"), "account id used in ARNs (SFND_ACCOUNT)")
 	scale, _ := strconv.ParseFloat(env("SFND_WAIT_TIME_SCALE", "1"), 64)
 	waitScale := fs.Float64("wait-time-scale", scale, "multiply every timer delay by this factor, for tests (SFND_WAIT_TIME_SCALE)")
+	lambdaEndpoint := fs.String("lambda-endpoint", env("SFND_LAMBDA_ENDPOINT", ""), "Lambda API endpoint for Lambda tasks, e.g. http://127.0.0.1:9001 (SFND_LAMBDA_ENDPOINT; default AWS)")
+	mockConfig := fs.String("mock-config", env("SFN_MOCK_CONFIG", ""), "AWS Step Functions Local mock configuration file: start executions on <stateMachineArn>#<TestCase> (SFN_MOCK_CONFIG)")
 	logLevel := fs.String("log-level", env("SFND_LOG_LEVEL", "info"), "debug, info, warn or error (SFND_LOG_LEVEL)")
 	_ = fs.Parse(args)
 
@@ -85,6 +87,7 @@ func serve(args []string) error {
 	a, err := app.Start(ctx, app.Config{
 		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag,
 		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,
+		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig,
 	})
 	if err != nil {
 		return err

@@ -34,9 +34,17 @@ type Config struct {
 	WaitTimeScale float64
 	// IdleTimeout passivates execution actors idle this long (0: the engine's default).
 	IdleTimeout time.Duration
-	// Integrations serve Task states on service integrations, by resource type.
+	// Integrations serve Task states on service integrations, by resource type. The
+	// Lambda ("lambda") and HTTP ("http") integrations are added unless given here.
 	Integrations map[string]actors.Integration
-	Logger       *slog.Logger
+	// LambdaEndpoint is the Lambda API the Lambda tasks call (empty: AWS's regional
+	// endpoint), like AWS Step Functions Local's LAMBDA_ENDPOINT.
+	LambdaEndpoint string
+	// MockConfig is the path of an AWS Step Functions Local mock configuration file
+	// (MockConfigFile.json): executions started on "<stateMachineArn>#<TestCase>" take
+	// their Task states' results from it.
+	MockConfig string
+	Logger     *slog.Logger
 }
 
 // App is a running node.
@@ -101,8 +109,20 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if a.execs, err = projections.StartExecutions(ctx, a.Store, 1); err != nil {
 		return nil, err
 	}
+	var mocks *actors.MockConfig
+	if cfg.MockConfig != "" {
+		if mocks, err = actors.LoadMockConfig(cfg.MockConfig); err != nil {
+			return nil, err
+		}
+	}
+	// Nested executions (states:startExecution) start through the API's start path.
+	states := actors.NewStatesIntegration()
+	integrations := defaultIntegrations(cfg)
+	if _, ok := integrations["states"]; !ok {
+		integrations["states"] = states
+	}
 	if a.Tasks, err = actors.NewTasks(ctx, a.Store, actors.TasksConfig{
-		WaitTimeScale: cfg.WaitTimeScale, Logger: cfg.Logger, Integrations: cfg.Integrations,
+		WaitTimeScale: cfg.WaitTimeScale, Logger: cfg.Logger, Integrations: integrations,
 		ActivityExists: func(ctx context.Context, arn string) (bool, error) {
 			_, err := a.res.Activity(ctx, arn)
 			if errors.Is(err, events.ErrNotFound) {
@@ -113,11 +133,12 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, Tasks: a.Tasks}); err != nil {
+	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, Tasks: a.Tasks, Mocks: mocks}); err != nil {
 		return nil, err
 	}
 	a.API = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger}, a.Store, a.res)
 	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
+	states.Bind(a.Engine, a.API.StartChild)
 	a.execs.OnTerminal(func(smARN string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -200,4 +221,17 @@ func (a *App) recover(ctx context.Context) error {
 		a.cfg.Logger.Info("resuming executions", "count", len(running))
 	}
 	return nil
+}
+
+// defaultIntegrations adds the built-in integrations (Lambda, HTTP) to the
+// configured ones; a configured integration of the same type wins.
+func defaultIntegrations(cfg Config) map[string]actors.Integration {
+	m := map[string]actors.Integration{
+		"lambda": actors.NewLambda(actors.LambdaConfig{Endpoint: cfg.LambdaEndpoint, Region: cfg.Region}),
+		"http":   actors.NewHTTPInvoke(nil),
+	}
+	for k, v := range cfg.Integrations {
+		m[k] = v
+	}
+	return m
 }

@@ -1,0 +1,395 @@
+package actors
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/google/uuid"
+
+	"github.com/sfnd/sfnd/actors/asl"
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/fault"
+)
+
+// Nested executions: arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken].
+//
+// A Task state on states:startExecution starts a child execution in the same engine,
+// through the same path as the StartExecution API (validation, name reservation in the
+// executions read model, start command), with the parent's task recorded on the child's
+// start command and on its ExecutionStarted event (events.ParentTask).
+//
+//   - Fire and forget: TaskStarted, then TaskSucceeded with StartExecution's response.
+//   - .waitForTaskToken: TaskStarted, TaskSubmitted with StartExecution's response; the
+//     child (or anyone holding the token) answers with SendTask*.
+//   - .sync / .sync:2: TaskStarted, TaskSubmitted with StartExecution's response; when
+//     the child ends, its actor sends the parent's task result (DescribeExecution's
+//     answer: Output a JSON string for .sync, parsed JSON for .sync:2; a child that did
+//     not succeed fails the task with States.TaskFailed and that answer as the cause).
+//
+// Ordering and durability. The child is reserved (Submit) before TaskSubmitted is
+// reported and launched only after (Launch), so a child that ends at once cannot
+// report before its parent recorded the submission. The child's result command carries
+// Nats-Msg-Id parent + scheduled event id + "result", so repeats are dropped. A node
+// that dies between the child's last event and that command loses nothing: recovery
+// re-dispatches the parent's pending task, which finds the child (Resume) and reports
+// its end again. A child name the Parameters do not give is derived from the parent's
+// ARN and the scheduled event id, so a re-dispatched start finds the child the first
+// dispatch reserved instead of starting a second one.
+//
+// Stopping. When a parent's .sync task closes without the child's result (the parent
+// was stopped, timed out or failed elsewhere, or the task timed out), the child is
+// stopped (Cancel), as AWS does.
+
+// ChildStart asks to start a nested execution.
+type ChildStart struct {
+	StateMachineARN *string
+	Name            *string
+	Input           *string
+	TraceHeader     *string
+	Parent          events.ParentTask
+}
+
+// ChildStarted is a reserved (not yet launched) nested execution.
+type ChildStarted struct {
+	ExecutionARN string
+	StartDate    time.Time
+	// Start is the reserved start command; nil when the child existed already.
+	Start *events.StartCommand
+}
+
+// ExecutionStarter reserves a nested execution the way StartExecution does (the API
+// implements it). Errors are *fault.Error values for what StartExecution refuses; a
+// name taken by an execution of the same parent task is not an error (re-dispatch).
+type ExecutionStarter func(ctx context.Context, req ChildStart) (ChildStarted, error)
+
+// StatesIntegration serves the "states" resource type (startExecution). It is bound to
+// the engine and the API's starter once both exist (Bind).
+type StatesIntegration struct {
+	mu      sync.RWMutex
+	start   ExecutionStarter
+	engine  *Engine
+	pending sync.Map // child ARN -> *events.StartCommand reserved and not yet launched
+}
+
+var _ JobIntegration = (*StatesIntegration)(nil)
+
+// NewStatesIntegration returns an unbound integration.
+func NewStatesIntegration() *StatesIntegration { return &StatesIntegration{} }
+
+// Bind gives the integration its engine and starter.
+func (s *StatesIntegration) Bind(engine *Engine, start ExecutionStarter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.engine, s.start = engine, start
+}
+
+func (s *StatesIntegration) bound() (*Engine, ExecutionStarter) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.engine, s.start
+}
+
+// Invoke implements Integration (a call made without the job machinery: it submits
+// and launches at once).
+func (s *StatesIntegration) Invoke(ctx context.Context, call IntegrationCall) (string, error) {
+	out, job, err := s.Submit(ctx, call)
+	if err != nil {
+		return "", err
+	}
+	return out, s.Launch(ctx, call, job)
+}
+
+// Submit implements JobIntegration: it reserves the child and returns StartExecution's
+// response and the child's ARN.
+func (s *StatesIntegration) Submit(ctx context.Context, call IntegrationCall) (output, job string, err error) {
+	engine, start := s.bound()
+	if start == nil || engine == nil {
+		return "", "", errors.New("states integration is not bound to an engine")
+	}
+	if call.Action != "startExecution" {
+		return "", "", &IntegrationError{Name: "States.Runtime",
+			Cause: "The resource '" + call.Task.Resource + "' is not supported by this sfnd server."}
+	}
+	req, err := childStartOf(call)
+	if err != nil {
+		return "", "", err
+	}
+	res, err := start(ctx, req)
+	if err != nil {
+		if fe, ok := fault.As(err); ok {
+			return "", "", startError(fe)
+		}
+		return "", "", err
+	}
+	if res.Start != nil {
+		s.pending.Store(res.ExecutionARN, res.Start)
+	}
+	return startExecutionResponse(res.ExecutionARN, res.StartDate, engine.cfg.Now().UTC()), res.ExecutionARN, nil
+}
+
+// Launch implements JobIntegration: it delivers the reserved start of the child. A
+// child reserved by an earlier dispatch (or node) is already running or is started by
+// recovery from its reservation.
+func (s *StatesIntegration) Launch(ctx context.Context, call IntegrationCall, job string) error {
+	engine, _ := s.bound()
+	if engine == nil {
+		return nil
+	}
+	v, ok := s.pending.LoadAndDelete(job)
+	if !ok {
+		// The child existed already (a re-dispatch after a crash): it may have ended
+		// while its parent's task was not waiting for it.
+		return s.Resume(ctx, call, job)
+	}
+	st := v.(*events.StartCommand)
+	engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: job, Time: st.StartDate, Start: st}, nil)
+	return nil
+}
+
+// Cancel implements JobIntegration: it stops the child (a child that ended already
+// ignores it).
+func (s *StatesIntegration) Cancel(ctx context.Context, job string) error {
+	engine, _ := s.bound()
+	if engine == nil {
+		return nil
+	}
+	if v, ok := s.pending.LoadAndDelete(job); ok {
+		// Stopped between submission and launch: start the child first, so that the
+		// stop (which arrives after the start) has an execution to stop.
+		st := v.(*events.StartCommand)
+		engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: job, Time: st.StartDate, Start: st}, nil)
+	}
+	return engine.store.PublishCommand(ctx, events.Command{Kind: events.CmdStop, ExecARN: job,
+		Time: engine.cfg.Now().UTC()}, job+"#stop-by-parent")
+}
+
+// Resume implements JobIntegration: when the child has ended, its result is reported
+// to the parent's task again (a repeat of a result already sent is dropped).
+func (s *StatesIntegration) Resume(ctx context.Context, call IntegrationCall, job string) error {
+	engine, _ := s.bound()
+	if engine == nil || (call.Pattern != "sync" && call.Pattern != "sync:2") {
+		return nil
+	}
+	hist, _, err := engine.store.ReadHistory(ctx, job)
+	if err != nil || len(hist) == 0 {
+		return err
+	}
+	first, last := &hist[0], &hist[len(hist)-1]
+	if first.ExecutionStartedEventDetails == nil || first.Ext == nil || first.Ext.Parent == nil {
+		return nil
+	}
+	def := ""
+	if first.Ext != nil {
+		def = first.Ext.Definition
+	}
+	sm, err := engine.parse(def)
+	if err != nil {
+		return err
+	}
+	x := asl.Rebuild(sm, hist)
+	if x.Status() == asl.StatusRunning || x.Status() == asl.StatusPending {
+		return nil
+	}
+	if p := *first.Ext.Parent; p.ExecARN != call.ExecARN || p.ScheduledEventID != call.Task.ScheduledEventID {
+		return nil // another task's child
+	}
+	return notifyParent(ctx, engine, *first.Ext.Parent, x, last.Timestamp, "result-resumed")
+}
+
+// childStartOf reads StartExecution's parameters of a Task state.
+func childStartOf(call IntegrationCall) (ChildStart, error) {
+	req := ChildStart{Parent: events.ParentTask{ExecARN: call.ExecARN,
+		ScheduledEventID: call.Task.ScheduledEventID, Pattern: call.Pattern}}
+	var params map[string]json.RawMessage
+	if p := strings.TrimSpace(call.Task.Parameters); p != "" && p != "null" {
+		if err := json.Unmarshal([]byte(p), &params); err != nil {
+			return req, &IntegrationError{Name: "States.Runtime", Cause: "The Parameters of a states:startExecution task must be a JSON object."}
+		}
+	}
+	str := func(key string) (*string, error) {
+		raw, ok := params[key]
+		if !ok || string(raw) == "null" {
+			return nil, nil
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, startError(&fault.Error{Code: fault.ValidationException,
+				Message: "1 validation error detected: Value at '" + lowerFirst(key) + "' failed to satisfy constraint: Member must be a string"})
+		}
+		return &v, nil
+	}
+	var err error
+	if req.StateMachineARN, err = str("StateMachineArn"); err != nil {
+		return req, err
+	}
+	if req.Name, err = str("Name"); err != nil {
+		return req, err
+	}
+	if req.TraceHeader, err = str("TraceHeader"); err != nil {
+		return req, err
+	}
+	if raw, ok := params["Input"]; ok && string(raw) != "null" {
+		var text string
+		if json.Unmarshal(raw, &text) != nil {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, raw); err != nil {
+				return req, errors.Wrap(err, "compact child input")
+			}
+			text = buf.String()
+		}
+		req.Input = &text
+	}
+	if req.Name == nil {
+		// AWS names the child with a fresh UUID; ours is derived from the parent's task so
+		// that a re-dispatch after a crash finds the child the first dispatch reserved.
+		name := uuid.NewSHA1(uuid.NameSpaceURL, []byte(call.ExecARN+"#"+strconv.FormatInt(call.Task.ScheduledEventID, 10))).String()
+		req.Name = &name
+	}
+	return req, nil
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// startError is the task error of a refused StartExecution: the service's error code
+// as StepFunctions.<Code>Exception, with the AWS SDK's cause wording.
+func startError(fe *fault.Error) *IntegrationError {
+	code := string(fe.Code)
+	name := "StepFunctions." + code
+	if !strings.HasSuffix(code, "Exception") {
+		name += "Exception"
+	}
+	cause := fe.Message + " (Service: AWSStepFunctions; Status Code: " + strconv.Itoa(fault.Status(fe.Code)) +
+		"; Error Code: " + code + "; Request ID: " + uuid.NewString() + "; Proxy: null)"
+	return &IntegrationError{Name: name, Cause: cause}
+}
+
+// startExecutionResponse is StartExecution's answer as a Task state sees it (the AWS SDK
+// for Java shape, with its HTTP metadata).
+func startExecutionResponse(execARN string, startDate, now time.Time) string {
+	reqID := uuid.NewString()
+	body := `{"executionArn":` + jsonString(execARN) + `,"startDate":` +
+		strconv.FormatFloat(float64(startDate.UnixMilli())/1000, 'E', -1, 64) + `}`
+	length := strconv.Itoa(len(body))
+	date := now.UTC().Format(time.RFC1123)
+	date = strings.Replace(date, "UTC", "GMT", 1)
+	var b bytes.Buffer
+	b.WriteString(`{"ExecutionArn":` + jsonString(execARN))
+	b.WriteString(`,"SdkHttpMetadata":{"AllHttpHeaders":{"x-amzn-RequestId":[` + jsonString(reqID) +
+		`],"connection":["keep-alive"],"Content-Length":["` + length + `"],"Date":[` + jsonString(date) +
+		`],"Content-Type":["application/x-amz-json-1.0"]},"HttpHeaders":{"connection":"keep-alive","Content-Length":"` +
+		length + `","Content-Type":"application/x-amz-json-1.0","Date":` + jsonString(date) +
+		`,"x-amzn-RequestId":` + jsonString(reqID) + `},"HttpStatusCode":200}`)
+	b.WriteString(`,"SdkResponseMetadata":{"RequestId":` + jsonString(reqID) + `}`)
+	b.WriteString(`,"StartDate":` + strconv.FormatInt(startDate.UnixMilli(), 10) + `}`)
+	return b.String()
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// childResult is a finished child's result for its parent's .sync or .sync:2 task:
+// DescribeExecution's answer (Java SDK field names, in their order) as the task's
+// output, or, for a child that did not succeed, States.TaskFailed with it as the cause.
+func childResult(x *asl.Execution, pattern string, stop time.Time) events.TaskResult {
+	info := x.Info()
+	parsed := pattern == "sync:2"
+	data := func(text string) string {
+		if parsed && json.Valid([]byte(text)) {
+			var buf bytes.Buffer
+			if json.Compact(&buf, []byte(text)) == nil {
+				return buf.String()
+			}
+		}
+		return jsonString(text)
+	}
+	status := string(x.Status())
+	var b bytes.Buffer
+	b.WriteByte('{')
+	if status != string(asl.StatusSucceeded) {
+		if x.Cause != "" {
+			b.WriteString(`"Cause":` + jsonString(x.Cause) + `,`)
+		}
+		if x.Error != "" {
+			b.WriteString(`"Error":` + jsonString(x.Error) + `,`)
+		}
+	}
+	b.WriteString(`"ExecutionArn":` + jsonString(info.ExecutionArn))
+	b.WriteString(`,"Input":` + data(info.Input) + `,"InputDetails":{"Included":true}`)
+	b.WriteString(`,"Name":` + jsonString(info.Name))
+	if out := x.Output(); status == string(asl.StatusSucceeded) && out != nil {
+		b.WriteString(`,"Output":` + data(*out) + `,"OutputDetails":{"Included":true}`)
+	}
+	b.WriteString(`,"StartDate":` + strconv.FormatInt(info.StartTime.UnixMilli(), 10))
+	b.WriteString(`,"StateMachineArn":` + jsonString(info.StateMachineArn))
+	if info.StateMachineAliasArn != "" {
+		b.WriteString(`,"StateMachineAliasArn":` + jsonString(info.StateMachineAliasArn))
+	}
+	if info.StateMachineVersionArn != "" {
+		b.WriteString(`,"StateMachineVersionArn":` + jsonString(info.StateMachineVersionArn))
+	}
+	b.WriteString(`,"Status":` + jsonString(status))
+	b.WriteString(`,"StopDate":` + strconv.FormatInt(stop.UnixMilli(), 10) + `}`)
+	if status == string(asl.StatusSucceeded) {
+		return events.TaskResult{Status: "Succeeded", Output: b.String()}
+	}
+	return events.TaskResult{Status: "Failed", Error: "States.TaskFailed", Cause: b.String()}
+}
+
+// notifyParent sends a finished child's result to its parent's task.
+func notifyParent(ctx context.Context, e *Engine, parent events.ParentTask, x *asl.Execution, stop time.Time, what string) error {
+	if parent.Pattern != "sync" && parent.Pattern != "sync:2" {
+		return nil
+	}
+	r := childResult(x, parent.Pattern, stop)
+	r.ScheduledEventID = parent.ScheduledEventID
+	return e.store.PublishCommand(ctx, events.Command{Kind: events.CmdTaskResult, ExecARN: parent.ExecARN,
+		Time: e.cfg.Now().UTC(), Task: &r}, parent.ExecARN+"#"+strconv.FormatInt(parent.ScheduledEventID, 10)+"#"+what)
+}
+
+// ---- the execution actor's side ----
+
+// nestedStarted records what an execution's start says about its parent and its mock
+// test case (from the start command, or from ExecutionStarted on reload).
+func (a *execActor) nestedStarted(parent *events.ParentTask, stateMachineName, testCase string) {
+	a.parent = parent
+	a.mock = nil
+	if testCase != "" && a.engine.cfg.Mocks != nil {
+		if tc, ok := a.engine.cfg.Mocks.TestCase(stateMachineName, testCase); ok {
+			a.mock = &mockRun{tc: tc, counts: map[string]int{}, index: map[int64]int{}}
+		}
+	}
+}
+
+// childEnded reports the end of a nested execution to its parent, after the decision
+// that ended it is stored. A lost report is re-sent by the parent's recovery (Resume).
+func (a *execActor) childEnded(ctx context.Context, evs []events.HistoryEvent) {
+	if a.parent == nil || a.x == nil || len(evs) == 0 {
+		return
+	}
+	if st := a.x.Status(); st == asl.StatusRunning || st == asl.StatusPending {
+		return
+	}
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		}
+		if err = notifyParent(ctx, a.engine, *a.parent, a.x, evs[len(evs)-1].Timestamp, "result"); err == nil {
+			return
+		}
+	}
+	a.engine.cfg.Logger.Error("report child result to parent", "execution", a.arn, "parent", a.parent.ExecARN, "err", err)
+}
