@@ -252,9 +252,7 @@ func TestStartExecutionSyncChildFailureCaught(t *testing.T) {
 	a := node(t, "")
 	c := testutil.Client(a.Endpoint())
 	child := createSM(t, c, "child", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"SomeFailure","Cause":"This state machines raises a 'SomeFailure' failure."}}}`)
-	parent := createSM(t, c, "parent", parentDef("startExecution.sync", child,
-		`,"Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.err","Next":"Caught"}]`)[:0]+
-		`{"StartAt":"StartExecution","States":{"StartExecution":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync",`+
+	parent := createSM(t, c, "parent", `{"StartAt":"StartExecution","States":{"StartExecution":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync",`+
 		`"Parameters":{"StateMachineArn":"`+child+`","Name":"TestStartTarget"},`+
 		`"Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.err","Next":"Caught"}],"End":true},`+
 		`"Caught":{"Type":"Pass","End":true}}}`)
