@@ -389,7 +389,7 @@ func (t *Tasks) dispatchInvoke(ctx context.Context, execARN string, ef asl.Invok
 // invoke runs an integration call and reports TaskStarted, then TaskSubmitted
 // (callbacks) or TaskSucceeded/TaskFailed.
 func (t *Tasks) invoke(execARN string, ef asl.InvokeTask, key string, rec taskRecord, rev uint64) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 16*time.Minute) // Lambda runs up to 15 minutes
 	defer cancel()
 	log := t.cfg.Logger.With("execution", execARN, "task", ef.ScheduledEventID, "resource", ef.Resource)
 	action, pattern := splitPattern(ef.ResourceName)

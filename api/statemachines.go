@@ -436,6 +436,14 @@ func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error
 // FinishDeleting completes the deletion of a DELETING state machine once none of its
 // executions runs any more; it does nothing otherwise.
 func (s *Server) FinishDeleting(ctx context.Context, smARN string) error {
+	// Called for every execution that ends: look no further unless a deletion waits
+	// (hasRunningExecutions reads every execution of the state machine).
+	if sm, err := s.res.StateMachine(ctx, smARN); err != nil || sm.Status != "DELETING" {
+		if errors.Is(err, events.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
 	if running, err := s.hasRunningExecutions(ctx, smARN); err != nil || running {
 		return err
 	}
