@@ -20,6 +20,8 @@ type execActor struct {
 	sm      *asl.StateMachine
 	x       *asl.Execution // nil: the execution has no history yet
 	lastSeq uint64         // stream sequence of the last stored event
+	// readOnce: the history was read (or presumed empty for a start) at least once.
+	readOnce bool
 	// recovered lists the task effects to re-dispatch after a Wake (see tasks.go).
 	recovered []asl.Effect
 	// parent is the task that started this nested execution (integ_states.go); mock
@@ -124,6 +126,19 @@ func (a *execActor) handle(m *commandMsg) {
 
 // load rebuilds the execution from its stored history.
 func (a *execActor) load(ctx context.Context, cmd events.Command) error {
+	if cmd.Kind == events.CmdStart && cmd.Start != nil && !a.readOnce {
+		// A start reaching a fresh actor is a new execution (the API has just
+		// reserved its name): skip reading an empty history. Should one exist after
+		// all, the append conflicts and the next load reads it.
+		a.readOnce = true
+		sm, err := a.engine.parse(cmd.Start.Definition)
+		if err != nil {
+			return errors.Wrap(err, "parse definition")
+		}
+		a.lastSeq, a.x, a.sm, a.loaded = 0, nil, sm, true
+		return nil
+	}
+	a.readOnce = true
 	hist, last, err := a.engine.store.ReadHistory(ctx, a.arn)
 	if err != nil {
 		return err

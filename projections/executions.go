@@ -32,6 +32,7 @@ type Executions struct {
 
 	kv    jetstream.KeyValue
 	nc    *nats.Conn
+	js    jetstream.JetStream
 	cc    jetstream.ConsumeContext
 	track *Tracker
 }
@@ -47,7 +48,7 @@ func OpenExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Exec
 	if replicas == 0 {
 		replicas = 1
 	}
-	p := &Executions{nc: st.NC}
+	p := &Executions{nc: st.NC, js: st.JS}
 	var err error
 	if p.kv, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: ExecutionBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
@@ -238,7 +239,7 @@ func StateMachineOf(execARN string) string {
 // Reserve creates the record of a new execution and lists it in its state machine's
 // index, failing with an error marked events.ErrConflict when the name is taken (the
 // existing record is returned).
-func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (events.ExecutionRecord, error) {
+func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (_ events.ExecutionRecord, err error) {
 	key := ExecutionKey(rec.StateMachineARN, rec.ARN)
 	b, err := json.Marshal(rec)
 	if err != nil {
@@ -246,9 +247,15 @@ func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (e
 	}
 	// The index entry first: a crash between the two leaves an entry without a
 	// record (skipped by Page), never an execution missing from the list.
-	if err := p.indexStart(ctx, rec); err != nil {
+	indexed, err := p.indexStart(ctx, rec)
+	if err != nil {
 		return rec, err
 	}
+	defer func() {
+		if ierr := indexed(); ierr != nil && err == nil {
+			err = ierr
+		}
+	}()
 	if _, err := p.kv.Create(ctx, key, b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			var cur events.ExecutionRecord

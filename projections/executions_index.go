@@ -118,24 +118,38 @@ func request(ctx context.Context, nc *nats.Conn, m *nats.Msg) (pubAck, error) {
 	return ack, nil
 }
 
-// indexStart records a new execution in its state machine's list index.
-func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord) error {
+// indexStart records a new execution in its state machine's list index. The entry is
+// published asynchronously: wait for its acknowledgement with the returned function
+// (the caller creates the record meanwhile).
+func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord) (func() error, error) {
 	smTok := jsstore.Token(rec.StateMachineARN)
 	m := nats.NewMsg(executionCounterPrefix + smTok)
 	m.Header.Set("Nats-Incr", "+1")
 	ack, err := request(ctx, p.nc, m)
 	if err != nil {
-		return errors.Wrap(err, "take execution ordinal")
+		return nil, errors.Wrap(err, "take execution ordinal")
 	}
 	ord, err := strconv.ParseInt(ack.Val, 10, 64)
 	if err != nil || ord < 1 {
-		return errors.Newf("bad execution ordinal %q", ack.Val)
+		return nil, errors.Newf("bad execution ordinal %q", ack.Val)
 	}
 	b, _ := json.Marshal(indexEntry{ARN: rec.ARN, Start: rec.StartDate.UnixNano()})
 	m = nats.NewMsg(chunkSubject(smTok, (ord-1)/IndexChunk))
 	m.Data = b
-	_, err = request(ctx, p.nc, m)
-	return errors.Wrap(err, "append execution index entry")
+	f, err := p.js.PublishMsgAsync(m)
+	if err != nil {
+		return nil, errors.Wrap(err, "append execution index entry")
+	}
+	return func() error {
+		select {
+		case <-f.Ok():
+			return nil
+		case err := <-f.Err():
+			return errors.Wrap(err, "append execution index entry")
+		case <-ctx.Done():
+			return errors.Wrap(ctx.Err(), "append execution index entry")
+		}
+	}, nil
 }
 
 func chunkSubject(smTok string, chunk int64) string {
