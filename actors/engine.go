@@ -35,6 +35,10 @@ type Config struct {
 	// Tasks carries out task effects (activities, integrations). Outcomes come back as
 	// TaskResult commands on the execution's command subject.
 	Tasks TaskDispatcher
+	// Ended, when set, is called after a decision that ends an execution is appended,
+	// with that decision's events: the owner brings the execution's read model up to
+	// date at once (the projection would, a moment later).
+	Ended func(ctx context.Context, execARN string, evs []events.HistoryEvent) error
 	// Mocks is the mock configuration (SFN Local's MockConfigFile): executions started
 	// on "<stateMachineArn>#<TestCase>" take their Task states' results from it.
 	Mocks *MockConfig

@@ -113,6 +113,11 @@ func (a *execActor) handle(m *commandMsg) {
 			return
 		}
 		a.lastSeq = seq
+		if e.cfg.Ended != nil && a.x.Status() != asl.StatusRunning {
+			if err := e.cfg.Ended(ctx, a.arn, evs); err != nil {
+				e.cfg.Logger.Warn("update ended execution's read model", "execution", a.arn, "err", err)
+			}
+		}
 		a.run(ctx, effects)
 		a.tasksClosed(ctx, pending)
 		a.childEnded(ctx, evs)

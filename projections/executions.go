@@ -170,17 +170,55 @@ func executionLevel(types string) bool {
 	return false
 }
 
-// apply folds the execution-level events of one history message into the record:
-// one read and at most one write, whatever the number of events.
+// Apply folds the execution-level events of a decision into the execution's record.
+// The projection calls it for every history message; the execution's owner calls it
+// right after appending a decision that ends the execution, so that Describe and List
+// see the end without waiting for the projection (the later, second application is a
+// no-op). Concurrent appliers are safe: the write is a compare-and-set on the record's
+// revision, and events at or below the record's LastEventID are skipped.
+func (p *Executions) Apply(ctx context.Context, execARN string, evs []events.HistoryEvent) error {
+	return p.apply(ctx, execARN, evs)
+}
+
+// apply: one read and at most one (conditional) write, whatever the number of events.
 func (p *Executions) apply(ctx context.Context, execARN string, evs []events.HistoryEvent) error {
 	key := ExecutionKey(StateMachineOf(execARN), execARN)
-	var rec events.ExecutionRecord
-	if err := get(ctx, p.kv, key, &rec); err != nil {
-		if errors.Is(err, events.ErrNotFound) {
+	for attempt := 0; ; attempt++ {
+		entry, err := p.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil // not accepted through this API (or purged): nothing to project
 		}
-		return err
+		if err != nil {
+			return errors.Wrapf(err, "get %s", key)
+		}
+		var rec events.ExecutionRecord
+		if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+			return errors.Wrap(err, "decode execution record")
+		}
+		if !foldExecution(&rec, evs) {
+			return nil
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return errors.Wrap(err, "encode execution record")
+		}
+		_, err = p.kv.Update(ctx, key, b, entry.Revision())
+		if errors.Is(err, jetstream.ErrKeyExists) && attempt < 16 {
+			continue // another applier wrote first: read again
+		}
+		if err != nil {
+			return errors.Wrapf(err, "update %s", key)
+		}
+		if fn := p.onTerminal.Load(); fn != nil && rec.Status != "RUNNING" {
+			go (*fn)(rec.StateMachineARN)
+		}
+		return nil
 	}
+}
+
+// foldExecution applies execution-level events newer than the record to it and says
+// whether anything changed.
+func foldExecution(rec *events.ExecutionRecord, evs []events.HistoryEvent) bool {
 	changed := false
 	for i := range evs {
 		ev := &evs[i]
@@ -196,28 +234,19 @@ func (p *Executions) apply(ctx context.Context, execARN string, evs []events.His
 			}
 		case events.ExecutionFailed:
 			rec.Status, rec.StopDate = "FAILED", &stop
-			setError(&rec, ev.ExecutionFailedEventDetails)
+			setError(rec, ev.ExecutionFailedEventDetails)
 		case events.ExecutionAborted:
 			rec.Status, rec.StopDate = "ABORTED", &stop
-			setError(&rec, ev.ExecutionAbortedEventDetails)
+			setError(rec, ev.ExecutionAbortedEventDetails)
 		case events.ExecutionTimedOut:
 			rec.Status, rec.StopDate = "TIMED_OUT", &stop
-			setError(&rec, ev.ExecutionTimedOutEventDetails)
+			setError(rec, ev.ExecutionTimedOutEventDetails)
 		default:
 			continue
 		}
 		rec.LastEventID, changed = ev.ID, true
 	}
-	if !changed {
-		return nil
-	}
-	if err := put(ctx, p.kv, key, rec); err != nil {
-		return err
-	}
-	if fn := p.onTerminal.Load(); fn != nil && rec.Status != "RUNNING" {
-		go (*fn)(rec.StateMachineARN)
-	}
-	return nil
+	return changed
 }
 
 func setError(rec *events.ExecutionRecord, d *events.ErrorDetails) {
