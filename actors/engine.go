@@ -55,6 +55,9 @@ type TaskDispatcher interface {
 type Progress struct {
 	LastEventID int64
 	Status      string
+	// Settled is true once everything the decision causes is done, the execution's
+	// read model included; progress is first reported right after the append.
+	Settled bool
 }
 
 // Engine owns the actors of the executions whose partitions this node consumes.

@@ -113,16 +113,21 @@ func (a *execActor) handle(m *commandMsg) {
 			return
 		}
 		a.lastSeq = seq
+		// Report the durable decision at once (StartExecution waits for this), and
+		// again when its effects and the read model are done.
+		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status())})
+		a.run(ctx, effects)
+		a.tasksClosed(ctx, pending)
+		a.childEnded(ctx, evs)
+		// The read model shows the end only once its consequences are done (queued
+		// tasks dropped, children told).
 		if e.cfg.Ended != nil && a.x.Status() != asl.StatusRunning {
 			if err := e.cfg.Ended(ctx, a.arn, evs); err != nil {
 				e.cfg.Logger.Warn("update ended execution's read model", "execution", a.arn, "err", err)
 			}
 		}
-		a.run(ctx, effects)
-		a.tasksClosed(ctx, pending)
-		a.childEnded(ctx, evs)
 		a.ack(m)
-		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status())})
+		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status()), Settled: true})
 		return
 	}
 	e.cfg.Logger.Error("too many append conflicts", "execution", a.arn)

@@ -273,6 +273,15 @@ func (t *Tasks) update(ctx context.Context, key string, rec taskRecord, rev uint
 	return t.kv.Update(ctx, key, b, rev)
 }
 
+// tombstone overwrites a task record at revision rev with its closed state and a
+// per-message TTL, in one publish to the bucket's subject (KV Update takes no TTL).
+func (t *Tasks) tombstone(ctx context.Context, key string, rec taskRecord, rev uint64) error {
+	b, _ := json.Marshal(rec)
+	_, err := t.js.Publish(ctx, "$KV."+TaskBucket+"."+key, b,
+		jetstream.WithMsgTTL(t.cfg.TombstoneTTL), jetstream.WithExpectLastSequencePerSubject(rev))
+	return err
+}
+
 // ---- dispatch (engine side) ----
 
 // Dispatch implements TaskDispatcher: it queues an activity task or starts an
@@ -792,7 +801,7 @@ func (t *Tasks) heartbeatDeadline(ctx context.Context, execARN string, scheduled
 func (t *Tasks) closed(ctx context.Context, execARN string, scheduled []int64) {
 	for _, s := range scheduled {
 		key := taskKey(execARN, s)
-		rec, _, err := t.get(ctx, key)
+		rec, rev, err := t.get(ctx, key)
 		switch {
 		case err == nil && rec.State == taskClosed:
 			continue
@@ -817,6 +826,15 @@ func (t *Tasks) closed(ctx context.Context, execARN string, scheduled []int64) {
 			}
 		}
 		rec.State, rec.Seq = taskClosed, 0
+		if rev > 0 {
+			// One write: the tombstone replaces the record (compare-and-set) and
+			// expires by itself.
+			if err := t.tombstone(ctx, key, rec, rev); err == nil {
+				continue
+			} else if !isWrongSequence(err) {
+				t.cfg.Logger.Warn("tombstone closed task", "task", key, "err", err)
+			}
+		}
 		if err := t.kv.Purge(ctx, key); err != nil {
 			t.cfg.Logger.Warn("purge closed task", "task", key, "err", err)
 		}

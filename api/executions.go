@@ -300,7 +300,7 @@ func (s *Server) stopExecution(ctx context.Context, r *request) (any, error) {
 	for done := false; !done; {
 		select {
 		case p := <-progress:
-			done = p.Status != "RUNNING"
+			done = p.Status != "RUNNING" && p.Settled
 		case <-wait.Done():
 			done = true
 		}

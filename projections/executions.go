@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,6 +30,9 @@ const (
 // execution-level events into it.
 type Executions struct {
 	onTerminal atomic.Pointer[func(stateMachineARN string)]
+	// ended remembers executions whose end this process already folded into the
+	// record (the owner's fast path), so the projection skips them without a read.
+	ended endedCache
 
 	kv    jetstream.KeyValue
 	nc    *nats.Conn
@@ -125,6 +129,13 @@ func (p *Executions) handle(m jetstream.Msg) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Only an execution's end changes its record; an end the owner already applied
+	// in this process needs no read.
+	if last := lastTerminalID(evs); last == 0 || p.ended.covers(execARN, last) {
+		_ = m.Ack()
+		p.track.Advance(md.Sequence.Stream)
+		return
+	}
 	if err := p.apply(ctx, execARN, evs); err != nil {
 		_ = m.NakWithDelay(100 * time.Millisecond)
 		return
@@ -162,9 +173,8 @@ func decodeExecutionLevel(types string, data []byte) ([]events.HistoryEvent, err
 func executionLevel(types string) bool {
 	for t := range strings.FieldsSeq(types) {
 		switch events.Type(t) {
-		case events.ExecutionStarted, events.ExecutionSucceeded, events.ExecutionFailed,
-			events.ExecutionAborted, events.ExecutionTimedOut:
-			return true
+		case events.ExecutionSucceeded, events.ExecutionFailed, events.ExecutionAborted, events.ExecutionTimedOut:
+			return true // only an execution's end changes its record
 		}
 	}
 	return false
@@ -177,7 +187,59 @@ func executionLevel(types string) bool {
 // no-op). Concurrent appliers are safe: the write is a compare-and-set on the record's
 // revision, and events at or below the record's LastEventID are skipped.
 func (p *Executions) Apply(ctx context.Context, execARN string, evs []events.HistoryEvent) error {
-	return p.apply(ctx, execARN, evs)
+	if err := p.apply(ctx, execARN, evs); err != nil {
+		return err
+	}
+	p.ended.add(execARN, lastTerminalID(evs))
+	return nil
+}
+
+// lastTerminalID is the id of the last execution-ending event of evs (0: none).
+func lastTerminalID(evs []events.HistoryEvent) int64 {
+	var id int64
+	for i := range evs {
+		switch evs[i].Type {
+		case events.ExecutionSucceeded, events.ExecutionFailed, events.ExecutionAborted, events.ExecutionTimedOut:
+			id = evs[i].ID
+		}
+	}
+	return id
+}
+
+// endedCache is a bounded set of (execution, terminal event id) the owner applied.
+type endedCache struct {
+	mu    sync.Mutex
+	ids   map[string]int64
+	order []string
+}
+
+const endedCacheSize = 1 << 16
+
+func (c *endedCache) add(arn string, id int64) {
+	if id == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ids == nil {
+		c.ids = make(map[string]int64, endedCacheSize)
+	}
+	if _, ok := c.ids[arn]; !ok {
+		if len(c.order) >= endedCacheSize {
+			delete(c.ids, c.order[0])
+			c.order = c.order[1:]
+		}
+		c.order = append(c.order, arn)
+	}
+	c.ids[arn] = id
+}
+
+// covers reports whether the owner already applied an end at or after id.
+func (c *endedCache) covers(arn string, id int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	got, ok := c.ids[arn]
+	return ok && got >= id
 }
 
 // apply: one read and at most one (conditional) write, whatever the number of events.
