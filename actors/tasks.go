@@ -316,20 +316,22 @@ func (t *Tasks) Dispatch(ctx context.Context, execARN string, effect asl.Effect)
 // missing, and whether the task still needs dispatching.
 func (t *Tasks) claimRecord(ctx context.Context, key string, fresh taskRecord) (taskRecord, uint64, bool, error) {
 	for range 4 {
-		rec, rev, err := t.get(ctx, key)
-		if err == nil {
-			return rec, rev, rec.State == taskDispatching || (rec.Resource != "" && rec.State == taskStarted), nil
-		}
-		if !errors.Is(err, ErrTaskDoesNotExist) {
-			return rec, 0, false, err
-		}
-		rev, err = t.create(ctx, key, fresh)
+		// A new task is the common case: create first, read only when it exists.
+		rev, err := t.create(ctx, key, fresh)
 		if err == nil {
 			return fresh, rev, true, nil
 		}
-		if !isWrongSequence(err) {
-			return rec, 0, false, errors.Wrap(err, "create task record")
+		if isWrongSequence(err) {
+			rec, rev, err := t.get(ctx, key)
+			if err == nil {
+				return rec, rev, rec.State == taskDispatching || (rec.Resource != "" && rec.State == taskStarted), nil
+			}
+			if !errors.Is(err, ErrTaskDoesNotExist) {
+				return rec, 0, false, err
+			}
+			continue
 		}
+		return taskRecord{}, 0, false, errors.Wrap(err, "create task record")
 	}
 	return taskRecord{}, 0, false, errors.Newf("task record %s keeps changing", key)
 }
@@ -720,7 +722,7 @@ func (t *Tasks) answer(ctx context.Context, token string, r events.TaskResult) e
 		return err
 	}
 	key := taskKey(ref.ExecARN, ref.ScheduledEventID)
-	rec, rev, err := t.get(ctx, key)
+	rec, _, err := t.get(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -735,10 +737,9 @@ func (t *Tasks) answer(ctx context.Context, token string, r events.TaskResult) e
 	if dup {
 		return errors.Mark(errors.Newf("task %s was answered already", key), ErrTaskTimedOut)
 	}
-	rec.State = taskAnswered
-	if _, err := t.update(ctx, key, rec, rev); err != nil && !isWrongSequence(err) {
-		t.cfg.Logger.Warn("mark task answered", "task", key, "err", err)
-	}
+	// No write here: a repeat within the stream's duplicate window is caught above,
+	// and the execution closing the task tombstones its record (answers after that
+	// get TaskTimedOut).
 	return nil
 }
 

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cockroachdb/errors"
 
@@ -27,10 +28,7 @@ func (s *Server) createActivity(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.required("name", in.Name != nil)
-	if in.Name != nil {
-		v.length("name", *in.Name, 1, 80)
-	}
+	v.requiredString("name", in.Name, 1, 80)
 	tags := checkTags(&v, in.Tags)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -78,17 +76,8 @@ func activityARN(r *request) (string, error) {
 		return "", err
 	}
 	var v violations
-	v.required("activityArn", in.ActivityArn != nil)
-	if in.ActivityArn != nil {
-		v.length("activityArn", *in.ActivityArn, 1, 256)
-	}
-	if err := v.err(); err != nil {
-		return "", err
-	}
-	if _, err := parseARN(*in.ActivityArn, "activity"); err != nil {
-		return "", err
-	}
-	return *in.ActivityArn, nil
+	v.requiredString("activityArn", in.ActivityArn, 1, 256)
+	return v.checkedARN(in.ActivityArn, "activity")
 }
 
 // LookupActivity returns an activity or ActivityDoesNotExist.
@@ -171,23 +160,8 @@ type activityListItem struct {
 }
 
 func (s *Server) listActivities(ctx context.Context, r *request) (any, error) {
-	var p page
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
-	var v violations
-	p.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	all, err := s.res.Activities(ctx)
-	if err != nil {
-		return nil, err
-	}
-	all = inScope(r, "activity", all, func(rec events.ActivityRecord) string { return rec.ARN })
-	items, next, err := paginate("ListActivities", all, func(rec events.ActivityRecord) string {
-		return sortKey(rec.CreationDate.UnixNano(), rec.ARN)
-	}, p)
+	items, next, err := listOwn(ctx, r, "ListActivities", "activity", s.res.Activities,
+		func(rec events.ActivityRecord) (string, time.Time) { return rec.ARN, rec.CreationDate })
 	if err != nil {
 		return nil, err
 	}
@@ -204,4 +178,33 @@ func (s *Server) listActivities(ctx context.Context, r *request) (any, error) {
 // sortKey orders list items by creation time, then ARN.
 func sortKey(nanos int64, arn string) string {
 	return fmt.Sprintf("%020d|%s", nanos, arn)
+}
+
+// listOwn answers the page a List call of the caller's resources of one type asks for
+// (ListActivities, ListStateMachines): those in the caller's partition, region and
+// account, oldest first. load reads them all; ident gives a record's ARN and creation
+// date.
+func listOwn[T any](ctx context.Context, r *request, op, resourceType string,
+	load func(context.Context) ([]T, error), ident func(T) (string, time.Time)) ([]T, *string, error) {
+	var p page
+	if err := r.decode(&p); err != nil {
+		return nil, nil, err
+	}
+	var v violations
+	p.check(&v)
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	all, err := load(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	all = inScope(r, resourceType, all, func(rec T) string {
+		arn, _ := ident(rec)
+		return arn
+	})
+	return paginate(op, all, func(rec T) string {
+		arn, created := ident(rec)
+		return sortKey(created.UnixNano(), arn)
+	}, p)
 }

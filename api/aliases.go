@@ -119,12 +119,18 @@ func checkRouting(items []routingItem) ([]events.RoutingEntry, string, error) {
 	return entries, smARN, nil
 }
 
+// referencedNotFound is AWS's ResourceNotFound for a missing alias, version or state
+// machine named in an alias request.
+func referencedNotFound() error {
+	return fault.New(fault.ResourceNotFound, "Request references a resource that does not exist.")
+}
+
 // routesExist checks that every routed version is live in the index.
 func routesExist(vi *events.Versioning, entries []events.RoutingEntry) error {
 	for _, e := range entries {
 		a, _ := parseARN(e.StateMachineVersionARN, "stateMachine")
 		if vi.Version(versionNumber(a)) == nil {
-			return fault.New(fault.ResourceNotFound, "Request references a resource that does not exist.")
+			return referencedNotFound()
 		}
 	}
 	return nil
@@ -152,9 +158,7 @@ func (s *Server) createStateMachineAlias(ctx context.Context, r *request) (any, 
 	if in.Name != nil {
 		checkAliasName(&v, *in.Name)
 	}
-	if in.Description != nil {
-		v.length("description", *in.Description, 0, 256)
-	}
+	v.optionalString("description", in.Description, 0, 256)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -167,12 +171,12 @@ func (s *Server) createStateMachineAlias(ctx context.Context, r *request) (any, 
 	now := s.cfg.Now().UTC()
 	var out createAliasOutput
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
-		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
-			return nil, fault.New(fault.ResourceNotFound, "Request references a resource that does not exist.")
+		if liveStateMachine(cur) == nil {
+			return nil, referencedNotFound()
 		}
 		rec := *cur.StateMachine
 		if rec.Status == "DELETING" {
-			return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
+			return nil, stateMachineDeleting(smARN)
 		}
 		if old := rec.Versioning.Alias(aliasARN); old != nil {
 			if old.Description == desc && slices.Equal(old.Routing, routing) {
@@ -209,10 +213,7 @@ func aliasARN(r *request, in any, arnOf func() *string) (string, string, error) 
 	}
 	p := arnOf()
 	var v violations
-	v.required("stateMachineAliasArn", p != nil)
-	if p != nil {
-		v.length("stateMachineAliasArn", *p, 1, 256)
-	}
+	v.requiredString("stateMachineAliasArn", p, 1, 256)
 	if err := v.err(); err != nil {
 		return "", "", err
 	}
@@ -234,7 +235,7 @@ func (s *Server) lookupAlias(ctx context.Context, aliasARN, smARN string) (event
 	}
 	al := sm.Versioning.Alias(aliasARN)
 	if err != nil || al == nil {
-		return events.AliasRecord{}, sm, fault.New(fault.ResourceNotFound, "Request references a resource that does not exist.")
+		return events.AliasRecord{}, sm, referencedNotFound()
 	}
 	return *al, sm, nil
 }
@@ -277,9 +278,7 @@ func (s *Server) updateStateMachineAlias(ctx context.Context, r *request) (any, 
 		return nil, err
 	}
 	var v violations
-	if in.Description != nil {
-		v.length("description", *in.Description, 0, 256)
-	}
+	v.optionalString("description", in.Description, 0, 256)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -298,9 +297,8 @@ func (s *Server) updateStateMachineAlias(ctx context.Context, r *request) (any, 
 	}
 	now := s.cfg.Now().UTC()
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
-		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil ||
-			cur.StateMachine.Versioning.Alias(alARN) == nil {
-			return nil, fault.New(fault.ResourceNotFound, "Request references a resource that does not exist.")
+		if sm := liveStateMachine(cur); sm == nil || sm.Versioning.Alias(alARN) == nil {
+			return nil, referencedNotFound()
 		}
 		rec := *cur.StateMachine
 		if routing != nil {
@@ -341,8 +339,7 @@ func (s *Server) deleteStateMachineAlias(ctx context.Context, r *request) (any, 
 	}
 	now := s.cfg.Now().UTC()
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
-		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil ||
-			cur.StateMachine.Versioning.Alias(alARN) == nil {
+		if sm := liveStateMachine(cur); sm == nil || sm.Versioning.Alias(alARN) == nil {
 			return nil, nil // deleting what does not exist succeeds, as on AWS
 		}
 		rec := *cur.StateMachine
@@ -366,27 +363,7 @@ type aliasListItem struct {
 }
 
 func (s *Server) listStateMachineAliases(ctx context.Context, r *request) (any, error) {
-	var in struct {
-		page
-		StateMachineArn *string `json:"stateMachineArn"`
-	}
-	if err := r.decode(&in); err != nil {
-		return nil, err
-	}
-	var v violations
-	v.required("stateMachineArn", in.StateMachineArn != nil)
-	if in.StateMachineArn != nil {
-		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
-	}
-	in.page.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	smARN := *in.StateMachineArn
-	if _, err := parseARN(smARN, "stateMachine"); err != nil {
-		return nil, err
-	}
-	rec, err := s.lookupStateMachine(ctx, smARN)
+	rec, p, err := s.pagedStateMachine(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -396,7 +373,7 @@ func (s *Server) listStateMachineAliases(ctx context.Context, r *request) (any, 
 	}
 	items, next, err := paginate("ListStateMachineAliases", aliases, func(a events.AliasRecord) string {
 		return sortKey(a.CreationDate.UnixNano(), a.ARN)
-	}, in.page)
+	}, p)
 	if err != nil {
 		return nil, err
 	}

@@ -58,9 +58,8 @@ func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	execARN, now := rec.ARN, rec.StartDate
-	progress, stop := s.engine.Watch(execARN)
+	progress, stop := s.launch(rec)
 	defer stop()
-	s.engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: execARN, Time: now, Start: start}, nil)
 	wait, cancel := context.WithTimeout(ctx, startWait)
 	defer cancel()
 	select {
@@ -78,16 +77,7 @@ func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
 func (s *Server) reserveStart(ctx context.Context, in startExecutionInput, parent *events.ParentTask) (*events.StartCommand, events.ExecutionRecord, error) {
 	var none events.ExecutionRecord
 	var v violations
-	v.required("stateMachineArn", in.StateMachineArn != nil)
-	if in.StateMachineArn != nil {
-		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
-	}
-	if in.Name != nil {
-		v.length("name", *in.Name, 1, 80)
-	}
-	if in.Input != nil && len(*in.Input) > maxPayload {
-		v.add("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
-	}
+	in.check(&v)
 	if err := v.err(); err != nil {
 		return nil, none, err
 	}
@@ -96,43 +86,20 @@ func (s *Server) reserveStart(ctx context.Context, in startExecutionInput, paren
 	if _, err := parseARN(smArg, "stateMachine"); err != nil {
 		return nil, none, err
 	}
-	name := uuid.NewString()
-	if in.Name != nil {
-		name = *in.Name
-		if err := validName(name); err != nil {
-			return nil, none, err
-		}
-	}
-	input := "{}"
-	if in.Input != nil {
-		input = *in.Input
-	}
-	if msg, bad := validate.JSONSyntaxError(input); bad {
-		return nil, none, fault.New(fault.InvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", msg)
+	name, input, err := in.nameAndInput()
+	if err != nil {
+		return nil, none, err
 	}
 	// A version or alias ARN runs that version (versions.go, aliases.go, express.go).
 	target, err := s.resolveStart(ctx, smArg)
 	if err != nil {
 		return nil, none, err
 	}
-	sm, smARN := target.sm, target.smARN
-	if err := s.checkTestCase(sm.Name, testCase); err != nil {
+	if err := s.checkTestCase(target.sm.Name, testCase); err != nil {
 		return nil, none, err
 	}
-	execARN := executionARNFor(target, name)
-	now := s.cfg.Now().UTC()
-	start := &events.StartCommand{
-		Name: name, Input: input, StateMachineARN: smARN, StateMachineName: sm.Name,
-		StateMachineVersionARN: target.versionARN, StateMachineAliasARN: target.aliasARN,
-		Definition: sm.Definition, RoleARN: sm.RoleARN, StartDate: now,
-		Parent: parent, MockTestCase: testCase,
-	}
-	if in.TraceHeader != nil {
-		start.TraceHeader = *in.TraceHeader
-	}
-	rec := events.ExecutionRecord{
-		ARN: execARN, StateMachineARN: smARN, Name: name, Status: "RUNNING", StartDate: now, Start: start,
-	}
+	start, rec := s.newStart(target, name, input, in.TraceHeader)
+	start.Parent, start.MockTestCase = parent, testCase
 	existing, err := s.execs.Reserve(ctx, rec)
 	if errors.Is(err, events.ErrConflict) {
 		return start, existing, err
@@ -141,6 +108,62 @@ func (s *Server) reserveStart(ctx context.Context, in startExecutionInput, paren
 		return nil, none, err
 	}
 	return start, rec, nil
+}
+
+// check records the violations of a StartExecution or StartSyncExecution request.
+func (in startExecutionInput) check(v *violations) {
+	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	v.optionalString("name", in.Name, 1, 80)
+	if in.Input != nil && len(*in.Input) > maxPayload {
+		v.add("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
+	}
+}
+
+// nameAndInput returns the name of the execution a start request starts (a new UUID
+// when none is given) and its input ("{}" when none is given), or InvalidName or
+// InvalidExecutionInput.
+func (in startExecutionInput) nameAndInput() (name, input string, err error) {
+	name = uuid.NewString()
+	if in.Name != nil {
+		name = *in.Name
+		if err := validName(name); err != nil {
+			return "", "", err
+		}
+	}
+	input = "{}"
+	if in.Input != nil {
+		input = *in.Input
+	}
+	if msg, bad := validate.JSONSyntaxError(input); bad {
+		return "", "", fault.New(fault.InvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", msg)
+	}
+	return name, input, nil
+}
+
+// newStart is the start command of a new execution named name of target, starting
+// now, and the RUNNING record that reserves it.
+func (s *Server) newStart(target startTarget, name, input string, traceHeader *string) (*events.StartCommand, events.ExecutionRecord) {
+	now := s.cfg.Now().UTC()
+	start := &events.StartCommand{
+		Name: name, Input: input, StateMachineARN: target.smARN, StateMachineName: target.sm.Name,
+		StateMachineVersionARN: target.versionARN, StateMachineAliasARN: target.aliasARN,
+		Definition: target.sm.Definition, RoleARN: target.sm.RoleARN, StartDate: now,
+		TraceHeader: deref(traceHeader),
+	}
+	rec := events.ExecutionRecord{
+		ARN: executionARNFor(target, name), StateMachineARN: target.smARN, Name: name, Status: "RUNNING",
+		StartDate: now, Start: start,
+	}
+	return start, rec
+}
+
+// launch delivers the start command of a reserved execution to the engine. It returns
+// the execution's progress, watched from before the delivery, and the function that
+// stops watching.
+func (s *Server) launch(rec events.ExecutionRecord) (<-chan actors.Progress, func()) {
+	progress, stop := s.engine.Watch(rec.ARN)
+	s.engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: rec.ARN, Time: rec.StartDate, Start: rec.Start}, nil)
+	return progress, stop
 }
 
 type startExecutionOutput struct {
@@ -154,18 +177,9 @@ func executionARN(r *request, in *executionARNInput) (string, error) {
 		return "", err
 	}
 	var v violations
-	v.required("executionArn", in.ExecutionArn != nil)
-	if in.ExecutionArn != nil {
-		v.length("executionArn", *in.ExecutionArn, 1, 256)
-	}
-	if err := v.err(); err != nil {
-		return "", err
-	}
+	v.requiredString("executionArn", in.ExecutionArn, 1, 256)
 	// Express executions keep no history: AWS refuses their ARNs here (express.go).
-	if _, err := parseARN(*in.ExecutionArn, "execution"); err != nil {
-		return "", err
-	}
-	return *in.ExecutionArn, nil
+	return v.checkedARN(in.ExecutionArn, "execution")
 }
 
 type executionARNInput struct {
@@ -260,12 +274,8 @@ func (s *Server) stopExecution(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	if in.Error != nil {
-		v.length("error", *in.Error, 0, 256)
-	}
-	if in.Cause != nil {
-		v.length("cause", *in.Cause, 0, 32768)
-	}
+	v.optionalString("error", in.Error, 0, 256)
+	v.optionalString("cause", in.Cause, 0, 32768)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -407,7 +417,7 @@ func (s *Server) pageExecutions(ctx context.Context, smARN string, status *strin
 		return nil, nil, err
 	}
 	if sm.Type == "EXPRESS" {
-		return nil, nil, fault.New(fault.StateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
+		return nil, nil, typeNotSupported()
 	}
 	after, err := decodeToken("ListExecutions", p.NextToken)
 	if err != nil {
@@ -574,7 +584,5 @@ func (p page) checkToken(v *violations, maxToken int) {
 	tok := p.NextToken
 	p.NextToken = nil
 	p.check(v)
-	if tok != nil {
-		v.length("nextToken", *tok, 1, maxToken)
-	}
+	v.optionalString("nextToken", tok, 1, maxToken)
 }

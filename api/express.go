@@ -47,7 +47,7 @@ func (s *Server) resolveStart(ctx context.Context, raw string) (startTarget, err
 	if err != nil {
 		return startTarget{}, err
 	}
-	notFound := fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", raw)
+	notFound := stateMachineNotFound(raw)
 	t := startTarget{smARN: baseARN(a)}
 	base, err := s.res.StateMachine(ctx, t.smARN)
 	if errors.Is(err, events.ErrNotFound) {
@@ -56,7 +56,7 @@ func (s *Server) resolveStart(ctx context.Context, raw string) (startTarget, err
 		return t, err
 	}
 	if base.Status == "DELETING" {
-		return t, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", t.smARN)
+		return t, stateMachineDeleting(t.smARN)
 	}
 	switch {
 	case a.qualifier == "":
@@ -124,61 +124,31 @@ func (s *Server) startSyncExecution(ctx context.Context, r *request) (any, error
 		return nil, err
 	}
 	var v violations
-	v.required("stateMachineArn", in.StateMachineArn != nil)
-	if in.StateMachineArn != nil {
-		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
-	}
-	if in.Name != nil {
-		v.length("name", *in.Name, 1, 80)
-	}
-	if in.Input != nil && len(*in.Input) > maxPayload {
-		v.add("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
-	}
+	in.check(&v)
 	if in.IncludedData != nil && *in.IncludedData != "ALL_DATA" && *in.IncludedData != "METADATA_ONLY" {
 		v.add("Value '%s' at 'includedData' failed to satisfy constraint: Member must satisfy enum value set: [ALL_DATA, METADATA_ONLY]", *in.IncludedData)
 	}
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	name := uuid.NewString()
-	if in.Name != nil {
-		name = *in.Name
-		if err := validName(name); err != nil {
-			return nil, err
-		}
-	}
-	input := "{}"
-	if in.Input != nil {
-		input = *in.Input
-	}
-	if msg, bad := validate.JSONSyntaxError(input); bad {
-		return nil, fault.New(fault.InvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", msg)
+	name, input, err := in.nameAndInput()
+	if err != nil {
+		return nil, err
 	}
 	target, err := s.resolveStart(ctx, *in.StateMachineArn)
 	if err != nil {
 		return nil, err
 	}
 	if target.sm.Type != "EXPRESS" {
-		return nil, fault.New(fault.StateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
+		return nil, typeNotSupported()
 	}
-	execARN := executionARNFor(target, name)
-	now := s.cfg.Now().UTC()
-	start := &events.StartCommand{
-		Name: name, Input: input, StateMachineARN: target.smARN, StateMachineName: target.sm.Name,
-		StateMachineVersionARN: target.versionARN, StateMachineAliasARN: target.aliasARN,
-		Definition: target.sm.Definition, RoleARN: target.sm.RoleARN, StartDate: now,
-	}
-	if in.TraceHeader != nil {
-		start.TraceHeader = *in.TraceHeader
-	}
-	if _, err := s.execs.Reserve(ctx, events.ExecutionRecord{
-		ARN: execARN, StateMachineARN: target.smARN, Name: name, Status: "RUNNING", StartDate: now, Start: start,
-	}); err != nil {
+	start, rec := s.newStart(target, name, input, in.TraceHeader)
+	if _, err := s.execs.Reserve(ctx, rec); err != nil {
 		return nil, err
 	}
-	progress, stop := s.engine.Watch(execARN)
+	execARN, now := rec.ARN, rec.StartDate
+	progress, stop := s.launch(rec)
 	defer stop()
-	s.engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: execARN, Time: now, Start: start}, nil)
 	wait, cancel := context.WithTimeout(ctx, syncWait)
 	defer cancel()
 	for done := false; !done; {
@@ -244,7 +214,7 @@ func (s *Server) listExecutionsOf(ctx context.Context, raw string) ([]events.Exe
 	if err != nil {
 		return nil, err
 	}
-	notFound := fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", raw)
+	notFound := stateMachineNotFound(raw)
 	sm, err := s.res.StateMachine(ctx, baseARN(a))
 	if errors.Is(err, events.ErrNotFound) {
 		return nil, notFound
@@ -261,7 +231,7 @@ func (s *Server) listExecutionsOf(ctx context.Context, raw string) ([]events.Exe
 		return nil, notFound
 	}
 	if sm.Type == "EXPRESS" {
-		return nil, fault.New(fault.StateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
+		return nil, typeNotSupported()
 	}
 	all, err := s.execs.List(ctx, sm.ARN)
 	if err != nil || a.qualifier == "" {

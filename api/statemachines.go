@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"reflect"
+	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/google/uuid"
@@ -51,15 +52,9 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 	v.required("name", in.Name != nil)
 	v.required("definition", in.Definition != nil)
 	v.required("roleArn", in.RoleArn != nil)
-	if in.Name != nil {
-		v.length("name", *in.Name, 1, 80)
-	}
-	if in.Definition != nil {
-		v.length("definition", *in.Definition, 1, maxDefinition)
-	}
-	if in.RoleArn != nil {
-		v.length("roleArn", *in.RoleArn, 1, 256)
-	}
+	v.optionalString("name", in.Name, 1, 80)
+	v.optionalString("definition", in.Definition, 1, maxDefinition)
+	v.optionalString("roleArn", in.RoleArn, 1, 256)
 	typ := "STANDARD"
 	if in.Type != nil {
 		typ = *in.Type
@@ -67,9 +62,7 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 			v.add("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", typ)
 		}
 	}
-	if in.VersionDescription != nil {
-		v.length("versionDescription", *in.VersionDescription, 0, 256)
-	}
+	v.optionalString("versionDescription", in.VersionDescription, 0, 256)
 	tags := checkTags(&v, in.Tags)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -113,7 +106,7 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 		if cur != nil && cur.Kind != events.StateMachineDeleted && cur.StateMachine != nil {
 			old := cur.StateMachine
 			if old.Status == "DELETING" {
-				return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
+				return nil, stateMachineDeleting(smARN)
 			}
 			if old.Definition == rec.Definition && old.Type == rec.Type &&
 				reflect.DeepEqual(old.Logging, rec.Logging) && reflect.DeepEqual(old.Tracing, rec.Tracing) &&
@@ -213,23 +206,39 @@ func stateMachineARN(r *request) (string, error) {
 		return "", err
 	}
 	var v violations
-	v.required("stateMachineArn", in.StateMachineArn != nil)
-	if in.StateMachineArn != nil {
-		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
+	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	return v.checkedARN(in.StateMachineArn, "stateMachine")
+}
+
+// stateMachineNotFound is AWS's StateMachineDoesNotExist for arn.
+func stateMachineNotFound(arn string) error {
+	return fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
+}
+
+// stateMachineDeleting is AWS's answer to a change of a state machine being deleted.
+func stateMachineDeleting(arn string) error {
+	return fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", arn)
+}
+
+// typeNotSupported is AWS's answer to an operation the state machine's type (STANDARD
+// or EXPRESS) does not support.
+func typeNotSupported() error {
+	return fault.New(fault.StateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
+}
+
+// liveStateMachine is the state machine a subject's newest event holds, or nil when
+// there is none or it was deleted.
+func liveStateMachine(cur *events.ResourceEvent) *events.StateMachineRecord {
+	if cur == nil || cur.Kind == events.StateMachineDeleted {
+		return nil
 	}
-	if err := v.err(); err != nil {
-		return "", err
-	}
-	if _, err := parseARN(*in.StateMachineArn, "stateMachine"); err != nil {
-		return "", err
-	}
-	return *in.StateMachineArn, nil
+	return cur.StateMachine
 }
 
 func (s *Server) lookupStateMachine(ctx context.Context, smARN string) (events.StateMachineRecord, error) {
 	rec, err := s.res.StateMachine(ctx, smARN)
 	if errors.Is(err, events.ErrNotFound) {
-		return rec, fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
+		return rec, stateMachineNotFound(smARN)
 	}
 	return rec, err
 }
@@ -291,21 +300,11 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 		return nil, err
 	}
 	var v violations
-	v.required("stateMachineArn", in.StateMachineArn != nil)
-	if in.StateMachineArn != nil {
-		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
-	}
-	if in.Definition != nil {
-		v.length("definition", *in.Definition, 1, maxDefinition)
-	}
-	if in.RoleArn != nil {
-		v.length("roleArn", *in.RoleArn, 1, 256)
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	smARN := *in.StateMachineArn
-	if _, err := parseARN(smARN, "stateMachine"); err != nil {
+	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	v.optionalString("definition", in.Definition, 1, maxDefinition)
+	v.optionalString("roleArn", in.RoleArn, 1, 256)
+	smARN, err := v.checkedARN(in.StateMachineArn, "stateMachine")
+	if err != nil {
 		return nil, err
 	}
 	if in.VersionDescription != nil && !in.Publish {
@@ -332,12 +331,12 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 	var version *events.StateMachineRecord // a version published with the update
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
 		version = nil
-		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
-			return nil, fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
+		if liveStateMachine(cur) == nil {
+			return nil, stateMachineNotFound(smARN)
 		}
 		rec := *cur.StateMachine
 		if rec.Status == "DELETING" {
-			return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
+			return nil, stateMachineDeleting(smARN)
 		}
 		if rec.Type == "EXPRESS" && in.Definition != nil {
 			if err := checkExpressDefinition(*in.Definition); err != nil {
@@ -410,7 +409,7 @@ func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error
 	if running {
 		now := s.cfg.Now().UTC()
 		_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
-			if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil || cur.StateMachine.Status == "DELETING" {
+			if liveStateMachine(cur) == nil || cur.StateMachine.Status == "DELETING" {
 				return nil, nil
 			}
 			rec := *cur.StateMachine
@@ -473,7 +472,7 @@ func (s *Server) finishDelete(ctx context.Context, smARN string, onlyDeleting bo
 	var versions []events.VersionRef // deleted with the state machine, as its aliases are
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
 		versions = nil
-		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
+		if liveStateMachine(cur) == nil {
 			return nil, nil // deleting what does not exist succeeds, as on AWS
 		}
 		rec := *cur.StateMachine
@@ -508,23 +507,8 @@ type stateMachineListItem struct {
 }
 
 func (s *Server) listStateMachines(ctx context.Context, r *request) (any, error) {
-	var p page
-	if err := r.decode(&p); err != nil {
-		return nil, err
-	}
-	var v violations
-	p.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	all, err := s.res.StateMachines(ctx)
-	if err != nil {
-		return nil, err
-	}
-	all = inScope(r, "stateMachine", all, func(rec events.StateMachineRecord) string { return rec.ARN })
-	items, next, err := paginate("ListStateMachines", all, func(rec events.StateMachineRecord) string {
-		return sortKey(rec.CreationDate.UnixNano(), rec.ARN)
-	}, p)
+	items, next, err := listOwn(ctx, r, "ListStateMachines", "stateMachine", s.res.StateMachines,
+		func(rec events.StateMachineRecord) (string, time.Time) { return rec.ARN, rec.CreationDate })
 	if err != nil {
 		return nil, err
 	}

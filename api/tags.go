@@ -73,10 +73,7 @@ func (s *Server) tagResource(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.required("resourceArn", in.ResourceArn != nil)
-	if in.ResourceArn != nil {
-		v.length("resourceArn", *in.ResourceArn, 1, 256)
-	}
+	v.requiredString("resourceArn", in.ResourceArn, 1, 256)
 	v.required("tags", in.Tags != nil)
 	tags := checkTags(&v, in.Tags)
 	if err := v.err(); err != nil {
@@ -100,10 +97,7 @@ func (s *Server) untagResource(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.required("resourceArn", in.ResourceArn != nil)
-	if in.ResourceArn != nil {
-		v.length("resourceArn", *in.ResourceArn, 1, 256)
-	}
+	v.requiredString("resourceArn", in.ResourceArn, 1, 256)
 	v.required("tagKeys", in.TagKeys != nil)
 	for i, k := range in.TagKeys {
 		v.length("tagKeys."+itoa(i+1)+".member", k, 1, 128)
@@ -167,10 +161,7 @@ func (s *Server) listTagsForResource(ctx context.Context, r *request) (any, erro
 		return nil, err
 	}
 	var v violations
-	v.required("resourceArn", in.ResourceArn != nil)
-	if in.ResourceArn != nil {
-		v.length("resourceArn", *in.ResourceArn, 1, 256)
-	}
+	v.requiredString("resourceArn", in.ResourceArn, 1, 256)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

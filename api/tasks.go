@@ -42,27 +42,16 @@ func (s *Server) getActivityTask(ctx context.Context, t *taskAPI, r *request) (a
 		return nil, err
 	}
 	var v violations
-	v.required("activityArn", in.ActivityArn != nil)
-	if in.ActivityArn != nil {
-		v.length("activityArn", *in.ActivityArn, 1, 256)
-	}
-	if in.WorkerName != nil {
-		v.length("workerName", *in.WorkerName, 1, 80)
-	}
-	if err := v.err(); err != nil {
+	v.requiredString("activityArn", in.ActivityArn, 1, 256)
+	v.optionalString("workerName", in.WorkerName, 1, 80)
+	actARN, err := v.checkedARN(in.ActivityArn, "activity")
+	if err != nil {
 		return nil, err
 	}
-	if _, err := parseARN(*in.ActivityArn, "activity"); err != nil {
+	if _, err := s.LookupActivity(ctx, actARN); err != nil {
 		return nil, err
 	}
-	if _, err := s.LookupActivity(ctx, *in.ActivityArn); err != nil {
-		return nil, err
-	}
-	worker := ""
-	if in.WorkerName != nil {
-		worker = *in.WorkerName
-	}
-	task, err := t.tasks.Poll(ctx, *in.ActivityArn, worker, t.poll)
+	task, err := t.tasks.Poll(ctx, actARN, deref(in.WorkerName), t.poll)
 	if err != nil {
 		return nil, err
 	}
@@ -74,10 +63,7 @@ func (s *Server) getActivityTask(ctx context.Context, t *taskAPI, r *request) (a
 
 // checkToken validates the taskToken member.
 func checkToken(v *violations, tok *string) {
-	v.required("taskToken", tok != nil)
-	if tok != nil {
-		v.length("taskToken", *tok, 1, 2048)
-	}
+	v.requiredString("taskToken", tok, 1, 2048)
 }
 
 func sendTaskSuccess(ctx context.Context, t *taskAPI, r *request) (any, error) {
@@ -114,23 +100,12 @@ func sendTaskFailure(ctx context.Context, t *taskAPI, r *request) (any, error) {
 	}
 	var v violations
 	checkToken(&v, in.TaskToken)
-	if in.Error != nil {
-		v.length("error", *in.Error, 0, 256)
-	}
-	if in.Cause != nil {
-		v.length("cause", *in.Cause, 0, 32768)
-	}
+	v.optionalString("error", in.Error, 0, 256)
+	v.optionalString("cause", in.Cause, 0, 32768)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	var name, cause string
-	if in.Error != nil {
-		name = *in.Error
-	}
-	if in.Cause != nil {
-		cause = *in.Cause
-	}
-	return struct{}{}, taskError(t.tasks.Fail(ctx, *in.TaskToken, name, cause))
+	return struct{}{}, taskError(t.tasks.Fail(ctx, *in.TaskToken, deref(in.Error), deref(in.Cause)))
 }
 
 func sendTaskHeartbeat(ctx context.Context, t *taskAPI, r *request) (any, error) {

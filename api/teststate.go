@@ -29,16 +29,9 @@ func (s *Server) testState(_ context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.required("definition", in.Definition != nil)
-	if in.Definition != nil {
-		v.length("definition", *in.Definition, 1, maxDefinition)
-	}
-	if in.RoleArn != nil {
-		v.length("roleArn", *in.RoleArn, 1, 256)
-	}
-	if in.Input != nil {
-		v.length("input", *in.Input, 0, 262144)
-	}
+	v.requiredString("definition", in.Definition, 1, maxDefinition)
+	v.optionalString("roleArn", in.RoleArn, 1, 256)
+	v.optionalString("input", in.Input, 0, 262144)
 	level := asl.InspectionInfo
 	if in.InspectionLevel != nil {
 		level = *in.InspectionLevel
@@ -48,9 +41,7 @@ func (s *Server) testState(_ context.Context, r *request) (any, error) {
 			v.add("Value '%s' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]", level)
 		}
 	}
-	if in.StateName != nil {
-		v.length("stateName", *in.StateName, 1, 80)
-	}
+	v.optionalString("stateName", in.StateName, 1, 80)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -34,6 +34,21 @@ func (v *violations) length(field, value string, min, max int) {
 	}
 }
 
+// requiredString records a missing required string member, or one outside [min, max]
+// characters.
+func (v *violations) requiredString(field string, value *string, min, max int) {
+	v.required(field, value != nil)
+	v.optionalString(field, value, min, max)
+}
+
+// optionalString records an optional string member, when given, outside [min, max]
+// characters.
+func (v *violations) optionalString(field string, value *string, min, max int) {
+	if value != nil {
+		v.length(field, *value, min, max)
+	}
+}
+
 // err returns the ValidationException for the collected violations, or nil.
 func (v violations) err() error {
 	switch len(v) {
@@ -43,6 +58,19 @@ func (v violations) err() error {
 		return fault.New(fault.ValidationException, "1 validation error detected: %s", v[0])
 	}
 	return fault.New(fault.ValidationException, "%d validation errors detected: %s", len(v), strings.Join(v, "; "))
+}
+
+// checkedARN returns the ValidationException for the collected violations, or else
+// the required ARN member value (present once v holds no violation), answering
+// InvalidArn when it is not an ARN of resourceType.
+func (v violations) checkedARN(value *string, resourceType string) (string, error) {
+	if err := v.err(); err != nil {
+		return "", err
+	}
+	if _, err := parseARN(*value, resourceType); err != nil {
+		return "", err
+	}
+	return *value, nil
 }
 
 // validName applies the naming rules of the API reference: 1-80 characters, none of
@@ -142,9 +170,7 @@ func (p page) check(v *violations) {
 			v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000", *p.MaxResults)
 		}
 	}
-	if p.NextToken != nil {
-		v.length("nextToken", *p.NextToken, 1, tokenMaxLen)
-	}
+	v.optionalString("nextToken", p.NextToken, 1, tokenMaxLen)
 }
 
 // limit is the page size: maxResults, with 0 or absent meaning the default of 100.

@@ -34,10 +34,7 @@ func (s *Server) validateStateMachineDefinition(_ context.Context, r *request) (
 		return nil, err
 	}
 	var v violations
-	v.required("definition", in.Definition != nil)
-	if in.Definition != nil {
-		v.length("definition", *in.Definition, 1, maxDefinition)
-	}
+	v.requiredString("definition", in.Definition, 1, maxDefinition)
 	if in.Type != nil && *in.Type != "STANDARD" && *in.Type != "EXPRESS" {
 		v.add("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", *in.Type)
 	}

@@ -113,11 +113,11 @@ func (s *Server) lookupDescribable(ctx context.Context, smARN string) (events.St
 		return s.lookupStateMachine(ctx, smARN)
 	}
 	if versionNumber(a) == 0 {
-		return events.StateMachineRecord{}, fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
+		return events.StateMachineRecord{}, stateMachineNotFound(smARN)
 	}
 	rec, err := s.res.Version(ctx, smARN)
 	if errors.Is(err, events.ErrNotFound) {
-		return rec, fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
+		return rec, stateMachineNotFound(smARN)
 	}
 	return rec, err
 }
@@ -139,18 +139,10 @@ func (s *Server) publishStateMachineVersion(ctx context.Context, r *request) (an
 		return nil, err
 	}
 	var v violations
-	v.required("stateMachineArn", in.StateMachineArn != nil)
-	if in.StateMachineArn != nil {
-		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
-	}
-	if in.Description != nil {
-		v.length("description", *in.Description, 0, 256)
-	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	smARN := *in.StateMachineArn
-	if _, err := parseARN(smARN, "stateMachine"); err != nil {
+	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	v.optionalString("description", in.Description, 0, 256)
+	smARN, err := v.checkedARN(in.StateMachineArn, "stateMachine")
+	if err != nil {
 		return nil, err
 	}
 	ref, err := s.publish(ctx, smARN, in.RevisionID, deref(in.Description))
@@ -171,12 +163,12 @@ func (s *Server) publish(ctx context.Context, smARN string, revisionID *string, 
 	now := s.cfg.Now().UTC()
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
 		snap = nil
-		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
-			return nil, fault.New(fault.StateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
+		if liveStateMachine(cur) == nil {
+			return nil, stateMachineNotFound(smARN)
 		}
 		rec := *cur.StateMachine
 		if rec.Status == "DELETING" {
-			return nil, fault.New(fault.StateMachineDeleting, "State Machine is being deleted: '%s'", smARN)
+			return nil, stateMachineDeleting(smARN)
 		}
 		if revisionID != nil && *revisionID != rec.RevisionID {
 			return nil, fault.New(fault.ConflictException,
@@ -226,28 +218,30 @@ type versionListItem struct {
 	CreationDate           Time   `json:"creationDate"`
 }
 
-func (s *Server) listStateMachineVersions(ctx context.Context, r *request) (any, error) {
+// pagedStateMachine decodes and checks a ListStateMachineVersions or
+// ListStateMachineAliases request: it returns the state machine whose versions or
+// aliases are listed, and the page asked for.
+func (s *Server) pagedStateMachine(ctx context.Context, r *request) (events.StateMachineRecord, page, error) {
 	var in struct {
 		page
 		StateMachineArn *string `json:"stateMachineArn"`
 	}
 	if err := r.decode(&in); err != nil {
-		return nil, err
+		return events.StateMachineRecord{}, page{}, err
 	}
 	var v violations
-	v.required("stateMachineArn", in.StateMachineArn != nil)
-	if in.StateMachineArn != nil {
-		v.length("stateMachineArn", *in.StateMachineArn, 1, 256)
-	}
+	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
 	in.page.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	smARN := *in.StateMachineArn
-	if _, err := parseARN(smARN, "stateMachine"); err != nil {
-		return nil, err
+	smARN, err := v.checkedARN(in.StateMachineArn, "stateMachine")
+	if err != nil {
+		return events.StateMachineRecord{}, in.page, err
 	}
 	rec, err := s.lookupStateMachine(ctx, smARN)
+	return rec, in.page, err
+}
+
+func (s *Server) listStateMachineVersions(ctx context.Context, r *request) (any, error) {
+	rec, p, err := s.pagedStateMachine(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +253,7 @@ func (s *Server) listStateMachineVersions(ctx context.Context, r *request) (any,
 	slices.SortFunc(refs, func(a, b events.VersionRef) int { return b.Number - a.Number })
 	items, next, err := paginate("ListStateMachineVersions", refs, func(ref events.VersionRef) string {
 		return fmt.Sprintf("%012d", 1<<39-ref.Number)
-	}, in.page)
+	}, p)
 	if err != nil {
 		return nil, err
 	}
@@ -283,10 +277,7 @@ func (s *Server) deleteStateMachineVersion(ctx context.Context, r *request) (any
 		return nil, err
 	}
 	var v violations
-	v.required("stateMachineVersionArn", in.StateMachineVersionArn != nil)
-	if in.StateMachineVersionArn != nil {
-		v.length("stateMachineVersionArn", *in.StateMachineVersionArn, 1, 2000)
-	}
+	v.requiredString("stateMachineVersionArn", in.StateMachineVersionArn, 1, 2000)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -304,7 +295,7 @@ func (s *Server) deleteStateMachineVersion(ctx context.Context, r *request) (any
 	var gone []events.VersionRef
 	_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
 		gone = nil
-		if cur == nil || cur.Kind == events.StateMachineDeleted || cur.StateMachine == nil {
+		if liveStateMachine(cur) == nil {
 			return nil, nil // nothing to delete: success, as on AWS
 		}
 		rec := *cur.StateMachine

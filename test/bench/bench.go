@@ -198,6 +198,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			b.rep.Unavailable[name] = "not run"
 			continue
 		}
+		b.settle(ctx)
 		t0 := time.Now()
 		if err := steps[name](ctx); err != nil {
 			if ctx.Err() != nil {
@@ -210,6 +211,37 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		b.logf("%-10s done in %s", name, time.Since(t0).Round(time.Millisecond))
 	}
 	return b.rep, nil
+}
+
+// settle waits (up to 30 s) until the node has no backlog left from the previous
+// workload — commands not yet decided, history not yet projected — so that each
+// workload is measured on its own. It needs the node's store; against --endpoint it
+// does nothing.
+func (b *runner) settle(ctx context.Context) {
+	st := b.cfg.Store
+	if st == nil {
+		return
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		busy := false
+		for _, c := range []struct{ stream, consumer string }{
+			{jsstore.CommandStream, "sfnd-exec"}, {jsstore.HistoryStream, "sfnd-proj-executions"},
+		} {
+			cons, err := st.JS.Consumer(ctx, c.stream, c.consumer)
+			if err != nil {
+				continue
+			}
+			info, err := cons.Info(ctx)
+			if err == nil && (info.NumPending > 0 || info.NumAckPending > 0) {
+				busy = true
+			}
+		}
+		if !busy {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 type runner struct {
