@@ -121,14 +121,8 @@ func (s *Server) deleteActivity(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if seq == 0 {
-		// Already deleted, perhaps by a concurrent call: wait until that is visible.
-		return struct{}{}, s.waitForResource(ctx, actARN)
-	}
-	if err := s.res.WaitFor(ctx, seq); err != nil {
-		return nil, err
-	}
-	return struct{}{}, nil
+	// seq 0: already deleted, perhaps by a concurrent call: wait until that is visible.
+	return struct{}{}, s.waitForChange(ctx, actARN, seq)
 }
 
 // encryptionOrDefault is the encryption configuration AWS reports: the one given, or
@@ -149,6 +143,16 @@ func (s *Server) waitForResource(ctx context.Context, arn string) error {
 	}
 	if err != nil {
 		return err
+	}
+	return s.res.WaitFor(ctx, seq)
+}
+
+// waitForChange waits until the read models reflect a change of the resource arn: the
+// event appended at seq or, when nothing was appended (seq 0), the resource's newest
+// event.
+func (s *Server) waitForChange(ctx context.Context, arn string, seq uint64) error {
+	if seq == 0 {
+		return s.waitForResource(ctx, arn)
 	}
 	return s.res.WaitFor(ctx, seq)
 }

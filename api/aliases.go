@@ -199,10 +199,7 @@ func (s *Server) createStateMachineAlias(ctx context.Context, r *request) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if seq == 0 {
-		return out, s.waitForResource(ctx, smARN)
-	}
-	return out, s.res.WaitFor(ctx, seq)
+	return out, s.waitForChange(ctx, smARN, seq)
 }
 
 // aliasARNInput decodes and checks the stateMachineAliasArn member; it returns the alias
@@ -351,10 +348,7 @@ func (s *Server) deleteStateMachineAlias(ctx context.Context, r *request) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if seq == 0 {
-		return struct{}{}, s.waitForResource(ctx, smARN)
-	}
-	return struct{}{}, s.res.WaitFor(ctx, seq)
+	return struct{}{}, s.waitForChange(ctx, smARN, seq)
 }
 
 type aliasListItem struct {

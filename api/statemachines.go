@@ -493,10 +493,7 @@ func (s *Server) finishDelete(ctx context.Context, smARN string, onlyDeleting bo
 	} else if seq > 0 {
 		seq = max(seq, vseq)
 	}
-	if seq == 0 {
-		return s.waitForResource(ctx, smARN)
-	}
-	return s.res.WaitFor(ctx, seq)
+	return s.waitForChange(ctx, smARN, seq)
 }
 
 type stateMachineListItem struct {

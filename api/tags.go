@@ -122,26 +122,22 @@ func (s *Server) retag(ctx context.Context, resourceArn string, kind events.Reso
 			return nil, resourceNotFound(resourceArn)
 		}
 		ev := &events.ResourceEvent{Kind: kind, Time: now, ARN: resourceArn, Tags: added, TagKeys: removed}
+		var tags *[]events.Tag // the tags of the record the event carries
 		switch {
 		case cur.StateMachine != nil:
 			rec := *cur.StateMachine
-			tags, err := change(rec.Tags)
-			if err != nil {
-				return nil, err
-			}
-			rec.Tags = tags
-			ev.StateMachine = &rec
+			ev.StateMachine, tags = &rec, &rec.Tags
 		case cur.Activity != nil:
 			rec := *cur.Activity
-			tags, err := change(rec.Tags)
-			if err != nil {
-				return nil, err
-			}
-			rec.Tags = tags
-			ev.Activity = &rec
+			ev.Activity, tags = &rec, &rec.Tags
 		default:
 			return nil, resourceNotFound(resourceArn)
 		}
+		next, err := change(*tags)
+		if err != nil {
+			return nil, err
+		}
+		*tags = next
 		return ev, nil
 	})
 	if err != nil {
@@ -171,21 +167,18 @@ func (s *Server) listTagsForResource(ctx context.Context, r *request) (any, erro
 	}
 	var tags []events.Tag
 	if a.resourceType == "stateMachine" {
-		rec, err := s.res.StateMachine(ctx, *in.ResourceArn)
-		if errors.Is(err, events.ErrNotFound) {
-			return nil, resourceNotFound(*in.ResourceArn)
-		} else if err != nil {
-			return nil, err
-		}
+		var rec events.StateMachineRecord
+		rec, err = s.res.StateMachine(ctx, *in.ResourceArn)
 		tags = rec.Tags
 	} else {
-		rec, err := s.res.Activity(ctx, *in.ResourceArn)
-		if errors.Is(err, events.ErrNotFound) {
-			return nil, resourceNotFound(*in.ResourceArn)
-		} else if err != nil {
-			return nil, err
-		}
+		var rec events.ActivityRecord
+		rec, err = s.res.Activity(ctx, *in.ResourceArn)
 		tags = rec.Tags
+	}
+	if errors.Is(err, events.ErrNotFound) {
+		return nil, resourceNotFound(*in.ResourceArn)
+	} else if err != nil {
+		return nil, err
 	}
 	out := struct {
 		Tags []events.Tag `json:"tags"`

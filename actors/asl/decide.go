@@ -144,6 +144,9 @@ func Decide(sm *StateMachine, x *Execution, t Trigger) ([]events.HistoryEvent, [
 		}
 		ev.Ext.Seed = t.Seed
 	}
+	if d.full {
+		d.effects = nil // the execution failed on the history quota: nothing more to do
+	}
 	return d.evs, d.effects, nil
 }
 
@@ -158,7 +161,19 @@ type decider struct {
 	// ctx, when set, is the Context object to use instead of one built from the
 	// execution (TestState's context parameter).
 	ctx *expr.Object
+	// full is set once the history reached MaxHistoryEvents: the execution has failed
+	// and whatever the decision would still emit is dropped.
+	full bool
 }
+
+// MaxHistoryEvents is AWS's hard quota of events in one execution history. Event
+// number 25,000 must end the execution: when it would be anything but
+// ExecutionSucceeded (or another end), the execution fails instead, as AWS documents
+// ("Avoid reaching the history quota").
+const MaxHistoryEvents = 25000
+
+// historyFullCause is the cause AWS gives when an execution reaches the quota.
+const historyFullCause = "The execution reached the maximum number of history events (25000)."
 
 // splitmix is a small deterministic PRNG (SplitMix64) seeded from the trigger.
 type splitmix struct {
@@ -178,6 +193,18 @@ func (s *splitmix) Uint64() uint64 {
 // emit builds an event in frame f (nil: execution level, previousEventId given by prev),
 // applies it and records it.
 func (d *decider) emit(f *frame, ev events.HistoryEvent, data map[string]any) *events.HistoryEvent {
+	if d.full {
+		return &events.HistoryEvent{} // the history is closed: dropped
+	}
+	if d.x.LastEventID+1 == MaxHistoryEvents && !endsExecution(ev.Type) {
+		d.full = true
+		ev = events.HistoryEvent{ID: MaxHistoryEvents, Timestamp: d.t.Time, Type: events.ExecutionFailed,
+			PreviousEventID:             d.x.LastEventID,
+			ExecutionFailedEventDetails: &events.ErrorDetails{Error: "States.Runtime", Cause: historyFullCause}}
+		d.x.Apply(&ev)
+		d.evs = append(d.evs, ev)
+		return &events.HistoryEvent{}
+	}
 	ev.ID = d.x.LastEventID + 1
 	ev.Timestamp = d.t.Time
 	if d.prev != nil {
@@ -222,7 +249,7 @@ func (d *decider) branchesSrc(f *frame) int64 {
 
 // amend records a decision (retry, timer) in the last event emitted and applies it.
 func (d *decider) amend(data map[string]any, due *time.Time) {
-	if len(d.evs) == 0 {
+	if len(d.evs) == 0 || d.full {
 		return
 	}
 	ev := &d.evs[len(d.evs)-1]
@@ -1079,4 +1106,13 @@ func (d *decider) runChoice(f *frame, st *State) {
 		return
 	}
 	d.exit(f, st, out, next, assigned)
+}
+
+// endsExecution reports the event types that end an execution.
+func endsExecution(t events.Type) bool {
+	switch t {
+	case events.ExecutionSucceeded, events.ExecutionFailed, events.ExecutionAborted, events.ExecutionTimedOut:
+		return true
+	}
+	return false
 }
