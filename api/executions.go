@@ -293,13 +293,7 @@ func (s *Server) stopExecution(ctx context.Context, r *request) (any, error) {
 		}{Time(stop)}, nil
 	}
 	now := s.cfg.Now().UTC()
-	cmd := events.Command{Kind: events.CmdStop, ExecARN: execARN, Time: now}
-	if in.Error != nil {
-		cmd.Error = *in.Error
-	}
-	if in.Cause != nil {
-		cmd.Cause = *in.Cause
-	}
+	cmd := events.Command{Kind: events.CmdStop, ExecARN: execARN, Time: now, Error: deref(in.Error), Cause: deref(in.Cause)}
 	progress, stop := s.engine.Watch(execARN)
 	defer stop()
 	if err := s.hist.PublishCommand(ctx, cmd, ""); err != nil {

@@ -52,27 +52,15 @@ func (s *Server) testState(_ context.Context, r *request) (any, error) {
 		Account:         r.account,
 		Time:            s.cfg.Now().UTC(),
 		Seed:            uint64(s.cfg.Random(1<<31))<<32 | uint64(s.cfg.Random(1<<31)),
-	}
-	if in.StateName != nil {
-		opts.StateName = *in.StateName
+		StateName:       deref(in.StateName),
+		Variables:       deref(in.Variables),
+		Context:         deref(in.Context),
+		RoleArn:         deref(in.RoleArn),
 	}
 	if in.RevealSecrets != nil {
 		opts.RevealSecrets = *in.RevealSecrets
 	}
-	if in.Variables != nil {
-		opts.Variables = *in.Variables
-	}
-	if in.Context != nil {
-		opts.Context = *in.Context
-	}
-	if in.RoleArn != nil {
-		opts.RoleArn = *in.RoleArn
-	}
-	input := ""
-	if in.Input != nil {
-		input = *in.Input
-	}
-	res, err := asl.TestState(*in.Definition, input, opts)
+	res, err := asl.TestState(*in.Definition, deref(in.Input), opts)
 	if err != nil {
 		if _, ok := fault.As(err); ok {
 			return nil, err
