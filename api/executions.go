@@ -33,6 +33,25 @@ func (s *Server) EnableExecutions(engine *actors.Engine, store *jsstore.Store, e
 	s.ops["ListExecutions"] = s.listExecutions
 	s.ops["GetExecutionHistory"] = s.getExecutionHistory
 	s.ops["DescribeStateMachineForExecution"] = s.describeStateMachineForExecution
+	// State machines left DELETING by an earlier run finish when their executions end.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if all, err := s.res.StateMachines(ctx); err == nil {
+		for _, sm := range all {
+			if sm.Status == "DELETING" {
+				s.deleting.Store(sm.ARN, struct{}{})
+				go func(arn string) { // its last execution may have ended before a crash
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					defer cancel()
+					if err := s.FinishDeleting(ctx, arn); err != nil {
+						s.cfg.Logger.Warn("finish deleting state machine", "stateMachine", arn, "err", err)
+					}
+				}(sm.ARN)
+			}
+		}
+	} else {
+		s.cfg.Logger.Warn("list state machines being deleted", "err", err)
+	}
 }
 
 type startExecutionInput struct {

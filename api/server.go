@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -50,6 +51,9 @@ type Server struct {
 	engine *actors.Engine
 	hist   *jsstore.Store
 	execs  *projections.Executions
+	// deleting holds the ARNs of state machines marked DELETING that wait for their
+	// last execution to end.
+	deleting sync.Map
 }
 
 // op is one API operation: it decodes its own input from the request.

@@ -407,6 +407,7 @@ func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error
 		return nil, err
 	}
 	if running {
+		s.deleting.Store(smARN, struct{}{}) // before the mark: an execution ending meanwhile must look
 		now := s.cfg.Now().UTC()
 		_, seq, err := events.Mutate(ctx, s.store, smARN, func(cur *events.ResourceEvent) (events.Decision, error) {
 			if liveStateMachine(cur) == nil || cur.StateMachine.Status == "DELETING" {
@@ -436,7 +437,12 @@ func (s *Server) deleteStateMachine(ctx context.Context, r *request) (any, error
 // executions runs any more; it does nothing otherwise.
 func (s *Server) FinishDeleting(ctx context.Context, smARN string) error {
 	// Called for every execution that ends: look no further unless a deletion waits
-	// (hasRunningExecutions reads every execution of the state machine).
+	// (hasRunningExecutions reads every execution of the state machine). The set of
+	// state machines being deleted is this node's (filled by DeleteStateMachine and at
+	// start-up); on a cluster the node that marked one DELETING finishes it.
+	if _, ok := s.deleting.Load(smARN); !ok {
+		return nil
+	}
 	if sm, err := s.res.StateMachine(ctx, smARN); err != nil || sm.Status != "DELETING" {
 		if errors.Is(err, events.ErrNotFound) {
 			return nil
@@ -446,7 +452,11 @@ func (s *Server) FinishDeleting(ctx context.Context, smARN string) error {
 	if running, err := s.hasRunningExecutions(ctx, smARN); err != nil || running {
 		return err
 	}
-	return s.finishDelete(ctx, smARN, true)
+	if err := s.finishDelete(ctx, smARN, true); err != nil {
+		return err
+	}
+	s.deleting.Delete(smARN)
+	return nil
 }
 
 func (s *Server) hasRunningExecutions(ctx context.Context, smARN string) (bool, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,12 +118,19 @@ func (p *Executions) handle(m jetstream.Msg) {
 		p.track.Advance(md.Sequence.Stream)
 		return
 	}
-	evs, err := decodeExecutionLevel(m.Headers().Get(jsstore.TypeHeader), m.Data())
+	execARN, err := jsstore.Untoken(strings.TrimPrefix(m.Subject(), jsstore.HistoryPrefix))
 	if err != nil {
 		_ = m.Ack()
 		return
 	}
-	execARN, err := jsstore.Untoken(strings.TrimPrefix(m.Subject(), jsstore.HistoryPrefix))
+	// The execution's end is the message's last event: when the owner already applied
+	// it in this process, nothing needs decoding.
+	if last, err := strconv.ParseInt(m.Headers().Get(jsstore.LastIDHeader), 10, 64); err == nil && p.ended.covers(execARN, last) {
+		_ = m.Ack()
+		p.track.Advance(md.Sequence.Stream)
+		return
+	}
+	evs, err := decodeExecutionLevel(m.Headers().Get(jsstore.TypeHeader), m.Data())
 	if err != nil {
 		_ = m.Ack()
 		return

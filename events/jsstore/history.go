@@ -21,6 +21,9 @@ func HistorySubject(execARN string) string { return HistoryPrefix + Token(execAR
 // without decoding them.
 const TypeHeader = "Sfn-Type"
 
+// LastIDHeader carries the id of a history message's last event.
+const LastIDHeader = "Sfn-Last-Id"
+
 // A history message holds one decision: the JSON array of its events. A decision is
 // split over several messages only when it is too long for one (maxMsgEvents events
 // or maxMsgBytes bytes).
@@ -79,6 +82,7 @@ func (s *Store) appendMsg(ctx context.Context, subj, execARN string, expectLast 
 	m := nats.NewMsg(subj)
 	m.Data = data
 	m.Header.Set(TypeHeader, string(types))
+	m.Header.Set(LastIDHeader, strconv.FormatInt(evs[len(evs)-1].ID, 10))
 	ack, err := s.JS.PublishMsg(ctx, m,
 		jetstream.WithExpectLastSequencePerSubject(expectLast),
 		jetstream.WithMsgID(execARN+"#"+strconv.FormatInt(evs[0].ID, 10)))
