@@ -259,7 +259,7 @@ func (b *runner) logf(format string, args ...any) {
 func (b *runner) name(s string) string { return b.cfg.Prefix + "-" + s }
 
 // Client returns an aws-sdk-go-v2 client for endpoint with static dummy credentials,
-// no retries and a connection pool sized for the bench's concurrency.
+// the SDK's default retries (for its known local race) and a connection pool sized for the bench's concurrency.
 func Client(endpoint string) *sfn.Client {
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns = 1024
@@ -267,10 +267,13 @@ func Client(endpoint string) *sfn.Client {
 		t.MaxConnsPerHost = 0
 	}).WithTimeout(2 * time.Minute)
 	return sfn.New(sfn.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      aws.NewCredentialsCache(staticCreds{}),
-		RetryMaxAttempts: 1,
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  aws.NewCredentialsCache(staticCreds{}),
+		// The SDK's own retries (3 attempts) absorb its known client-side race
+		// against fast local servers (aws-sdk-go-v2 #1825/#2737: "use of closed network
+		// connection" while decoding a large response); errors sfnd answers are not retried.
+		RetryMaxAttempts: 3,
 		HTTPClient:       hc,
 	})
 }

@@ -55,10 +55,13 @@ func StartServer(t testing.TB) string {
 // static dummy credentials as every SDK user would.
 func Client(endpoint string) *sfn.Client {
 	return sfn.New(sfn.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      aws.NewCredentialsCache(staticCreds{}),
-		RetryMaxAttempts: 1,
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  aws.NewCredentialsCache(staticCreds{}),
+		// The SDK's own retries (3 attempts) absorb its known client-side race
+		// against fast local servers (aws-sdk-go-v2 #1825/#2737: "use of closed network
+		// connection" while decoding a large response); errors sfnd answers are not retried.
+		RetryMaxAttempts: 3,
 		// StartSyncExecution and TestState carry the endpoint host prefix "sync-", which
 		// the SDK would put in front of 127.0.0.1; real users of a custom endpoint turn
 		// it off the same way (boto3: Config(inject_host_prefix=False)).
