@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -174,7 +175,16 @@ type Tasks struct {
 
 	mu        sync.Mutex
 	consumers map[string]*activityConsumer
+	// local, when set, hands a command to this node's engine without the command
+	// stream (see UseEngine).
+	local atomic.Pointer[Engine]
 }
+
+// UseEngine lets the task side hand ActivityStarted reports to the node's own engine
+// in memory. They need not be durable: a result implies its start, and the decider
+// records ActivityStarted before the result when the report was lost. Results stay
+// on the durable command stream.
+func (t *Tasks) UseEngine(e *Engine) { t.local.Store(e) }
 
 // activityConsumer is an activity's pull consumer, created once per node (concurrent
 // first polls wait for one creation instead of each asking the JetStream API).
@@ -693,8 +703,10 @@ func (t *Tasks) claim(m jetstream.Msg, worker string) (*ActivityTask, error) {
 			return nil, errors.Wrap(err, "claim task record")
 		}
 		_ = m.Ack()
-		if _, err := t.report(ctx, am.Exec, events.TaskResult{ScheduledEventID: am.Scheduled, Status: "Started",
-			WorkerName: worker}, "started"); err != nil {
+		started := events.TaskResult{ScheduledEventID: am.Scheduled, Status: "Started", WorkerName: worker}
+		if e := t.local.Load(); e != nil {
+			e.Deliver(events.Command{Kind: events.CmdTaskResult, ExecARN: am.Exec, Time: t.cfg.Now().UTC(), Task: &started}, nil)
+		} else if _, err := t.report(ctx, am.Exec, started, "started"); err != nil {
 			// The worker has the task; its result records the start if this was lost.
 			t.cfg.Logger.Error("report activity started", "execution", am.Exec, "err", err)
 		}

@@ -138,6 +138,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}); err != nil {
 		return nil, err
 	}
+	a.Tasks.UseEngine(a.Engine)
 	a.API = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger}, a.Store, a.res)
 	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
 	states.Bind(a.Engine, a.API.StartChild)
