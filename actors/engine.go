@@ -111,7 +111,8 @@ func NewEngine(ctx context.Context, store *jsstore.Store, cfg Config) (*Engine, 
 	}
 	logger := cfg.Logger
 	e.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return logger.With("lib", "protoactor")
+		// protoactor's own info lines (system started, ...) are noise in sfnd's log.
+		return slog.New(warnAndAbove{logger.Handler()}).With("lib", "protoactor")
 	}))
 	e.props = actor.PropsFromProducer(func() actor.Actor { return &execActor{engine: e} })
 	cons, err := store.CommandStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
@@ -281,4 +282,19 @@ func (e *Engine) Close() {
 		e.cc.Stop()
 	}
 	e.system.Shutdown()
+}
+
+// warnAndAbove passes only warnings and errors to its handler.
+type warnAndAbove struct{ slog.Handler }
+
+func (h warnAndAbove) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnAndAbove) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnAndAbove{h.Handler.WithAttrs(attrs)}
+}
+
+func (h warnAndAbove) WithGroup(name string) slog.Handler {
+	return warnAndAbove{h.Handler.WithGroup(name)}
 }
