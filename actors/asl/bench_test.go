@@ -100,3 +100,41 @@ func BenchmarkParsePassChain10(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecideLoop100 is one decision running Inc -> Check 100 times (406 events):
+// Parameters with an intrinsic function and a Choice rule per iteration.
+func BenchmarkDecideLoop100(b *testing.B) {
+	sm := mustParse(b, loop(100))
+	t := startTrigger()
+	b.ReportAllocs()
+	for b.Loop() {
+		x := asl.NewExecution(sm)
+		evs, _, err := asl.Decide(sm, x, t)
+		if err != nil || len(evs) != 406 || x.Status() != asl.StatusSucceeded {
+			b.Fatalf("decide: %d events, %s, %v", len(evs), x.Status(), err)
+		}
+	}
+}
+
+// BenchmarkDecideMap100 is one decision running an inline Map over 100 items with an
+// ItemSelector reading $$.Map.Item and a Pass processor with Parameters and ResultPath.
+func BenchmarkDecideMap100(b *testing.B) {
+	sm := mustParse(b, `{"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items",
+"ItemSelector":{"v.$":"$$.Map.Item.Value","i.$":"$$.Map.Item.Index","k.$":"$.k"},
+"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","Parameters":{"x.$":"$.v","i.$":"$.i"},"ResultPath":"$.r","End":true}}},
+"ResultPath":"$.out","End":true}}}`)
+	t := startTrigger()
+	var items []string
+	for i := range 100 {
+		items = append(items, fmt.Sprintf(`{"n":%d,"s":"item %d"}`, i, i))
+	}
+	t.Start.Input = `{"k":"key","items":[` + strings.Join(items, ",") + `]}`
+	b.ReportAllocs()
+	for b.Loop() {
+		x := asl.NewExecution(sm)
+		evs, _, err := asl.Decide(sm, x, t)
+		if err != nil || x.Status() != asl.StatusSucceeded {
+			b.Fatalf("decide: %d events, %s, %v", len(evs), x.Status(), err)
+		}
+	}
+}

@@ -161,6 +161,12 @@ type decider struct {
 	// ctx, when set, is the Context object to use instead of one built from the
 	// execution (TestState's context parameter).
 	ctx *expr.Object
+	// texts caches the last payload text parsed or printed.
+	texts textCache
+	// mapInput caches the parsed input of the Map state whose iterations start.
+	mapInput textCache
+	// execInput caches the parsed execution input ($$.Execution.Input).
+	execInput textCache
 	// full is set once the history reached MaxHistoryEvents: the execution has failed
 	// and whatever the decision would still emit is dropped.
 	full bool
@@ -491,7 +497,7 @@ func (d *decider) enter(f *frame) {
 		return
 	}
 	in := f.Input
-	d.emit(f, events.HistoryEvent{Type: events.Type(st.Type + "StateEntered"),
+	d.emit(f, events.HistoryEvent{Type: enteredType(st.Type),
 		StateEnteredEventDetails: &events.StateEnteredEventDetails{Name: st.Name, Input: &in, InputDetails: events.NotTruncated()}}, nil)
 	if st.isJSONata() {
 		switch st.Type {
@@ -552,8 +558,33 @@ func (d *decider) work(f *frame) {
 }
 
 // env is the expression environment of f's current state with input in.
+// The context object and the variables are built only if an expression reads them.
 func (d *decider) env(f *frame, in any) expr.Env {
-	return expr.Env{Input: in, Context: d.context(f, nil), Vars: d.vars(f), Rand: &d.rng}
+	return expr.Env{Input: in, Lazy: &lazyEnv{d: d, f: f}, Rand: &d.rng}
+}
+
+// lazyEnv builds the context object and the variables of frame f on first use.
+type lazyEnv struct {
+	d       *decider
+	f       *frame
+	mapItem *expr.Object // $$.Map.Item of a Map iteration's ItemSelector
+	ctx     any
+	vars    map[string]any
+	hasCtx  bool
+}
+
+func (l *lazyEnv) Context() any {
+	if !l.hasCtx {
+		l.ctx, l.hasCtx = l.d.context(l.f, l.mapItem), true
+	}
+	return l.ctx
+}
+
+func (l *lazyEnv) Vars() map[string]any {
+	if l.vars == nil {
+		l.vars = l.d.vars(l.f)
+	}
+	return l.vars
 }
 
 // context builds the Context object ($$) of f's current state.
@@ -570,11 +601,7 @@ func (d *decider) context(f *frame, mapItem *expr.Object) any {
 	info := d.x.info
 	exe := expr.NewObject(6)
 	exe.Set("Id", info.ExecutionArn)
-	in, err := parseJSON(info.Input)
-	if err != nil {
-		in = nil
-	}
-	exe.Set("Input", in)
+	exe.Set("Input", d.execInput.payload(info.Input).Value())
 	exe.Set("StartTime", formatTime(info.StartTime))
 	exe.Set("Name", info.Name)
 	exe.Set("RoleArn", info.RoleArn)
@@ -735,7 +762,7 @@ func (d *decider) caught(f *frame, st *State, c *Catcher, e stateError) {
 		d.jsonataCaught(f, st, c, errOut)
 		return
 	}
-	raw := rawPayload(f.Input)
+	raw := d.texts.payload(f.Input)
 	out := raw
 	if c.ResultPath.Set && c.ResultPath.Null {
 		out = raw
@@ -869,7 +896,7 @@ func errorMatches(list []string, name string) bool {
 
 // effectiveInput applies InputPath then Parameters (when withParams) to the state input.
 func (d *decider) effectiveInput(f *frame, st *State, withParams bool) (*payload, error) {
-	raw := rawPayload(f.Input)
+	raw := d.texts.payload(f.Input)
 	in := raw
 	switch {
 	case st.InputPath.Set && st.InputPath.Null:
@@ -901,7 +928,7 @@ func (d *decider) output(f *frame, st *State, result *payload) (*payload, error)
 		}
 		result = valPayload(v)
 	}
-	raw := rawPayload(f.Input)
+	raw := d.texts.payload(f.Input)
 	out := result
 	if st.ResultPath.Set {
 		if st.ResultPath.Null {
@@ -953,6 +980,7 @@ func (d *decider) assign(f *frame, tmpl any, in any) (map[string]string, error) 
 // exit emits f's StateExited event and moves on to next ("" ends the frame).
 func (d *decider) exit(f *frame, st *State, out *payload, next string, assigned map[string]string) {
 	text := out.Text()
+	d.texts.remember(out)
 	if len(text) > maxPayload {
 		d.fail(f, st, stateError{"States.DataLimitExceeded",
 			"The state/task '" + st.Name + "' returned a result with a size exceeding the maximum number of bytes service limit."})
@@ -967,7 +995,7 @@ func (d *decider) exit(f *frame, st *State, out *payload, next string, assigned 
 	if next != "" {
 		data = map[string]any{kNext: next}
 	}
-	d.emit(f, events.HistoryEvent{Type: events.Type(st.Type + "StateExited"), StateExitedEventDetails: det}, data)
+	d.emit(f, events.HistoryEvent{Type: exitedType(st.Type), StateExitedEventDetails: det}, data)
 }
 
 func nextOf(st *State) string {
@@ -1022,7 +1050,7 @@ func (d *decider) runSucceed(f *frame, st *State) {
 }
 
 func (d *decider) runFail(f *frame, st *State) {
-	env := d.env(f, rawPayload(f.Input).Value())
+	env := d.env(f, d.texts.payload(f.Input).Value())
 	e := stateError{}
 	if st.Error.Set {
 		e.name, _ = st.Error.Value.(string)
@@ -1106,6 +1134,50 @@ func (d *decider) runChoice(f *frame, st *State) {
 		return
 	}
 	d.exit(f, st, out, next, assigned)
+}
+
+// enteredType is the StateEntered event type of a state type.
+func enteredType(stateType string) events.Type {
+	switch stateType {
+	case "Pass":
+		return events.PassStateEntered
+	case "Choice":
+		return events.ChoiceStateEntered
+	case "Task":
+		return events.TaskStateEntered
+	case "Map":
+		return events.MapStateEntered
+	case "Parallel":
+		return events.ParallelStateEntered
+	case "Wait":
+		return events.WaitStateEntered
+	case "Succeed":
+		return events.SucceedStateEntered
+	case "Fail":
+		return events.FailStateEntered
+	}
+	return events.Type(stateType + "StateEntered")
+}
+
+// exitedType is the StateExited event type of a state type.
+func exitedType(stateType string) events.Type {
+	switch stateType {
+	case "Pass":
+		return events.PassStateExited
+	case "Choice":
+		return events.ChoiceStateExited
+	case "Task":
+		return events.TaskStateExited
+	case "Map":
+		return events.MapStateExited
+	case "Parallel":
+		return events.ParallelStateExited
+	case "Wait":
+		return events.WaitStateExited
+	case "Succeed":
+		return events.SucceedStateExited
+	}
+	return events.Type(stateType + "StateExited")
 }
 
 // endsExecution reports the event types that end an execution.

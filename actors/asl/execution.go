@@ -250,8 +250,11 @@ func dataString(d map[string]any, k string) (string, bool) {
 	return s, ok
 }
 
-func dataInt(d map[string]any, k string) (int, bool) {
-	switch v := d[k].(type) {
+func dataInt(d map[string]any, k string) (int, bool) { return intOf(d[k]) }
+
+// intOf reads an Ext.Data number, whichever way it was stored or decoded.
+func intOf(x any) (int, bool) {
+	switch v := x.(type) {
 	case int:
 		return v, true
 	case int64:
@@ -309,7 +312,8 @@ func childKey(parent string, started int64, index int) string {
 func (x *Execution) Apply(ev *events.HistoryEvent) {
 	x.LastEventID = ev.ID
 	d := extData(ev)
-	key, _ := dataString(d, kFrame)
+	e := viewExt(d)
+	key := e.frame
 	f := x.frames[key]
 
 	switch ev.Type {
@@ -350,7 +354,7 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 		}
 	}
 	if f == nil {
-		x.applyExt(ev, d)
+		x.applyExtView(ev, &e)
 		return
 	}
 
@@ -393,7 +397,7 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 		}
 		f.Task, f.Timer, f.Par, f.Map = nil, "", nil, nil
 		f.Children, f.Results = nil, nil
-		next, _ := dataString(d, kNext)
+		next := e.next
 		if next == "" {
 			f.Phase = phDone
 			f.State = ""
@@ -477,18 +481,71 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 	case events.WaitStateAborted, events.TaskStateAborted:
 		f.Phase = phEntered
 	}
-	x.applyExt(ev, d)
+	x.applyExtView(ev, &e)
+}
+
+// extView holds the Ext.Data entries Apply reads for every event, read in one pass
+// over the map (as dataString would: a value of another type counts as absent).
+type extView struct {
+	frame, next, timer, tframe, rframe string
+	hasTimer, hasRFrame                bool
+	retry                              any
+}
+
+func viewExt(d map[string]any) extView {
+	var e extView
+	// Most events carry one or two of these keys: look them up in order of frequency
+	// and stop once every entry of the map is accounted for.
+	n := len(d)
+	if n == 0 {
+		return e
+	}
+	if v, ok := d[kFrame]; ok {
+		e.frame, _ = v.(string)
+		n--
+	}
+	if v, ok := lookup(d, kNext, n); ok {
+		e.next, _ = v.(string)
+		n--
+	}
+	if v, ok := lookup(d, kTimer, n); ok {
+		e.timer, e.hasTimer = v.(string)
+		n--
+	}
+	if v, ok := lookup(d, kTFrame, n); ok {
+		e.tframe, _ = v.(string)
+		n--
+	}
+	if v, ok := lookup(d, kRFrame, n); ok {
+		e.rframe, e.hasRFrame = v.(string)
+		n--
+	}
+	if v, ok := lookup(d, kRetry, n); ok {
+		e.retry = v
+	}
+	return e
+}
+
+// lookup is d[k] while entries of d are still unaccounted for (n > 0).
+func lookup(d map[string]any, k string, n int) (any, bool) {
+	if n == 0 {
+		return nil, false
+	}
+	v, ok := d[k]
+	return v, ok
 }
 
 // applyExt applies the decisions recorded in an event's Ext (timers, retries). Decide
 // may add such a decision to the last event it emitted and apply just this part.
 func (x *Execution) applyExt(ev *events.HistoryEvent, d map[string]any) {
-	if d == nil {
-		return
-	}
-	if rf, ok := dataString(d, kRFrame); ok {
-		if f := x.frames[rf]; f != nil {
-			idx, _ := dataInt(d, kRetry)
+	e := viewExt(d)
+	x.applyExtView(ev, &e)
+}
+
+func (x *Execution) applyExtView(ev *events.HistoryEvent, e *extView) {
+	if e.hasRFrame {
+		if f := x.frames[e.rframe]; f != nil {
+			idx, _ := intOf(e.retry)
 			if f.Attempts == nil {
 				f.Attempts = map[int]int{}
 			}
@@ -499,11 +556,10 @@ func (x *Execution) applyExt(ev *events.HistoryEvent, d map[string]any) {
 			f.Phase = phRetry
 		}
 	}
-	if kind, ok := dataString(d, kTimer); ok && ev.Ext.Due != nil {
+	if e.hasTimer && ev.Ext.Due != nil {
 		id := timerID(ev.ID)
-		tf, _ := dataString(d, kTFrame)
-		t := &timer{Frame: tf, Kind: timerKind(kind), Due: *ev.Ext.Due}
-		if f := x.frames[tf]; f != nil {
+		t := &timer{Frame: e.tframe, Kind: timerKind(e.timer), Due: *ev.Ext.Due}
+		if f := x.frames[e.tframe]; f != nil {
 			switch t.Kind {
 			case timerWait:
 				f.Phase = phWaiting

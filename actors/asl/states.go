@@ -216,6 +216,7 @@ func (d *decider) runTask(f *frame, st *State) {
 		// $$.Task.Token is the token of the task about to be scheduled.
 		env := d.env(f, pathIn.Value())
 		if d.t.TaskToken != nil {
+			env.Context = d.context(f, nil)
 			if c, ok := env.Context.(*expr.Object); ok {
 				t := expr.NewObject(1)
 				t.Set("Token", d.t.TaskToken(d.x.LastEventID+1))
@@ -359,8 +360,10 @@ func (d *decider) taskTimedOut(f *frame, name string) {
 func (d *decider) finishTask(f *frame) {
 	st := d.state(f)
 	result := rawPayload(*f.Task.Result)
-	if _, err := parseJSON(result.Text()); err != nil {
+	if v, err := parseJSON(result.Text()); err != nil {
 		result = valPayload(result.Text())
+	} else {
+		result.val, result.hasVal, result.canon = v, true, true
 	}
 	d.finishResult(f, st, result)
 }
@@ -554,11 +557,8 @@ func (d *decider) itemInput(f *frame, st *State, idx int) (string, error) {
 	mi := expr.NewObject(2)
 	mi.Set("Index", json.Number(strconv.Itoa(idx)))
 	mi.Set("Value", iv)
-	in, err := parseJSON(m.Input)
-	if err != nil {
-		in = nil
-	}
-	env := expr.Env{Input: in, Context: d.context(f, mi), Vars: d.vars(f), Rand: &d.rng}
+	in := d.mapInput.payload(m.Input).Value()
+	env := expr.Env{Input: in, Lazy: &lazyEnv{d: d, f: f, mapItem: mi}, Rand: &d.rng}
 	v, err := expr.EvalTemplate(tmpl.Value, env)
 	if err != nil {
 		return "", err

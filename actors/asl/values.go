@@ -21,15 +21,46 @@ type payload struct {
 	val    any
 	hasRaw bool
 	hasVal bool
+	// canon: val is exactly what parsing raw gives (set once both are known).
+	canon bool
+	// cache, when set, shares parsed texts within one decision.
+	cache *textCache
 }
 
 func rawPayload(s string) *payload { return &payload{raw: s, hasRaw: true} }
 func valPayload(v any) *payload    { return &payload{val: v, hasVal: true} }
 
+// textCache remembers the last JSON text parsed or printed in a decision with its value,
+// so that the input of a state (the output the previous state just printed) and the
+// several reads of one state's input are parsed once. Values are immutable, so sharing
+// one between readers is safe; a text always parses to the same value, so a hit gives
+// what parsing would.
+type textCache struct {
+	text string
+	val  any
+	ok   bool
+}
+
+// payload is rawPayload for text s, served from the cache when s was seen last.
+func (c *textCache) payload(s string) *payload {
+	p := &payload{raw: s, hasRaw: true, cache: c}
+	if c.ok && c.text == s {
+		p.val, p.hasVal, p.canon = c.val, true, true
+	}
+	return p
+}
+
+// remember records p's text and value when they are known to agree.
+func (c *textCache) remember(p *payload) {
+	if p.hasRaw && p.hasVal && p.canon {
+		c.text, c.val, c.ok = p.raw, p.val, true
+	}
+}
+
 // Text is the JSON text of the payload.
 func (p *payload) Text() string {
 	if !p.hasRaw {
-		p.raw = marshalJSON(p.val)
+		p.raw, p.canon = expr.MarshalCanonical(p.val)
 		p.hasRaw = true
 	}
 	return p.raw
@@ -44,6 +75,10 @@ func (p *payload) Value() any {
 		}
 		p.val = v
 		p.hasVal = true
+		p.canon = true
+		if p.cache != nil {
+			p.cache.remember(p)
+		}
 	}
 	return p.val
 }

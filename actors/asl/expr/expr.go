@@ -42,6 +42,33 @@ type Env struct {
 	Context any            // "$$" (the context object)
 	Vars    map[string]any // "$name" variables (JSONPath states referencing Assign'ed variables)
 	Rand    Rand           // source for States.UUID / States.MathRandom without a seed
+
+	// Lazy, when set, supplies the context object and the variables on first use
+	// wherever Context or Vars is nil: the caller builds them only for an expression
+	// that refers to "$$" or to a variable.
+	Lazy LazyEnv
+}
+
+// LazyEnv builds the context object and the variables of an Env on demand.
+type LazyEnv interface {
+	Context() any
+	Vars() map[string]any
+}
+
+// context is the context object ("$$") of env.
+func (env Env) context() any {
+	if env.Context == nil && env.Lazy != nil {
+		return env.Lazy.Context()
+	}
+	return env.Context
+}
+
+// vars are the variables of env.
+func (env Env) vars() map[string]any {
+	if env.Vars == nil && env.Lazy != nil {
+		return env.Lazy.Vars()
+	}
+	return env.Vars
 }
 
 // Rand is a deterministic source of randomness supplied by the decider.

@@ -97,9 +97,9 @@ func (r *ref) eval(env Env) (any, *pathErr) {
 	case rootInput:
 		root = env.Input
 	case rootContext:
-		root = env.Context
+		root = env.context()
 	case rootVar:
-		v, ok := env.Vars[r.name]
+		v, ok := env.vars()[r.name]
 		if !ok {
 			return nil, &pathErr{notFound: true, msg: "No results for variable: $" + r.name}
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/cockroachdb/errors"
@@ -25,13 +26,24 @@ import (
 // once it has been handed to another component: functions in this package never modify
 // their arguments.
 type Object struct {
-	keys []string
-	m    map[string]any
+	ents []entry
+	// idx maps keys to positions in ents once the object has objectIndexMin keys;
+	// smaller objects are searched linearly (cheaper than hashing, and no map to
+	// allocate for the small objects payloads are mostly made of).
+	idx map[string]int
 }
+
+type entry struct {
+	key string
+	val any
+}
+
+// objectIndexMin is the number of keys from which an Object keeps a key index.
+const objectIndexMin = 9
 
 // NewObject returns an empty object with room for n keys.
 func NewObject(n int) *Object {
-	return &Object{keys: make([]string, 0, n), m: make(map[string]any, n)}
+	return &Object{ents: make([]entry, 0, n)}
 }
 
 // ObjectOf builds an object from alternating keys and values: ObjectOf("a", 1, "b", "x").
@@ -53,36 +65,73 @@ func (o *Object) Len() int {
 	if o == nil {
 		return 0
 	}
-	return len(o.keys)
+	return len(o.ents)
+}
+
+// find is the position of key, or -1.
+func (o *Object) find(key string) int {
+	if o.idx != nil {
+		if i, ok := o.idx[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range o.ents {
+		if o.ents[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// reindex rebuilds the key index after the entries moved.
+func (o *Object) reindex() {
+	if len(o.ents) < objectIndexMin {
+		o.idx = nil
+		return
+	}
+	o.idx = make(map[string]int, len(o.ents))
+	for i := range o.ents {
+		o.idx[o.ents[i].key] = i
+	}
 }
 
 // Get returns the value of key and whether the key is present.
 func (o *Object) Get(key string) (any, bool) {
-	if o == nil || o.m == nil {
+	if o == nil {
 		return nil, false
 	}
-	v, ok := o.m[key]
-	return v, ok
+	if i := o.find(key); i >= 0 {
+		return o.ents[i].val, true
+	}
+	return nil, false
 }
 
 // Set sets key to v; a new key is appended, an existing key keeps its position.
 func (o *Object) Set(key string, v any) {
-	if o.m == nil {
-		o.m = make(map[string]any)
+	if i := o.find(key); i >= 0 {
+		o.ents[i].val = v
+		return
 	}
-	if _, ok := o.m[key]; !ok {
-		o.keys = append(o.keys, key)
+	o.ents = append(o.ents, entry{key, v})
+	switch {
+	case o.idx != nil:
+		o.idx[key] = len(o.ents) - 1
+	case len(o.ents) >= objectIndexMin:
+		o.reindex()
 	}
-	o.m[key] = v
 }
 
 // Delete removes key if present.
 func (o *Object) Delete(key string) {
-	if _, ok := o.m[key]; !ok {
+	i := o.find(key)
+	if i < 0 {
 		return
 	}
-	delete(o.m, key)
-	o.keys = slices.DeleteFunc(o.keys, func(k string) bool { return k == key })
+	o.ents = slices.Delete(o.ents, i, i+1)
+	if o.idx != nil {
+		o.reindex()
+	}
 }
 
 // Keys returns the keys in order (a copy).
@@ -90,7 +139,11 @@ func (o *Object) Keys() []string {
 	if o == nil {
 		return nil
 	}
-	return slices.Clone(o.keys)
+	out := make([]string, len(o.ents))
+	for i := range o.ents {
+		out[i] = o.ents[i].key
+	}
+	return out
 }
 
 // All iterates over the entries in order.
@@ -99,8 +152,8 @@ func (o *Object) All() iter.Seq2[string, any] {
 		if o == nil {
 			return
 		}
-		for _, k := range o.keys {
-			if !yield(k, o.m[k]) {
+		for _, e := range o.ents {
+			if !yield(e.key, e.val) {
 				return
 			}
 		}
@@ -109,9 +162,10 @@ func (o *Object) All() iter.Seq2[string, any] {
 
 // shallowCopy returns a new object with the same entries.
 func (o *Object) shallowCopy() *Object {
-	c := NewObject(o.Len())
-	for k, v := range o.All() {
-		c.Set(k, v)
+	c := &Object{ents: make([]entry, len(o.ents), len(o.ents)+1)}
+	copy(c.ents, o.ents)
+	if o.idx != nil {
+		c.reindex()
 	}
 	return c
 }
@@ -140,6 +194,15 @@ func (o *Object) UnmarshalJSON(b []byte) error {
 // a duplicate key keeps its first position and its last value, as Jackson does).
 // Trailing non-space text is an error.
 func ParseJSON(s string) (any, error) {
+	if v, ok := fastParse(s); ok {
+		return v, nil
+	}
+	return decodeJSON(s)
+}
+
+// decodeJSON is ParseJSON by encoding/json's decoder: the reference behaviour,
+// used for the texts fastParse leaves to it (errors included).
+func decodeJSON(s string) (any, error) {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
 	v, err := parseValue(dec)
@@ -292,12 +355,33 @@ func floatNumber(f float64) json.Number {
 //     numbers with a fraction or exponent are doubles printed as Java's Double.toString
 //     ("1.10" -> "1.1", "1e2" -> "100.0", "1.5e300" -> "1.5E300").
 func Marshal(v any) string {
-	var b bytes.Buffer
-	writeJSON(&b, v)
-	return b.String()
+	s, _ := MarshalCanonical(v)
+	return s
 }
 
-func writeJSON(b *bytes.Buffer, v any) {
+// MarshalCanonical is Marshal that also reports whether v is canonical: whether
+// ParseJSON of the text gives back v exactly (same types, key order, string contents and
+// number literals). A caller that keeps v next to its text can then skip parsing the
+// text again. v is not canonical when Marshal rewrites something in it: a number
+// literal Jackson prints differently ("1.10"), invalid UTF-8, a nil array, or a value
+// outside this package's representation (Go maps, ints ...).
+func MarshalCanonical(v any) (string, bool) {
+	b := bufPool.Get().(*bytes.Buffer)
+	canon := writeJSON(b, v)
+	s := b.String()
+	if b.Cap() <= maxPooledBuf {
+		b.Reset()
+		bufPool.Put(b)
+	}
+	return s, canon
+}
+
+// bufPool holds Marshal's scratch buffers; buffers grown past maxPooledBuf are dropped.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBuf = 64 << 10
+
+func writeJSON(b *bytes.Buffer, v any) bool {
 	switch t := v.(type) {
 	case nil:
 		b.WriteString("null")
@@ -308,19 +392,26 @@ func writeJSON(b *bytes.Buffer, v any) {
 			b.WriteString("false")
 		}
 	case json.Number:
-		b.WriteString(FormatNumber(string(t)))
+		f := FormatNumber(string(t))
+		b.WriteString(f)
+		return f == string(t) && isNumberLiteral(f)
 	case string:
-		writeString(b, t)
+		return writeString(b, t)
 	case []any:
+		canon := t != nil
 		b.WriteByte('[')
 		for i, e := range t {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSON(b, e)
+			if !writeJSON(b, e) {
+				canon = false
+			}
 		}
 		b.WriteByte(']')
+		return canon
 	case *Object:
+		canon := t != nil
 		b.WriteByte('{')
 		i := 0
 		for k, e := range t.All() {
@@ -328,19 +419,28 @@ func writeJSON(b *bytes.Buffer, v any) {
 				b.WriteByte(',')
 			}
 			i++
-			writeString(b, k)
+			if !writeString(b, k) {
+				canon = false
+			}
 			b.WriteByte(':')
-			writeJSON(b, e)
+			if !writeJSON(b, e) {
+				canon = false
+			}
 		}
 		b.WriteByte('}')
+		return canon
 	default:
 		writeJSON(b, FromGo(v))
+		return false
 	}
+	return true
 }
 
 const hexUpper = "0123456789ABCDEF"
 
-func writeString(b *bytes.Buffer, s string) {
+// writeString writes s as a JSON string; false when s is not valid UTF-8 (replaced).
+func writeString(b *bytes.Buffer, s string) bool {
+	valid := true
 	b.WriteByte('"')
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -372,6 +472,7 @@ func writeString(b *bytes.Buffer, s string) {
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
+			valid = false
 			b.WriteString("\uFFFD")
 		} else {
 			b.WriteString(s[i : i+size])
@@ -379,6 +480,7 @@ func writeString(b *bytes.Buffer, s string) {
 		i += size
 	}
 	b.WriteByte('"')
+	return valid
 }
 
 // FormatNumber renders a JSON number literal the way Jackson prints it: integer literals
