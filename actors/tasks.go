@@ -348,22 +348,19 @@ func (t *Tasks) claimRecord(ctx context.Context, key string, fresh taskRecord) (
 
 func (t *Tasks) dispatchActivity(ctx context.Context, execARN string, ef asl.ScheduleActivity) error {
 	key := taskKey(execARN, ef.ScheduledEventID)
-	rec, rev, todo, err := t.claimRecord(ctx, key, taskRecord{Exec: execARN, Scheduled: ef.ScheduledEventID,
+	_, _, todo, err := t.claimRecord(ctx, key, taskRecord{Exec: execARN, Scheduled: ef.ScheduledEventID,
 		Activity: ef.ActivityArn, State: taskDispatching, Heartbeat: ef.HeartbeatSeconds})
 	if err != nil || !todo {
 		return err
 	}
 	data, _ := json.Marshal(activityMsg{Exec: execARN, Scheduled: ef.ScheduledEventID, Input: ef.Input})
-	ack, err := t.js.Publish(ctx, ActivitySubject(ef.ActivityArn), data,
-		jetstream.WithMsgID(execARN+"#"+strconv.FormatInt(ef.ScheduledEventID, 10)))
-	if err != nil {
+	if _, err := t.js.Publish(ctx, ActivitySubject(ef.ActivityArn), data,
+		jetstream.WithMsgID(execARN+"#"+strconv.FormatInt(ef.ScheduledEventID, 10))); err != nil {
 		return errors.Wrap(err, "queue activity task")
 	}
-	rec.State, rec.Seq = taskQueued, ack.Sequence
-	if _, err := t.update(ctx, key, rec, rev); err != nil && !isWrongSequence(err) {
-		return errors.Wrap(err, "mark activity task queued")
-	}
-	// A wrong sequence means a poller already claimed the task: nothing left to do.
+	// The record stays "dispatching" (no second write): a poll claims the task with a
+	// compare-and-set on it, and a message whose task closed meanwhile is dropped by
+	// the poll that receives it.
 	return nil
 }
 
