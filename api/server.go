@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,7 +115,30 @@ func (s *Server) Handle(name string, fn func(ctx context.Context, r *Request) (a
 // Request is the exported view of a decoded call for operations registered with Handle.
 type Request request
 
-var credentialRegion = regexp.MustCompile(`Credential=[^/]*/[0-9]{8}/([a-z0-9-]+)/`)
+// credentialRegion is the region of a SigV4 Authorization header's credential scope
+// ("... Credential=AKID/20260101/eu-west-1/states/aws4_request, ..."), or "".
+func credentialRegion(auth string) string {
+	_, scope, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	parts := strings.SplitN(scope, "/", 4)
+	if len(parts) < 4 || len(parts[1]) != 8 || parts[2] == "" {
+		return ""
+	}
+	for _, c := range parts[2] {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return ""
+		}
+	}
+	return parts[2]
+}
+
+func init() {
+	// Request ids and generated names are random UUIDs: draw them from a pooled
+	// buffer rather than one getrandom call each.
+	uuid.EnableRandPool()
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
@@ -151,8 +173,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		body = []byte("{}")
 	}
 	region := s.cfg.Region
-	if m := credentialRegion.FindStringSubmatch(hr.Header.Get("Authorization")); m != nil {
-		region = m[1]
+	if reg := credentialRegion(hr.Header.Get("Authorization")); reg != "" {
+		region = reg
 	}
 	r := &request{op: name, region: region, account: s.cfg.Account, body: body}
 	start := time.Now()
