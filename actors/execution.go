@@ -87,6 +87,9 @@ func (a *execActor) handle(m *commandMsg) {
 		}
 		if len(evs) == 0 {
 			a.ack(m)
+			// Nothing new (a stale or repeated command), but a waiter here may be
+			// waiting for the state another node's decision produced.
+			e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status()), Settled: true})
 			return
 		}
 		if evs[0].Ext == nil {

@@ -318,6 +318,10 @@ func (s *Server) stopExecution(ctx context.Context, r *request) (any, error) {
 	if err := s.hist.PublishCommand(ctx, cmd, ""); err != nil {
 		return nil, err
 	}
+	// The durable command may be taken by another node's engine (a cluster shares the
+	// command consumer); this node's engine also gets it at once, so the wait below
+	// sees the stop. Whichever copy comes second finds the execution ended: no events.
+	s.engine.Deliver(cmd, nil)
 	wait, cancel := context.WithTimeout(ctx, startWait)
 	defer cancel()
 	for done := false; !done; {

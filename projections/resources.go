@@ -74,6 +74,13 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 		return nil, errors.Wrap(err, "resource consumer info")
 	}
 	r.track = NewTracker(info.AckFloor.Stream)
+	r.track.UseFloor(func(ctx context.Context) (uint64, error) {
+		info, err := r.cons.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return info.AckFloor.Stream, nil
+	})
 	r.cc, err = r.cons.Consume(r.handle)
 	if err != nil {
 		return nil, errors.Wrap(err, "consume resource stream")
@@ -264,6 +271,24 @@ type Tracker struct {
 	mu      sync.Mutex
 	applied uint64
 	waiters map[chan struct{}]uint64
+	// floor, when set, reads the durable consumer's ack floor: on a cluster the nodes
+	// share the consumer, so another node may apply the sequence a caller waits for.
+	floor func(ctx context.Context) (uint64, error)
+}
+
+// waitBound bounds how long a write waits for its projection: the write is durable
+// either way, so after this the call answers and the read model catches up.
+const waitBound = 10 * time.Second
+
+// pollAfter is how long a waiter relies on this node's own progress before it also
+// polls the consumer's ack floor (work another node applied).
+const pollAfter = 20 * time.Millisecond
+
+// UseFloor makes waiters also accept the shared consumer's ack floor.
+func (t *Tracker) UseFloor(floor func(ctx context.Context) (uint64, error)) {
+	t.mu.Lock()
+	t.floor = floor
+	t.mu.Unlock()
 }
 
 // NewTracker starts a tracker at the given applied sequence.
@@ -303,14 +328,33 @@ func (t *Tracker) WaitFor(ctx context.Context, seq uint64) error {
 	}
 	ch := make(chan struct{})
 	t.waiters[ch] = seq
+	floor := t.floor
 	t.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
+	defer func() {
 		t.mu.Lock()
 		delete(t.waiters, ch)
 		t.mu.Unlock()
-		return errors.Wrapf(ctx.Err(), "wait for projection to reach %d", seq)
+	}()
+	bound := time.NewTimer(waitBound)
+	defer bound.Stop()
+	poll := time.NewTicker(pollAfter)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-poll.C:
+			if floor == nil {
+				continue
+			}
+			if f, err := floor(ctx); err == nil && f >= seq {
+				t.Advance(f)
+				return nil
+			}
+		case <-bound.C:
+			return nil // durable already; the read model will show it shortly
+		case <-ctx.Done():
+			return errors.Wrapf(ctx.Err(), "wait for projection to reach %d", seq)
+		}
 	}
 }
