@@ -540,6 +540,9 @@ func (t *Tasks) report(ctx context.Context, execARN string, r events.TaskResult,
 
 // ---- workers (API side) ----
 
+// pullWindow is the longest one pull request of a poll waits on the server.
+const pullWindow = 5 * time.Second
+
 // MaxPoll is the longest GetActivityTask holds a poll (AWS: 60 s).
 const MaxPoll = 60 * time.Second
 
@@ -625,7 +628,11 @@ func (t *Tasks) Poll(ctx context.Context, activityARN, worker string, wait time.
 		if ctx.Err() != nil || time.Until(dl) < 20*time.Millisecond {
 			return nil, nil
 		}
-		batch, err := cons.Fetch(1, jetstream.FetchContext(ctx))
+		// Short pull requests, not one for the whole long poll: a worker that leaves
+		// must not leave a pull request on the server that swallows the next task.
+		// The fetch outlives the worker by at most pullWindow, and a task it brings
+		// after the worker left is handed back at once (Nak below).
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(min(time.Until(dl), pullWindow)))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil
