@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/sfnd/sfnd/test/conformance"
+	"github.com/sfnd/sfnd/cmd/sfnd/app"
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
@@ -52,10 +53,14 @@ func TestConformance(t *testing.T) {
 		t.Fatalf("no case matches filter %q kind %q", opts.Filter, opts.Kind)
 	}
 	endpoint := *flagEndpoint
+	var node *app.App
 	if endpoint == "" {
 		// Waits scaled by 0.01: a 60 s Wait takes 600 ms, long enough for a StopExecution
 		// to arrive during it, as the corpus expects.
-		endpoint = testutil.Start(t, testutil.Options{WaitTimeScale: 0.01}).Endpoint()
+		node = testutil.Start(t, testutil.Options{WaitTimeScale: 0.01})
+		endpoint = node.Endpoint()
+		// Every history the corpus leaves must replay: re-run the decider over each.
+		defer verifyStoredHistories(t, node)
 	}
 	if opts.Verbose {
 		opts.Progress = testLogWriter{t}
