@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sfnd/sfnd/test/conformance"
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
+	"github.com/sfnd/sfnd/test/conformance"
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
