@@ -7,10 +7,7 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/actors"
@@ -29,25 +25,12 @@ import (
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
-const role = "arn:aws:iam::123456789012:role/test"
-
 var bg = context.Background()
 
 // node starts a node; dir "" means a fresh one.
 func node(t *testing.T, dir string, scale float64, integ map[string]actors.Integration) *app.App {
 	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	a, err := app.Start(bg, app.Config{
-		Listen: "127.0.0.1:0", DataDir: dir, NATSPort: -1, WaitTimeScale: scale,
-		Integrations: integ, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("start sfnd: %v", err)
-	}
-	t.Cleanup(a.Close)
-	return a
+	return testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: scale, Integrations: integ})
 }
 
 func createActivity(t *testing.T, c *sfn.Client, name string) string {
@@ -57,73 +40,6 @@ func createActivity(t *testing.T, c *sfn.Client, name string) string {
 		t.Fatalf("create activity: %v", err)
 	}
 	return *out.ActivityArn
-}
-
-func createSM(t *testing.T, c *sfn.Client, name, def string) string {
-	t.Helper()
-	out, err := c.CreateStateMachine(bg, &sfn.CreateStateMachineInput{
-		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
-	})
-	if err != nil {
-		t.Fatalf("create %s: %v", name, err)
-	}
-	return *out.StateMachineArn
-}
-
-func start(t *testing.T, c *sfn.Client, sm, input string) string {
-	t.Helper()
-	out, err := c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(input)})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	return *out.ExecutionArn
-}
-
-func waitDone(t *testing.T, c *sfn.Client, arn string, within time.Duration) *sfn.DescribeExecutionOutput {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		out, err := c.DescribeExecution(bg, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		if err != nil {
-			t.Fatalf("describe: %v", err)
-		}
-		if out.Status != types.ExecutionStatusRunning {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s still running after %v; history %v", arn, within, historyTypes(t, c, arn))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func history(t *testing.T, c *sfn.Client, arn string) []types.HistoryEvent {
-	t.Helper()
-	h, err := c.GetExecutionHistory(bg, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h.Events
-}
-
-func historyTypes(t *testing.T, c *sfn.Client, arn string) string {
-	t.Helper()
-	var out []string
-	for i, ev := range history(t, c, arn) {
-		if ev.Id != int64(i+1) {
-			t.Fatalf("event %d has id %d", i, ev.Id)
-		}
-		out = append(out, fmt.Sprintf("%d:%s<%d", ev.Id, ev.Type, ev.PreviousEventId))
-	}
-	return strings.Join(out, " ")
-}
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != code {
-		t.Fatalf("got error %v, want %s", err, code)
-	}
 }
 
 // poll takes one task of the activity, failing the test when none comes in time.
@@ -164,10 +80,10 @@ func TestActivitySuccessAndFailure(t *testing.T) {
 	a := testutil.Start(t, testutil.Options{})
 	c := testutil.Client(a.Endpoint())
 	act := createActivity(t, c, "work")
-	sm := createSM(t, c, "act", activityDef(act, ""))
+	sm := testutil.CreateStateMachine(t, c, "act", activityDef(act, ""))
 
 	// Success: the worker's name and output land in the history.
-	exec := start(t, c, sm, `{"Value1":"Hello","Value2":"World"}`)
+	exec := testutil.StartExecution(t, c, sm, `{"Value1":"Hello","Value2":"World"}`)
 	task := poll(t, c, act, "BASE_ID_ACTIVITY_CONSUMER", 5*time.Second)
 	if got := aws.ToString(task.Input); got != `{"Value1":"Hello","Value2":"World"}` {
 		t.Fatalf("input %s", got)
@@ -178,16 +94,16 @@ func TestActivitySuccessAndFailure(t *testing.T) {
 	if _, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: aws.String(`{"ok":1}`)}); err != nil {
 		t.Fatalf("send success: %v", err)
 	}
-	out := waitDone(t, c, exec, 5*time.Second)
+	out := testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded || aws.ToString(out.Output) != `{"ok":1}` {
 		t.Fatalf("status %s output %s", out.Status, aws.ToString(out.Output))
 	}
 	want := "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ActivityScheduled<2 4:ActivityStarted<3 " +
 		"5:ActivitySucceeded<4 6:TaskStateExited<5 7:ExecutionSucceeded<6"
-	if got := historyTypes(t, c, exec); got != want {
+	if got := testutil.HistoryTypes(t, c, exec); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
-	h := history(t, c, exec)
+	h := testutil.History(t, c, exec)
 	if d := h[3].ActivityStartedEventDetails; d == nil || aws.ToString(d.WorkerName) != "BASE_ID_ACTIVITY_CONSUMER" {
 		t.Fatalf("started details %+v", d)
 	}
@@ -196,30 +112,30 @@ func TestActivitySuccessAndFailure(t *testing.T) {
 	}
 	// The task is closed: its token is stale now.
 	_, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: aws.String(`{}`)})
-	wantCode(t, err, "TaskTimedOut")
+	testutil.WantCode(t, err, "TaskTimedOut")
 	_, err = c.SendTaskHeartbeat(bg, &sfn.SendTaskHeartbeatInput{TaskToken: task.TaskToken})
-	wantCode(t, err, "TaskTimedOut")
+	testutil.WantCode(t, err, "TaskTimedOut")
 	_, err = c.SendTaskFailure(bg, &sfn.SendTaskFailureInput{TaskToken: task.TaskToken})
-	wantCode(t, err, "TaskTimedOut")
+	testutil.WantCode(t, err, "TaskTimedOut")
 
 	// Failure without a worker name: ActivityFailed ends the execution.
-	exec = start(t, c, sm, `{}`)
+	exec = testutil.StartExecution(t, c, sm, `{}`)
 	task = poll(t, c, act, "", 5*time.Second)
 	if _, err := c.SendTaskFailure(bg, &sfn.SendTaskFailureInput{TaskToken: task.TaskToken,
 		Error: aws.String("Programmatic Error"), Cause: aws.String(`{"why":"test"}`)}); err != nil {
 		t.Fatalf("send failure: %v", err)
 	}
-	out = waitDone(t, c, exec, 5*time.Second)
+	out = testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "Programmatic Error" ||
 		aws.ToString(out.Cause) != `{"why":"test"}` {
 		t.Fatalf("status %s error %s cause %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
 	}
 	want = "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ActivityScheduled<2 4:ActivityStarted<3 " +
 		"5:ActivityFailed<4 6:ExecutionFailed<5"
-	if got := historyTypes(t, c, exec); got != want {
+	if got := testutil.HistoryTypes(t, c, exec); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
-	if d := history(t, c, exec)[3].ActivityStartedEventDetails; d == nil || d.WorkerName != nil {
+	if d := testutil.History(t, c, exec)[3].ActivityStartedEventDetails; d == nil || d.WorkerName != nil {
 		t.Fatalf("started details %+v", d)
 	}
 }
@@ -233,8 +149,8 @@ func TestActivityRetryAndCatch(t *testing.T) {
 	    "Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":2,"MaxAttempts":2,"BackoffRate":2}],
 	    "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"Fallback"}],"End":true},
 	  "Fallback":{"Type":"Pass","End":true}}}`
-	sm := createSM(t, c, "retry", def)
-	exec := start(t, c, sm, `{"n":1}`)
+	sm := testutil.CreateStateMachine(t, c, "retry", def)
+	exec := testutil.StartExecution(t, c, sm, `{"n":1}`)
 	for i := range 3 {
 		task := poll(t, c, act, fmt.Sprintf("w%d", i), 5*time.Second)
 		if _, err := c.SendTaskFailure(bg, &sfn.SendTaskFailureInput{TaskToken: task.TaskToken,
@@ -242,7 +158,7 @@ func TestActivityRetryAndCatch(t *testing.T) {
 			t.Fatalf("send failure %d: %v", i, err)
 		}
 	}
-	out := waitDone(t, c, exec, 5*time.Second)
+	out := testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("status %s", out.Status)
 	}
@@ -258,11 +174,11 @@ func TestActivityRetryAndCatch(t *testing.T) {
 		"6:ActivityScheduled<5 7:ActivityStarted<6 8:ActivityFailed<7 " +
 		"9:ActivityScheduled<8 10:ActivityStarted<9 11:ActivityFailed<10 " +
 		"12:TaskStateExited<11 13:PassStateEntered<12 14:PassStateExited<13 15:ExecutionSucceeded<14"
-	if got := historyTypes(t, c, exec); got != want {
+	if got := testutil.HistoryTypes(t, c, exec); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
 	// The back-off (2 s, then 4 s, scaled) shows between a failure and the next try.
-	h := history(t, c, exec)
+	h := testutil.History(t, c, exec)
 	if h[5].Timestamp.Sub(*h[4].Timestamp) < 0 {
 		t.Fatalf("retry before failure")
 	}
@@ -275,14 +191,14 @@ func TestActivityTimeouts(t *testing.T) {
 
 	// TimeoutSeconds runs from scheduling: nobody polls, the task times out in its
 	// queue, and the queued task is gone afterwards.
-	sm := createSM(t, c, "timeout", activityDef(act, `,"TimeoutSeconds":1`))
-	exec := start(t, c, sm, `{}`)
-	out := waitDone(t, c, exec, 5*time.Second)
+	sm := testutil.CreateStateMachine(t, c, "timeout", activityDef(act, `,"TimeoutSeconds":1`))
+	exec := testutil.StartExecution(t, c, sm, `{}`)
+	out := testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "States.Timeout" {
 		t.Fatalf("status %s error %s", out.Status, aws.ToString(out.Error))
 	}
 	want := "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ActivityScheduled<2 4:ActivityTimedOut<3 5:ExecutionFailed<4"
-	if got := historyTypes(t, c, exec); got != want {
+	if got := testutil.HistoryTypes(t, c, exec); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
 	pollNone(t, c, act, 300*time.Millisecond)
@@ -294,25 +210,25 @@ func TestActivityTimeouts(t *testing.T) {
 	  "Work":{"Type":"Task","Resource":"` + act + `","HeartbeatSeconds":1,"TimeoutSeconds":30,
 	    "Catch":[{"ErrorEquals":["States.HeartbeatTimeout"],"Next":"Caught"}],"End":true},
 	  "Caught":{"Type":"Pass","End":true}}}`
-	sm = createSM(t, c, "heartbeat", def)
-	exec = start(t, c, sm, `{}`)
+	sm = testutil.CreateStateMachine(t, c, "heartbeat", def)
+	exec = testutil.StartExecution(t, c, sm, `{}`)
 	task := poll(t, c, act, "hb", 5*time.Second)
 	began := time.Now()
 	for time.Since(began) < 2200*time.Millisecond {
 		time.Sleep(300 * time.Millisecond)
 		if _, err := c.SendTaskHeartbeat(bg, &sfn.SendTaskHeartbeatInput{TaskToken: task.TaskToken}); err != nil {
-			t.Fatalf("heartbeat after %v: %v (history %s)", time.Since(began), err, historyTypes(t, c, exec))
+			t.Fatalf("heartbeat after %v: %v (history %s)", time.Since(began), err, testutil.HistoryTypes(t, c, exec))
 		}
 	}
 	stopped := time.Now()
-	out = waitDone(t, c, exec, 5*time.Second)
+	out = testutil.WaitDone(t, c, exec, 5*time.Second)
 	if lag := time.Since(stopped); lag < 700*time.Millisecond || lag > 3*time.Second {
 		t.Fatalf("heartbeat timeout fired %v after the last heartbeat", lag)
 	}
 	if out.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("status %s", out.Status)
 	}
-	h := history(t, c, exec)
+	h := testutil.History(t, c, exec)
 	var timedOut *types.ActivityTimedOutEventDetails
 	for _, ev := range h {
 		if ev.Type == types.HistoryEventTypeActivityTimedOut {
@@ -320,51 +236,51 @@ func TestActivityTimeouts(t *testing.T) {
 		}
 	}
 	if timedOut == nil || aws.ToString(timedOut.Error) != "States.HeartbeatTimeout" {
-		t.Fatalf("timed out details %+v; history %s", timedOut, historyTypes(t, c, exec))
+		t.Fatalf("timed out details %+v; history %s", timedOut, testutil.HistoryTypes(t, c, exec))
 	}
 	if d := h[2].ActivityScheduledEventDetails; aws.ToInt64(d.HeartbeatInSeconds) != 1 || aws.ToInt64(d.TimeoutInSeconds) != 30 {
 		t.Fatalf("scheduled details %+v", d)
 	}
 	_, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: aws.String(`{}`)})
-	wantCode(t, err, "TaskTimedOut")
+	testutil.WantCode(t, err, "TaskTimedOut")
 }
 
 func TestTaskAPIErrors(t *testing.T) {
 	a := testutil.Start(t, testutil.Options{})
 	c := testutil.Client(a.Endpoint())
 	act := createActivity(t, c, "errs")
-	sm := createSM(t, c, "errs", activityDef(act, ""))
-	exec := start(t, c, sm, `{}`)
+	sm := testutil.CreateStateMachine(t, c, "errs", activityDef(act, ""))
+	exec := testutil.StartExecution(t, c, sm, `{}`)
 	task := poll(t, c, act, "w", 5*time.Second)
 	tok := *task.TaskToken
 
 	for _, bad := range []string{"garbage", tok[:len(tok)-2] + "AA", "x" + tok, strings.ToUpper(tok)} {
 		_, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: aws.String(bad), Output: aws.String(`{}`)})
-		wantCode(t, err, "InvalidToken")
+		testutil.WantCode(t, err, "InvalidToken")
 		_, err = c.SendTaskHeartbeat(bg, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(bad)})
-		wantCode(t, err, "InvalidToken")
+		testutil.WantCode(t, err, "InvalidToken")
 		_, err = c.SendTaskFailure(bg, &sfn.SendTaskFailureInput{TaskToken: aws.String(bad)})
-		wantCode(t, err, "InvalidToken")
+		testutil.WantCode(t, err, "InvalidToken")
 	}
 	// A genuine token of a task that never existed.
 	ghost := a.Tasks.Token(exec, 99)
 	_, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: aws.String(ghost), Output: aws.String(`{}`)})
-	wantCode(t, err, "TaskDoesNotExist")
+	testutil.WantCode(t, err, "TaskDoesNotExist")
 	_, err = c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`{not json`)})
-	wantCode(t, err, "InvalidOutput")
+	testutil.WantCode(t, err, "InvalidOutput")
 	_, err = c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok),
 		Output: aws.String(`"` + strings.Repeat("x", 256*1024) + `"`)})
-	wantCode(t, err, "ValidationException")
+	testutil.WantCode(t, err, "ValidationException")
 	_, err = c.GetActivityTask(bg, &sfn.GetActivityTaskInput{ActivityArn: aws.String("no_an_activity_arn")})
-	wantCode(t, err, "InvalidArn")
+	testutil.WantCode(t, err, "InvalidArn")
 	_, err = c.GetActivityTask(bg, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act + "-nope")})
-	wantCode(t, err, "ActivityDoesNotExist")
+	testutil.WantCode(t, err, "ActivityDoesNotExist")
 
 	// StopExecution closes the task: its token is stale.
 	if _, err := c.StopExecution(bg, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
 		t.Fatal(err)
 	}
-	waitDone(t, c, exec, 5*time.Second)
+	testutil.WaitDone(t, c, exec, 5*time.Second)
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		_, err = c.SendTaskHeartbeat(bg, &sfn.SendTaskHeartbeatInput{TaskToken: aws.String(tok)})
@@ -373,7 +289,7 @@ func TestTaskAPIErrors(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	wantCode(t, err, "TaskTimedOut")
+	testutil.WantCode(t, err, "TaskTimedOut")
 
 	// A Task state on a deleted activity fails the execution with States.Runtime;
 	// workers of the deleted activity get ActivityDoesNotExist.
@@ -381,14 +297,14 @@ func TestTaskAPIErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.GetActivityTask(bg, &sfn.GetActivityTaskInput{ActivityArn: aws.String(act)})
-	wantCode(t, err, "ActivityDoesNotExist")
-	exec = start(t, c, sm, `{}`)
-	out := waitDone(t, c, exec, 5*time.Second)
+	testutil.WantCode(t, err, "ActivityDoesNotExist")
+	exec = testutil.StartExecution(t, c, sm, `{}`)
+	out := testutil.WaitDone(t, c, exec, 5*time.Second)
 	wantCause := "An error occurred while executing the state 'Work' (entered at the event id #2). The activity " + act + " does not exist."
 	if out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "States.Runtime" || aws.ToString(out.Cause) != wantCause {
 		t.Fatalf("status %s error %s cause %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
 	}
-	if got, want := historyTypes(t, c, exec), "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ExecutionFailed<2"; got != want {
+	if got, want := testutil.HistoryTypes(t, c, exec), "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ExecutionFailed<2"; got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
 }
@@ -415,8 +331,8 @@ func TestWaitForTaskToken(t *testing.T) {
 	def := `{"StartAt":"Send","States":{"Send":{"Type":"Task",
 	  "Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
 	  "Parameters":{"QueueUrl":"q","MessageBody":{"Message.$":"$.m","TaskToken.$":"$$.Task.Token"}},"End":true}}}`
-	sm := createSM(t, c, "cb", def)
-	exec := start(t, c, sm, `{"m":"hi"}`)
+	sm := testutil.CreateStateMachine(t, c, "cb", def)
+	exec := testutil.StartExecution(t, c, sm, `{"m":"hi"}`)
 	var params struct {
 		MessageBody struct{ Message, TaskToken string }
 	}
@@ -445,16 +361,16 @@ func TestWaitForTaskToken(t *testing.T) {
 	if _, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: tok, Output: aws.String(`"done"`)}); err != nil {
 		t.Fatal(err)
 	}
-	out := waitDone(t, c, exec, 5*time.Second)
+	out := testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded || aws.ToString(out.Output) != `"done"` {
 		t.Fatalf("status %s output %s", out.Status, aws.ToString(out.Output))
 	}
 	want := "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 5:TaskSubmitted<4 " +
 		"6:TaskSucceeded<5 7:TaskStateExited<6 8:ExecutionSucceeded<7"
-	if got := historyTypes(t, c, exec); got != want {
+	if got := testutil.HistoryTypes(t, c, exec); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
-	h := history(t, c, exec)
+	h := testutil.History(t, c, exec)
 	if d := h[2].TaskScheduledEventDetails; d == nil || aws.ToString(d.Resource) != "sendMessage.waitForTaskToken" ||
 		aws.ToString(d.ResourceType) != "sqs" || !strings.Contains(aws.ToString(d.Parameters), params.MessageBody.TaskToken) {
 		t.Fatalf("scheduled %+v", d)
@@ -463,23 +379,23 @@ func TestWaitForTaskToken(t *testing.T) {
 		t.Fatalf("submitted %+v", d)
 	}
 	_, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: tok, Output: aws.String(`{}`)})
-	wantCode(t, err, "TaskTimedOut")
+	testutil.WantCode(t, err, "TaskTimedOut")
 
 	// A callback whose heartbeat stops: TaskTimedOut with States.Timeout, as AWS
 	// records it for service integrations.
 	def = `{"StartAt":"Send","States":{"Send":{"Type":"Task",
 	  "Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","HeartbeatSeconds":1,
 	  "Parameters":{"MessageBody":{"TaskToken.$":"$$.Task.Token"}},"End":true}}}`
-	sm = createSM(t, c, "cbhb", def)
-	exec = start(t, c, sm, `{}`)
+	sm = testutil.CreateStateMachine(t, c, "cbhb", def)
+	exec = testutil.StartExecution(t, c, sm, `{}`)
 	<-q.sent
-	out = waitDone(t, c, exec, 5*time.Second)
+	out = testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "States.Timeout" {
 		t.Fatalf("status %s error %s", out.Status, aws.ToString(out.Error))
 	}
 	want = "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 5:TaskSubmitted<4 " +
 		"6:TaskTimedOut<5 7:ExecutionFailed<6"
-	if got := historyTypes(t, c, exec); got != want {
+	if got := testutil.HistoryTypes(t, c, exec); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
 
@@ -487,14 +403,14 @@ func TestWaitForTaskToken(t *testing.T) {
 	def = `{"StartAt":"Send","States":{"Send":{"Type":"Task",
 	  "Resource":"arn:aws:states:::sns:publish.waitForTaskToken",
 	  "Parameters":{"Message.$":"$$.Task.Token"},"End":true}}}`
-	sm = createSM(t, c, "cbnone", def)
-	exec = start(t, c, sm, `{}`)
-	out = waitDone(t, c, exec, 5*time.Second)
+	sm = testutil.CreateStateMachine(t, c, "cbnone", def)
+	exec = testutil.StartExecution(t, c, sm, `{}`)
+	out = testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "States.Runtime" {
 		t.Fatalf("status %s error %s", out.Status, aws.ToString(out.Error))
 	}
 	want = "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskFailed<3 5:ExecutionFailed<4"
-	if got := historyTypes(t, c, exec); got != want {
+	if got := testutil.HistoryTypes(t, c, exec); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
 }
@@ -506,14 +422,14 @@ func TestTasksSurviveRestart(t *testing.T) {
 	queued := createActivity(t, c, "queued")
 	handed := createActivity(t, c, "handed")
 	lost := createActivity(t, c, "lost")
-	execQ := start(t, c, createSM(t, c, "q", activityDef(queued, "")), `{"q":1}`)
-	execH := start(t, c, createSM(t, c, "h", activityDef(handed, "")), `{"h":1}`)
+	execQ := testutil.StartExecution(t, c, testutil.CreateStateMachine(t, c, "q", activityDef(queued, "")), `{"q":1}`)
+	execH := testutil.StartExecution(t, c, testutil.CreateStateMachine(t, c, "h", activityDef(handed, "")), `{"h":1}`)
 	task := poll(t, c, handed, "before", 5*time.Second)
-	execL := start(t, c, createSM(t, c, "l", activityDef(lost, "")), `{"l":1}`)
+	execL := testutil.StartExecution(t, c, testutil.CreateStateMachine(t, c, "l", activityDef(lost, "")), `{"l":1}`)
 	// Simulate a crash between the append of ActivityScheduled and the dispatch: the
 	// task of execL is neither queued nor recorded.
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(historyTypes(t, c, execL), "ActivityScheduled") {
+	for !strings.Contains(testutil.HistoryTypes(t, c, execL), "ActivityScheduled") {
 		if time.Now().After(deadline) {
 			t.Fatal("execL never scheduled its task")
 		}
@@ -554,13 +470,13 @@ func TestTasksSurviveRestart(t *testing.T) {
 		}
 	}
 	for _, e := range []string{execQ, execH, execL} {
-		if out := waitDone(t, c, e, 5*time.Second); out.Status != types.ExecutionStatusSucceeded {
+		if out := testutil.WaitDone(t, c, e, 5*time.Second); out.Status != types.ExecutionStatusSucceeded {
 			t.Fatalf("%s: %s", e, out.Status)
 		}
 	}
 	want := "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ActivityScheduled<2 4:ActivityStarted<3 " +
 		"5:ActivitySucceeded<4 6:TaskStateExited<5 7:ExecutionSucceeded<6"
-	if got := historyTypes(t, c, execL); got != want {
+	if got := testutil.HistoryTypes(t, c, execL); got != want {
 		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
 	// Each task was handed out once.
@@ -573,7 +489,7 @@ func TestIdlePollersDoNotStall(t *testing.T) {
 	c := testutil.Client(a.Endpoint())
 	idle := createActivity(t, c, "idle")
 	busy := createActivity(t, c, "busy")
-	sm := createSM(t, c, "busy", activityDef(busy, ""))
+	sm := testutil.CreateStateMachine(t, c, "busy", activityDef(busy, ""))
 
 	const pollers = 1000
 	pc := testutil.Client(a.Endpoint())
@@ -613,7 +529,7 @@ func TestIdlePollersDoNotStall(t *testing.T) {
 	const n = 20
 	var execs []string
 	for i := range n {
-		execs = append(execs, start(t, c, sm, fmt.Sprintf(`{"i":%d}`, i)))
+		execs = append(execs, testutil.StartExecution(t, c, sm, fmt.Sprintf(`{"i":%d}`, i)))
 	}
 	for range n {
 		task := poll(t, c, busy, "w", 5*time.Second)
@@ -622,7 +538,7 @@ func TestIdlePollersDoNotStall(t *testing.T) {
 		}
 	}
 	for _, e := range execs {
-		if out := waitDone(t, c, e, 5*time.Second); out.Status != types.ExecutionStatusSucceeded {
+		if out := testutil.WaitDone(t, c, e, 5*time.Second); out.Status != types.ExecutionStatusSucceeded {
 			t.Fatalf("%s", out.Status)
 		}
 	}
@@ -638,12 +554,12 @@ func TestIdlePollersDoNotStall(t *testing.T) {
 	}
 	// The idle polls are gone: a task queued now goes to the next poller, not to a
 	// ghost of an abandoned poll.
-	exec := start(t, c, createSM(t, c, "idle", activityDef(idle, "")), `{}`)
+	exec := testutil.StartExecution(t, c, testutil.CreateStateMachine(t, c, "idle", activityDef(idle, "")), `{}`)
 	task := poll(t, c, idle, "late", 5*time.Second)
 	if _, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: aws.String(`1`)}); err != nil {
 		t.Fatal(err)
 	}
-	waitDone(t, c, exec, 5*time.Second)
+	testutil.WaitDone(t, c, exec, 5*time.Second)
 }
 
 func jetstreamFilter(subject string) jetstream.StreamPurgeOpt {

@@ -4,7 +4,6 @@ package executions
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,58 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
-const role = "arn:aws:iam::123456789012:role/test"
-
-func createSM(t *testing.T, c *sfn.Client, name, def string) string {
-	t.Helper()
-	out, err := c.CreateStateMachine(context.Background(), &sfn.CreateStateMachineInput{
-		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
-	})
-	if err != nil {
-		t.Fatalf("create %s: %v", name, err)
-	}
-	return *out.StateMachineArn
-}
-
-func waitDone(t *testing.T, c *sfn.Client, arn string, within time.Duration) *sfn.DescribeExecutionOutput {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		out, err := c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		if err != nil {
-			t.Fatalf("describe: %v", err)
-		}
-		if out.Status != types.ExecutionStatusRunning {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s still running after %v", arn, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != code {
-		t.Fatalf("got error %v, want %s", err, code)
-	}
-}
-
 func historyTypes(t *testing.T, c *sfn.Client, arn string) []string {
 	t.Helper()
-	h, err := c.GetExecutionHistory(context.Background(), &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for i, ev := range h.Events {
+	for i, ev := range testutil.History(t, c, arn) {
 		if ev.Id != int64(i+1) {
 			t.Fatalf("event %d has id %d", i, ev.Id)
 		}
@@ -81,7 +36,7 @@ const passWait = `{"StartAt":"P","States":{
 func TestStartDescribeHistory(t *testing.T) {
 	ctx := context.Background()
 	c := testutil.Client(testutil.StartServer(t))
-	sm := createSM(t, c, "sm-basic", passWait)
+	sm := testutil.CreateStateMachine(t, c, "sm-basic", passWait)
 	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("e1"), Input: aws.String(`{"v":42}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +48,7 @@ func TestStartDescribeHistory(t *testing.T) {
 	if types := historyTypes(t, c, *start.ExecutionArn); len(types) == 0 || types[0] != "ExecutionStarted" {
 		t.Fatalf("history right after start: %v", types)
 	}
-	d := waitDone(t, c, *start.ExecutionArn, 10*time.Second)
+	d := testutil.WaitDone(t, c, *start.ExecutionArn, 10*time.Second)
 	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"v":42}` || aws.ToString(d.Input) != `{"v":42}` {
 		t.Fatalf("describe: %s output %s", d.Status, aws.ToString(d.Output))
 	}
@@ -104,7 +59,7 @@ func TestStartDescribeHistory(t *testing.T) {
 	}
 	// Same name, same input, finished: ExecutionAlreadyExists.
 	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("e1"), Input: aws.String(`{"v":42}`)})
-	wantCode(t, err, "ExecutionAlreadyExists")
+	testutil.WantCode(t, err, "ExecutionAlreadyExists")
 	// Reverse order, pages of 3, no data.
 	var ids []int64
 	var next *string
@@ -138,17 +93,17 @@ func TestStartDescribeHistory(t *testing.T) {
 func TestStartErrors(t *testing.T) {
 	ctx := context.Background()
 	c := testutil.Client(testutil.StartServer(t))
-	sm := createSM(t, c, "sm-errors", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	sm := testutil.CreateStateMachine(t, c, "sm-errors", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
 	_, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String("{not json")})
-	wantCode(t, err, "InvalidExecutionInput")
+	testutil.WantCode(t, err, "InvalidExecutionInput")
 	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm + "x")})
-	wantCode(t, err, "StateMachineDoesNotExist")
+	testutil.WantCode(t, err, "StateMachineDoesNotExist")
 	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String("nope")})
-	wantCode(t, err, "InvalidArn")
+	testutil.WantCode(t, err, "InvalidArn")
 	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("bad name")})
-	wantCode(t, err, "InvalidName")
+	testutil.WantCode(t, err, "InvalidName")
 	_, err = c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(strings.Replace(sm, "stateMachine", "execution", 1) + ":missing")})
-	wantCode(t, err, "ExecutionDoesNotExist")
+	testutil.WantCode(t, err, "ExecutionDoesNotExist")
 
 	// Idempotent start while running; a different input is ExecutionAlreadyExists.
 	a, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("long"), Input: aws.String(`{"a":1}`)})
@@ -160,13 +115,13 @@ func TestStartErrors(t *testing.T) {
 		t.Fatalf("idempotent start: %v", err)
 	}
 	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Name: aws.String("long"), Input: aws.String(`{"a":2}`)})
-	wantCode(t, err, "ExecutionAlreadyExists")
+	testutil.WantCode(t, err, "ExecutionAlreadyExists")
 
 	// Stop: ABORTED with the given error and cause, and an ExecutionAborted event.
 	if _, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: a.ExecutionArn, Error: aws.String("Halt"), Cause: aws.String("by test")}); err != nil {
 		t.Fatal(err)
 	}
-	d := waitDone(t, c, *a.ExecutionArn, 5*time.Second)
+	d := testutil.WaitDone(t, c, *a.ExecutionArn, 5*time.Second)
 	if d.Status != types.ExecutionStatusAborted || aws.ToString(d.Error) != "Halt" || aws.ToString(d.Cause) != "by test" {
 		t.Fatalf("stopped execution: %s %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
 	}
@@ -178,7 +133,7 @@ func TestStartErrors(t *testing.T) {
 func TestListExecutions(t *testing.T) {
 	ctx := context.Background()
 	c := testutil.Client(testutil.StartServer(t))
-	sm := createSM(t, c, "sm-list", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.wait","BooleanEquals":true,"Next":"W"}],"Default":"P"},"W":{"Type":"Wait","Seconds":100000,"End":true},"P":{"Type":"Pass","End":true}}}`)
+	sm := testutil.CreateStateMachine(t, c, "sm-list", `{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.wait","BooleanEquals":true,"Next":"W"}],"Default":"P"},"W":{"Type":"Wait","Seconds":100000,"End":true},"P":{"Type":"Pass","End":true}}}`)
 	var started []string
 	for i := range 7 {
 		in := `{"wait":false}`
@@ -194,7 +149,7 @@ func TestListExecutions(t *testing.T) {
 	}
 	for i, arn := range started {
 		if i%3 != 0 {
-			waitDone(t, c, arn, 5*time.Second)
+			testutil.WaitDone(t, c, arn, 5*time.Second)
 		}
 	}
 	var names []string
@@ -222,7 +177,7 @@ func TestListExecutions(t *testing.T) {
 		t.Fatalf("running: %d, want 3", len(running.Executions))
 	}
 	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), NextToken: aws.String("garbage")})
-	wantCode(t, err, "InvalidToken")
+	testutil.WantCode(t, err, "InvalidToken")
 }
 
 // TestPassivatedExecutionResumesFromHistory: the actor is passivated while its
@@ -232,7 +187,7 @@ func TestPassivatedExecutionResumesFromHistory(t *testing.T) {
 	ctx := context.Background()
 	a := testutil.Start(t, testutil.Options{IdleTimeout: 50 * time.Millisecond, WaitTimeScale: 0.5})
 	c := testutil.Client(a.Endpoint())
-	sm := createSM(t, c, "sm-passivate", passWait) // Wait 2 s, scaled to 1 s: a durable JetStream timer
+	sm := testutil.CreateStateMachine(t, c, "sm-passivate", passWait) // Wait 2 s, scaled to 1 s: a durable JetStream timer
 	out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"v":"x"}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +199,7 @@ func TestPassivatedExecutionResumesFromHistory(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	d := waitDone(t, c, *out.ExecutionArn, 10*time.Second)
+	d := testutil.WaitDone(t, c, *out.ExecutionArn, 10*time.Second)
 	if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != `{"v":"x"}` {
 		t.Fatalf("after passivation: %s %s", d.Status, aws.ToString(d.Output))
 	}
@@ -257,7 +212,7 @@ func TestExecutionSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	a := testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: 0.5})
 	c := testutil.Client(a.Endpoint())
-	sm := createSM(t, c, "sm-restart", passWait)
+	sm := testutil.CreateStateMachine(t, c, "sm-restart", passWait)
 	out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"v":1}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +220,7 @@ func TestExecutionSurvivesRestart(t *testing.T) {
 	a.Close()
 	b := testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: 0.5})
 	c = testutil.Client(b.Endpoint())
-	d := waitDone(t, c, *out.ExecutionArn, 15*time.Second)
+	d := testutil.WaitDone(t, c, *out.ExecutionArn, 15*time.Second)
 	if d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("after restart: %s", d.Status)
 	}
@@ -279,7 +234,7 @@ func TestExecutionSurvivesRestart(t *testing.T) {
 func TestDeleteWhileRunning(t *testing.T) {
 	ctx := context.Background()
 	c := testutil.Client(testutil.StartServer(t))
-	sm := createSM(t, c, "sm-deleting", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	sm := testutil.CreateStateMachine(t, c, "sm-deleting", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
 	out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
 	if err != nil {
 		t.Fatal(err)
@@ -292,7 +247,7 @@ func TestDeleteWhileRunning(t *testing.T) {
 		t.Fatalf("after delete with a running execution: %v %v", d, err)
 	}
 	_, err = c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm)})
-	wantCode(t, err, "StateMachineDeleting")
+	testutil.WantCode(t, err, "StateMachineDeleting")
 	if _, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: out.ExecutionArn}); err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +255,7 @@ func TestDeleteWhileRunning(t *testing.T) {
 	for {
 		_, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm)})
 		if err != nil {
-			wantCode(t, err, "StateMachineDoesNotExist")
+			testutil.WantCode(t, err, "StateMachineDoesNotExist")
 			break
 		}
 		if time.Now().After(deadline) {

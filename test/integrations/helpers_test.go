@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -21,16 +20,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
 const (
-	role      = "arn:aws:iam::123456789012:role/test"
+	role      = testutil.Role
 	fnPrefix  = "arn:aws:lambda:us-east-1:123456789012:function:"
 	fixedDate = "Thu, 28 Nov 2024 12:40:57 GMT"
 	traceID   = "Root=1-6748644a-7d1b4a3c2f0e9d8c7b6a5948;Parent=1a2b3c4d5e6f7a8b;Sampled=0"
@@ -41,58 +38,14 @@ var bg = context.Background()
 // node starts a node whose Lambda tasks call lambdaEndpoint.
 func node(t *testing.T, dir, lambdaEndpoint string, scale float64) *app.App {
 	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	a, err := app.Start(bg, app.Config{
-		Listen: "127.0.0.1:0", DataDir: dir, NATSPort: -1, WaitTimeScale: scale,
-		LambdaEndpoint: lambdaEndpoint, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("start sfnd: %v", err)
-	}
-	t.Cleanup(a.Close)
-	return a
-}
-
-func createSM(t *testing.T, c *sfn.Client, name, def string) string {
-	t.Helper()
-	out, err := c.CreateStateMachine(bg, &sfn.CreateStateMachineInput{
-		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
-	})
-	if err != nil {
-		t.Fatalf("create %s: %v", name, err)
-	}
-	return *out.StateMachineArn
+	return testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: scale, LambdaEndpoint: lambdaEndpoint})
 }
 
 // run starts an execution of def named name and waits for its end.
 func run(t *testing.T, c *sfn.Client, name, def, input string) (string, *sfn.DescribeExecutionOutput) {
 	t.Helper()
-	sm := createSM(t, c, name, def)
-	out, err := c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(input)})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	return *out.ExecutionArn, waitDone(t, c, *out.ExecutionArn, 20*time.Second)
-}
-
-func waitDone(t *testing.T, c *sfn.Client, arn string, within time.Duration) *sfn.DescribeExecutionOutput {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		out, err := c.DescribeExecution(bg, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		if err != nil {
-			t.Fatalf("describe: %v", err)
-		}
-		if out.Status != types.ExecutionStatusRunning {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s still running after %v", arn, within)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	arn := testutil.StartExecution(t, c, testutil.CreateStateMachine(t, c, name, def), input)
+	return arn, testutil.WaitDone(t, c, arn, 20*time.Second)
 }
 
 // rawHistory reads an execution's history as the wire carries it (field presence

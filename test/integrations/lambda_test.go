@@ -16,6 +16,7 @@ import (
 
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
+	"github.com/sfnd/sfnd/test/testutil"
 )
 
 func compact(s string) string {
@@ -325,7 +326,7 @@ func TestLambdaWaitForTaskToken(t *testing.T) {
 	})
 	a := node(t, "", l.URL, 0.001)
 	c := client(a)
-	sm := createSM(t, c, "callback", `{"StartAt":"T","States":{"T":{"Type":"Task",
+	sm := testutil.CreateStateMachine(t, c, "callback", `{"StartAt":"T","States":{"T":{"Type":"Task",
 		"Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
 		"Parameters":{"FunctionName":"worker","Payload":{"Token.$":"$$.Task.Token","in.$":"$"}},"End":true}}}`)
 	st, err := c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(`{"k":"v"}`)})
@@ -352,7 +353,7 @@ func TestLambdaWaitForTaskToken(t *testing.T) {
 	if _, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: aws.String(token), Output: aws.String(`{"done":true}`)}); err != nil {
 		t.Fatal(err)
 	}
-	out := waitDone(t, c, *st.ExecutionArn, 10*time.Second)
+	out := testutil.WaitDone(t, c, *st.ExecutionArn, 10*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded || aws.ToString(out.Output) != `{"done":true}` {
 		t.Fatalf("got %s %s", out.Status, aws.ToString(out.Output))
 	}
@@ -412,7 +413,7 @@ func TestLambdaReissueAfterRestart(t *testing.T) {
 	dir := t.TempDir()
 	a := node(t, dir, l.URL, 0.1)
 	c := client(a)
-	sm := createSM(t, c, "reissue", `{"StartAt":"T","States":{
+	sm := testutil.CreateStateMachine(t, c, "reissue", `{"StartAt":"T","States":{
 		"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"once","Payload.$":"$"},
 			"OutputPath":"$.Payload","Next":"W"},
 		"W":{"Type":"Wait","Seconds":5,"End":true}}}`)
@@ -457,7 +458,7 @@ func TestLambdaReissueAfterRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	out := waitDone(t, c, arn, 20*time.Second)
+	out := testutil.WaitDone(t, c, arn, 20*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded || aws.ToString(out.Output) != `{"v":1}` {
 		t.Fatalf("got %s %s", out.Status, aws.ToString(out.Output))
 	}

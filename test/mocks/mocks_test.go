@@ -6,10 +6,6 @@ package mocks
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,14 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 	"github.com/sfnd/sfnd/test/testutil"
 )
-
-const role = "arn:aws:iam::123456789012:role/test"
 
 var bg = context.Background()
 
@@ -94,26 +87,7 @@ func node(t *testing.T, config string) *app.App {
 			t.Fatal(err)
 		}
 	}
-	a, err := app.Start(bg, app.Config{
-		Listen: "127.0.0.1:0", DataDir: dir, NATSPort: -1, WaitTimeScale: 0.001, MockConfig: path,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("start sfnd: %v", err)
-	}
-	t.Cleanup(a.Close)
-	return a
-}
-
-func createSM(t *testing.T, c *sfn.Client, name, def string) string {
-	t.Helper()
-	out, err := c.CreateStateMachine(bg, &sfn.CreateStateMachineInput{
-		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
-	})
-	if err != nil {
-		t.Fatalf("create %s: %v", name, err)
-	}
-	return *out.StateMachineArn
+	return testutil.Start(t, testutil.Options{DataDir: dir, MockConfig: path})
 }
 
 func start(t *testing.T, c *sfn.Client, arn, name string) string {
@@ -126,68 +100,16 @@ func start(t *testing.T, c *sfn.Client, arn, name string) string {
 	return *out.ExecutionArn
 }
 
-func waitDone(t *testing.T, c *sfn.Client, arn string) *sfn.DescribeExecutionOutput {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		out, err := c.DescribeExecution(bg, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		if err != nil {
-			t.Fatalf("describe: %v", err)
-		}
-		if out.Status != types.ExecutionStatusRunning {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s still running: %s", arn, historyTypes(t, c, arn))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func history(t *testing.T, c *sfn.Client, arn string) []types.HistoryEvent {
-	t.Helper()
-	h, err := c.GetExecutionHistory(bg, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h.Events
-}
-
-func historyTypes(t *testing.T, c *sfn.Client, arn string) string {
-	t.Helper()
-	var out []string
-	for _, ev := range history(t, c, arn) {
-		out = append(out, fmt.Sprintf("%d:%s<%d", ev.Id, ev.Type, ev.PreviousEventId))
-	}
-	return strings.Join(out, " ")
-}
-
-func wantHistory(t *testing.T, c *sfn.Client, arn, want string) []types.HistoryEvent {
-	t.Helper()
-	if got := historyTypes(t, c, arn); got != want {
-		t.Fatalf("history of %s\n got %s\nwant %s", arn, got, want)
-	}
-	return history(t, c, arn)
-}
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != code {
-		t.Fatalf("got error %v, want %s", err, code)
-	}
-}
-
 func TestHappyAndRetryPaths(t *testing.T) {
 	a := node(t, mockConfig)
 	c := testutil.Client(a.Endpoint())
-	sm := createSM(t, c, "LambdaSQSIntegration", lambdaSQS)
+	sm := testutil.CreateStateMachine(t, c, "LambdaSQSIntegration", lambdaSQS)
 
 	exec := start(t, c, sm+"#HappyPath", "happy")
 	if exec != "arn:aws:states:us-east-1:123456789012:execution:LambdaSQSIntegration:happy" {
 		t.Fatalf("execution ARN %s", exec)
 	}
-	out := waitDone(t, c, exec)
+	out := testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded || aws.ToString(out.StateMachineArn) != sm {
 		t.Fatalf("happy: %s %s", out.Status, aws.ToString(out.StateMachineArn))
 	}
@@ -195,7 +117,7 @@ func TestHappyAndRetryPaths(t *testing.T) {
 	if got := aws.ToString(out.Output); got != want {
 		t.Fatalf("output %s", got)
 	}
-	h := wantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 5:TaskSucceeded<4 "+
+	h := testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 5:TaskSucceeded<4 "+
 		"6:TaskStateExited<5 7:TaskStateEntered<6 8:TaskScheduled<7 9:TaskStarted<8 10:TaskSucceeded<9 11:TaskStateExited<10 "+
 		"12:ExecutionSucceeded<11")
 	if got := aws.ToString(h[4].TaskSucceededEventDetails.Output); got != `{"StatusCode":200,"Payload":{"StatusCode":200,"body":"Hello from Lambda!"}}` {
@@ -207,11 +129,11 @@ func TestHappyAndRetryPaths(t *testing.T) {
 
 	// Retries take the responses "0", "1-2", "3" in turn.
 	exec = start(t, c, sm+"#RetryPath", "retry")
-	out = waitDone(t, c, exec)
+	out = testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("retry: %s", out.Status)
 	}
-	h = wantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 "+
+	h = testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 "+
 		"3:TaskScheduled<2 4:TaskStarted<3 5:TaskFailed<4 6:TaskScheduled<5 7:TaskStarted<6 8:TaskFailed<7 "+
 		"9:TaskScheduled<8 10:TaskStarted<9 11:TaskFailed<10 12:TaskScheduled<11 13:TaskStarted<12 14:TaskSucceeded<13 "+
 		"15:TaskStateExited<14 16:TaskStateEntered<15 17:TaskScheduled<16 18:TaskStarted<17 19:TaskSucceeded<18 "+
@@ -225,14 +147,14 @@ func TestHappyAndRetryPaths(t *testing.T) {
 
 	// A Throw caught by the state's Catch once the retries are spent.
 	exec = start(t, c, sm+"#CaughtPath", "caught")
-	if out = waitDone(t, c, exec); out.Status != types.ExecutionStatusSucceeded ||
+	if out = testutil.WaitDone(t, c, exec, 5*time.Second); out.Status != types.ExecutionStatusSucceeded ||
 		!strings.Contains(aws.ToString(out.Output), `"error":{"Error":"Lambda.ResourceNotReadyException","Cause":"Lambda resource is not ready."}`) {
 		t.Fatalf("caught: %s %s", out.Status, aws.ToString(out.Output))
 	}
 
 	// A retry with no response defined for its invocation fails the task.
 	exec = start(t, c, sm+"#ShortPath", "short")
-	if out = waitDone(t, c, exec); out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "States.Runtime" {
+	if out = testutil.WaitDone(t, c, exec, 5*time.Second); out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "States.Runtime" {
 		t.Fatalf("short: %s %s", out.Status, aws.ToString(out.Error))
 	}
 }
@@ -240,18 +162,18 @@ func TestHappyAndRetryPaths(t *testing.T) {
 func TestUnmockedStatesCallTheirResource(t *testing.T) {
 	a := node(t, mockConfig)
 	c := testutil.Client(a.Endpoint())
-	sm := createSM(t, c, "LambdaSQSIntegration", lambdaSQS)
+	sm := testutil.CreateStateMachine(t, c, "LambdaSQSIntegration", lambdaSQS)
 	// HybridPath mocks only the Lambda state: the SQS state reaches the real
 	// integration, which this node does not have.
 	exec := start(t, c, sm+"#HybridPath", "hybrid")
-	out := waitDone(t, c, exec)
+	out := testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "States.Runtime" ||
 		!strings.Contains(aws.ToString(out.Cause), "arn:aws:states:::sqs:sendMessage") {
 		t.Fatalf("hybrid: %s %s %s", out.Status, aws.ToString(out.Error), aws.ToString(out.Cause))
 	}
 	// Without a test case nothing is mocked.
 	exec = start(t, c, sm, "plain")
-	if out = waitDone(t, c, exec); out.Status != types.ExecutionStatusFailed {
+	if out = testutil.WaitDone(t, c, exec, 5*time.Second); out.Status != types.ExecutionStatusFailed {
 		t.Fatalf("plain: %s", out.Status)
 	}
 }
@@ -267,16 +189,16 @@ func TestMockedActivityAndCallback(t *testing.T) {
 	  "Work":{"Type":"Task","Resource":"` + *act.ActivityArn + `","ResultPath":"$.work","Next":"Callback"},
 	  "Callback":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
 	    "Parameters":{"QueueUrl":"q","MessageBody":{"token.$":"$$.Task.Token"}},"ResultPath":"$.cb","End":true}}}`
-	sm := createSM(t, c, "Mixed", def)
+	sm := testutil.CreateStateMachine(t, c, "Mixed", def)
 	exec := start(t, c, sm+"#Mocked", "m1")
-	out := waitDone(t, c, exec)
+	out := testutil.WaitDone(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded {
-		t.Fatalf("mixed: %s %s", out.Status, historyTypes(t, c, exec))
+		t.Fatalf("mixed: %s %s", out.Status, testutil.HistoryTypes(t, c, exec))
 	}
 	if got := aws.ToString(out.Output); got != `{"n":1,"work":{"z":1,"a":2},"cb":{"approved":true}}` {
 		t.Fatalf("output %s", got)
 	}
-	h := wantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ActivityScheduled<2 4:ActivityStarted<3 "+
+	h := testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ActivityScheduled<2 4:ActivityStarted<3 "+
 		"5:ActivitySucceeded<4 6:TaskStateExited<5 7:TaskStateEntered<6 8:TaskScheduled<7 9:TaskStarted<8 "+
 		"10:TaskSubmitted<9 11:TaskSucceeded<10 12:TaskStateExited<11 13:ExecutionSucceeded<12")
 	if got := aws.ToString(h[9].TaskSubmittedEventDetails.Output); got != `{"approved":true}` {
@@ -293,19 +215,19 @@ func TestMockedActivityAndCallback(t *testing.T) {
 func TestTestCaseARN(t *testing.T) {
 	a := node(t, mockConfig)
 	c := testutil.Client(a.Endpoint())
-	sm := createSM(t, c, "LambdaSQSIntegration", lambdaSQS)
+	sm := testutil.CreateStateMachine(t, c, "LambdaSQSIntegration", lambdaSQS)
 	_, err := c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm + "#NoSuchCase")})
-	wantCode(t, err, "ValidationException")
-	other := createSM(t, c, "Other", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
+	testutil.WantCode(t, err, "ValidationException")
+	other := testutil.CreateStateMachine(t, c, "Other", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
 	_, err = c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(other + "#HappyPath")})
-	wantCode(t, err, "ValidationException")
+	testutil.WantCode(t, err, "ValidationException")
 	_, err = c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm + "x#HappyPath")})
-	wantCode(t, err, "StateMachineDoesNotExist")
+	testutil.WantCode(t, err, "StateMachineDoesNotExist")
 
 	// Without a mock configuration the ARN form is refused as AWS refuses it.
 	b := node(t, "")
 	cb := testutil.Client(b.Endpoint())
-	sm = createSM(t, cb, "LambdaSQSIntegration", lambdaSQS)
+	sm = testutil.CreateStateMachine(t, cb, "LambdaSQSIntegration", lambdaSQS)
 	_, err = cb.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm + "#HappyPath")})
 	if err == nil {
 		t.Fatal("a #TestCase ARN was accepted without a mock configuration")

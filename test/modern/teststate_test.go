@@ -5,7 +5,6 @@ package modern
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -13,20 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/sfnd/sfnd/test/testutil"
 )
-
-const role = "arn:aws:iam::123456789012:role/test"
-
-func wantCode(t *testing.T, err error, code string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != code {
-		t.Fatalf("got error %v, want %s", err, code)
-	}
-}
 
 // sameJSON compares JSON texts by value (TestState prints payloads with spaces, as the
 // AWS-recorded corpus shows).
@@ -46,7 +34,7 @@ func TestTestState(t *testing.T) {
 
 	pass, err := c.TestState(ctx, &sfn.TestStateInput{
 		Definition: aws.String(`{"Type":"Pass","InputPath":"$.a","Parameters":{"x.$":"$.b"},"ResultPath":"$.r","Next":"N"}`),
-		RoleArn:    aws.String(role), Input: aws.String(`{"a":{"b":7}}`), InspectionLevel: types.InspectionLevelDebug,
+		RoleArn:    aws.String(testutil.Role), Input: aws.String(`{"a":{"b":7}}`), InspectionLevel: types.InspectionLevelDebug,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -62,14 +50,14 @@ func TestTestState(t *testing.T) {
 
 	choice, err := c.TestState(ctx, &sfn.TestStateInput{
 		Definition: aws.String(`{"Type":"Choice","Choices":[{"Variable":"$.n","NumericGreaterThan":1,"Next":"Big"}],"Default":"Small"}`),
-		RoleArn:    aws.String(role), Input: aws.String(`{"n":2}`),
+		RoleArn:    aws.String(testutil.Role), Input: aws.String(`{"n":2}`),
 	})
 	if err != nil || aws.ToString(choice.NextState) != "Big" {
 		t.Fatalf("choice: %v %+v", err, choice)
 	}
 
 	fail, err := c.TestState(ctx, &sfn.TestStateInput{
-		Definition: aws.String(`{"Type":"Fail","Error":"Oops","Cause":"bad"}`), RoleArn: aws.String(role),
+		Definition: aws.String(`{"Type":"Fail","Error":"Oops","Cause":"bad"}`), RoleArn: aws.String(testutil.Role),
 	})
 	if err != nil || fail.Status != types.TestExecutionStatusFailed || aws.ToString(fail.Error) != "Oops" || aws.ToString(fail.Cause) != "bad" {
 		t.Fatalf("fail: %v %+v", err, fail)
@@ -77,16 +65,16 @@ func TestTestState(t *testing.T) {
 
 	jsonata, err := c.TestState(ctx, &sfn.TestStateInput{
 		Definition: aws.String(`{"Type":"Pass","QueryLanguage":"JSONata","Output":"{% $states.input.v * 2 %}","End":true}`),
-		RoleArn:    aws.String(role), Input: aws.String(`{"v":21}`),
+		RoleArn:    aws.String(testutil.Role), Input: aws.String(`{"v":21}`),
 	})
 	if err != nil || !sameJSON(t, aws.ToString(jsonata.Output), "42") {
 		t.Fatalf("jsonata: %v %+v", err, jsonata)
 	}
 
-	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"Type":"Nope"}`), RoleArn: aws.String(role)})
-	wantCode(t, err, "InvalidDefinition")
+	_, err = c.TestState(ctx, &sfn.TestStateInput{Definition: aws.String(`{"Type":"Nope"}`), RoleArn: aws.String(testutil.Role)})
+	testutil.WantCode(t, err, "InvalidDefinition")
 	_, err = c.TestState(ctx, &sfn.TestStateInput{
-		Definition: aws.String(`{"Type":"Pass","End":true}`), RoleArn: aws.String(role), Input: aws.String("{oops"),
+		Definition: aws.String(`{"Type":"Pass","End":true}`), RoleArn: aws.String(testutil.Role), Input: aws.String("{oops"),
 	})
 	if err == nil {
 		t.Fatal("TestState accepted malformed input")
@@ -104,7 +92,7 @@ func TestJSONataExecutionWithVariables(t *testing.T) {
 	  "C":{"Type":"Choice","Choices":[{"Condition":"{% $count($states.input) = 3 %}","Next":"Done"}],"Default":"Bad"},
 	  "Bad":{"Type":"Fail","Error":"Bad"},
 	  "Done":{"Type":"Succeed","Output":"{% {'scaled': $states.input, 'total': $total} %}"}}}`
-	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("jsonata"), Definition: aws.String(def), RoleArn: aws.String(role)})
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("jsonata"), Definition: aws.String(def), RoleArn: aws.String(testutil.Role)})
 	if err != nil {
 		t.Fatal(err)
 	}

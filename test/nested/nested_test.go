@@ -7,9 +7,6 @@ package nested
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -19,92 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/sfnd/sfnd/actors"
-	"github.com/sfnd/sfnd/cmd/sfnd/app"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
-const role = "arn:aws:iam::123456789012:role/test"
-
 var bg = context.Background()
-
-func node(t *testing.T, dir string) *app.App {
-	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	a, err := app.Start(bg, app.Config{
-		Listen: "127.0.0.1:0", DataDir: dir, NATSPort: -1, WaitTimeScale: 0.001,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatalf("start sfnd: %v", err)
-	}
-	t.Cleanup(a.Close)
-	return a
-}
-
-func createSM(t *testing.T, c *sfn.Client, name, def string) string {
-	t.Helper()
-	out, err := c.CreateStateMachine(bg, &sfn.CreateStateMachineInput{
-		Name: aws.String(name), Definition: aws.String(def), RoleArn: aws.String(role),
-	})
-	if err != nil {
-		t.Fatalf("create %s: %v", name, err)
-	}
-	return *out.StateMachineArn
-}
-
-func start(t *testing.T, c *sfn.Client, sm, input string) string {
-	t.Helper()
-	out, err := c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(input)})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	return *out.ExecutionArn
-}
-
-func waitDone(t *testing.T, c *sfn.Client, arn string, within time.Duration) *sfn.DescribeExecutionOutput {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		out, err := c.DescribeExecution(bg, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
-		if err == nil && out.Status != types.ExecutionStatusRunning {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s not done after %v (err %v); history %v", arn, within, err, historyTypes(t, c, arn))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func history(t *testing.T, c *sfn.Client, arn string) []types.HistoryEvent {
-	t.Helper()
-	h, err := c.GetExecutionHistory(bg, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h.Events
-}
-
-// historyTypes is the compact form "id:Type<previous" of a history.
-func historyTypes(t *testing.T, c *sfn.Client, arn string) string {
-	t.Helper()
-	var out []string
-	for _, ev := range history(t, c, arn) {
-		out = append(out, fmt.Sprintf("%d:%s<%d", ev.Id, ev.Type, ev.PreviousEventId))
-	}
-	return strings.Join(out, " ")
-}
-
-func wantHistory(t *testing.T, c *sfn.Client, arn, want string) []types.HistoryEvent {
-	t.Helper()
-	if got := historyTypes(t, c, arn); got != want {
-		t.Fatalf("history of %s\n got %s\nwant %s", arn, got, want)
-	}
-	return history(t, c, arn)
-}
 
 // keys lists the top-level keys of a JSON object in their order.
 func keys(t *testing.T, text string) []string {
@@ -150,18 +66,18 @@ func namedParentDef(resource, childARN, name, extra string) string {
 }
 
 func TestStartExecutionFireAndForget(t *testing.T) {
-	a := node(t, "")
+	a := testutil.Start(t, testutil.Options{})
 	c := testutil.Client(a.Endpoint())
-	child := createSM(t, c, "child", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
+	child := testutil.CreateStateMachine(t, c, "child", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
 	def := `{"StartAt":"StartExecution","States":{"StartExecution":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution",` +
 		`"Parameters":{"StateMachineArn":"` + child + `","Input":{"Hello":"World","AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$":"$$.Execution.Id"}},"End":true}}}`
-	parent := createSM(t, c, "parent", def)
-	exec := start(t, c, parent, `{}`)
-	out := waitDone(t, c, exec, 5*time.Second)
+	parent := testutil.CreateStateMachine(t, c, "parent", def)
+	exec := testutil.StartExecution(t, c, parent, `{}`)
+	out := testutil.WaitDoneRetrying(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("parent %s", out.Status)
 	}
-	h := wantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 "+
+	h := testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 "+
 		"5:TaskSucceeded<4 6:TaskStateExited<5 7:ExecutionSucceeded<6")
 	if d := h[2].TaskScheduledEventDetails; aws.ToString(d.ResourceType) != "states" || aws.ToString(d.Resource) != "startExecution" ||
 		aws.ToString(d.Region) != "us-east-1" {
@@ -182,7 +98,7 @@ func TestStartExecutionFireAndForget(t *testing.T) {
 	if md, _ := m["SdkHttpMetadata"].(map[string]any); md["HttpStatusCode"] != float64(200) {
 		t.Fatalf("http metadata %v", m["SdkHttpMetadata"])
 	}
-	cout := waitDone(t, c, childExec, 5*time.Second)
+	cout := testutil.WaitDoneRetrying(t, c, childExec, 5*time.Second)
 	if cout.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("child %s", cout.Status)
 	}
@@ -198,9 +114,9 @@ func TestStartExecutionFireAndForget(t *testing.T) {
 }
 
 func TestStartExecutionSync(t *testing.T) {
-	a := node(t, "")
+	a := testutil.Start(t, testutil.Options{})
 	c := testutil.Client(a.Endpoint())
-	child := createSM(t, c, "child", childPass)
+	child := testutil.CreateStateMachine(t, c, "child", childPass)
 	for _, tc := range []struct {
 		resource string
 		name     string
@@ -211,13 +127,13 @@ func TestStartExecutionSync(t *testing.T) {
 		{"startExecution.sync:2", "TestStartTarget2", `{"Arg1":"argument1"}`, `{}`},
 	} {
 		t.Run(tc.resource, func(t *testing.T) {
-			parent := createSM(t, c, "parent-"+tc.name, namedParentDef(tc.resource, child, tc.name, ""))
-			exec := start(t, c, parent, `{"Input":null}`)
-			out := waitDone(t, c, exec, 5*time.Second)
+			parent := testutil.CreateStateMachine(t, c, "parent-"+tc.name, namedParentDef(tc.resource, child, tc.name, ""))
+			exec := testutil.StartExecution(t, c, parent, `{"Input":null}`)
+			out := testutil.WaitDoneRetrying(t, c, exec, 5*time.Second)
 			if out.Status != types.ExecutionStatusSucceeded {
-				t.Fatalf("parent %s: %s", out.Status, historyTypes(t, c, exec))
+				t.Fatalf("parent %s: %s", out.Status, testutil.HistoryTypes(t, c, exec))
 			}
-			h := wantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 "+
+			h := testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 "+
 				"5:TaskSubmitted<4 6:TaskSucceeded<5 7:TaskStateExited<6 8:ExecutionSucceeded<7")
 			if d := h[4].TaskSubmittedEventDetails; aws.ToString(d.Resource) != tc.resource || aws.ToString(d.ResourceType) != "states" {
 				t.Fatalf("submitted %+v", d)
@@ -249,19 +165,19 @@ func TestStartExecutionSync(t *testing.T) {
 }
 
 func TestStartExecutionSyncChildFailureCaught(t *testing.T) {
-	a := node(t, "")
+	a := testutil.Start(t, testutil.Options{})
 	c := testutil.Client(a.Endpoint())
-	child := createSM(t, c, "child", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"SomeFailure","Cause":"This state machines raises a 'SomeFailure' failure."}}}`)
-	parent := createSM(t, c, "parent", `{"StartAt":"StartExecution","States":{"StartExecution":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync",`+
+	child := testutil.CreateStateMachine(t, c, "child", `{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"SomeFailure","Cause":"This state machines raises a 'SomeFailure' failure."}}}`)
+	parent := testutil.CreateStateMachine(t, c, "parent", `{"StartAt":"StartExecution","States":{"StartExecution":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync",`+
 		`"Parameters":{"StateMachineArn":"`+child+`","Name":"TestStartTarget"},`+
 		`"Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.err","Next":"Caught"}],"End":true},`+
 		`"Caught":{"Type":"Pass","End":true}}}`)
-	exec := start(t, c, parent, `{}`)
-	out := waitDone(t, c, exec, 5*time.Second)
+	exec := testutil.StartExecution(t, c, parent, `{}`)
+	out := testutil.WaitDoneRetrying(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("parent %s", out.Status)
 	}
-	h := wantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 "+
+	h := testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 "+
 		"5:TaskSubmitted<4 6:TaskFailed<5 7:TaskStateExited<6 8:PassStateEntered<7 9:PassStateExited<8 10:ExecutionSucceeded<9")
 	d := h[5].TaskFailedEventDetails
 	if aws.ToString(d.Error) != "States.TaskFailed" || aws.ToString(d.Resource) != "startExecution.sync" {
@@ -279,12 +195,12 @@ func TestStartExecutionSyncChildFailureCaught(t *testing.T) {
 }
 
 func TestStartExecutionErrors(t *testing.T) {
-	a := node(t, "")
+	a := testutil.Start(t, testutil.Options{})
 	c := testutil.Client(a.Endpoint())
 	missing := "arn:aws:states:us-east-1:123456789012:stateMachine:nope"
-	parent := createSM(t, c, "parent", parentDef("startExecution.sync", missing, ""))
-	exec := start(t, c, parent, `{"Input":{}}`)
-	out := waitDone(t, c, exec, 5*time.Second)
+	parent := testutil.CreateStateMachine(t, c, "parent", parentDef("startExecution.sync", missing, ""))
+	exec := testutil.StartExecution(t, c, parent, `{"Input":{}}`)
+	out := testutil.WaitDoneRetrying(t, c, exec, 5*time.Second)
 	if out.Status != types.ExecutionStatusFailed || aws.ToString(out.Error) != "StepFunctions.StateMachineDoesNotExistException" {
 		t.Fatalf("parent %s %s", out.Status, aws.ToString(out.Error))
 	}
@@ -292,73 +208,73 @@ func TestStartExecutionErrors(t *testing.T) {
 	if !strings.HasPrefix(cause, "State Machine Does Not Exist: '"+missing+"' (Service: AWSStepFunctions; Status Code: 400; Error Code: StateMachineDoesNotExist; Request ID: ") {
 		t.Fatalf("cause %s", cause)
 	}
-	wantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 5:TaskFailed<4 6:ExecutionFailed<5")
+	testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 5:TaskFailed<4 6:ExecutionFailed<5")
 
 	// A running execution holds the name: a .sync start of the same name fails.
-	child := createSM(t, c, "waiter", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	child := testutil.CreateStateMachine(t, c, "waiter", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
 	if _, err := c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(child), Name: aws.String("TestStartTarget")}); err != nil {
 		t.Fatal(err)
 	}
-	p2 := createSM(t, c, "parent2", parentDef("startExecution.sync", child, ""))
-	exec = start(t, c, p2, `{"Input":{}}`)
-	out = waitDone(t, c, exec, 5*time.Second)
+	p2 := testutil.CreateStateMachine(t, c, "parent2", parentDef("startExecution.sync", child, ""))
+	exec = testutil.StartExecution(t, c, p2, `{"Input":{}}`)
+	out = testutil.WaitDoneRetrying(t, c, exec, 5*time.Second)
 	if aws.ToString(out.Error) != "StepFunctions.ExecutionAlreadyExistsException" {
 		t.Fatalf("parent %s %s", out.Status, aws.ToString(out.Error))
 	}
 }
 
 func TestStopParentStopsSyncChild(t *testing.T) {
-	a := node(t, "")
+	a := testutil.Start(t, testutil.Options{})
 	c := testutil.Client(a.Endpoint())
-	child := createSM(t, c, "child", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
-	parent := createSM(t, c, "parent", parentDef("startExecution.sync:2", child, ""))
-	exec := start(t, c, parent, `{"Input":{"a":1}}`)
+	child := testutil.CreateStateMachine(t, c, "child", `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":100000,"End":true}}}`)
+	parent := testutil.CreateStateMachine(t, c, "parent", parentDef("startExecution.sync:2", child, ""))
+	exec := testutil.StartExecution(t, c, parent, `{"Input":{"a":1}}`)
 	childExec := "arn:aws:states:us-east-1:123456789012:execution:child:TestStartTarget"
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		d, err := c.DescribeExecution(bg, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(childExec)})
-		if err == nil && d.Status == types.ExecutionStatusRunning && strings.Contains(historyTypes(t, c, exec), "TaskSubmitted") {
+		if err == nil && d.Status == types.ExecutionStatusRunning && strings.Contains(testutil.HistoryTypes(t, c, exec), "TaskSubmitted") {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("child not running: %v; parent %s", err, historyTypes(t, c, exec))
+			t.Fatalf("child not running: %v; parent %s", err, testutil.HistoryTypes(t, c, exec))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	if _, err := c.StopExecution(bg, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
 		t.Fatal(err)
 	}
-	if out := waitDone(t, c, exec, 5*time.Second); out.Status != types.ExecutionStatusAborted {
+	if out := testutil.WaitDoneRetrying(t, c, exec, 5*time.Second); out.Status != types.ExecutionStatusAborted {
 		t.Fatalf("parent %s", out.Status)
 	}
-	if out := waitDone(t, c, childExec, 5*time.Second); out.Status != types.ExecutionStatusAborted {
+	if out := testutil.WaitDoneRetrying(t, c, childExec, 5*time.Second); out.Status != types.ExecutionStatusAborted {
 		t.Fatalf("child %s", out.Status)
 	}
-	wantHistory(t, c, childExec, "1:ExecutionStarted<0 2:WaitStateEntered<0 3:ExecutionAborted<0")
+	testutil.WantHistory(t, c, childExec, "1:ExecutionStarted<0 2:WaitStateEntered<0 3:ExecutionAborted<0")
 }
 
 func TestSyncChildSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	a := node(t, dir)
+	a := testutil.Start(t, testutil.Options{DataDir: dir})
 	c := testutil.Client(a.Endpoint())
 	act, err := c.CreateActivity(bg, &sfn.CreateActivityInput{Name: aws.String("work")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	child := createSM(t, c, "child", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"`+*act.ActivityArn+`","End":true}}}`)
-	parent := createSM(t, c, "parent", parentDef("startExecution.sync", child, ""))
-	exec := start(t, c, parent, `{"Input":{"n":1}}`)
+	child := testutil.CreateStateMachine(t, c, "child", `{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"`+*act.ActivityArn+`","End":true}}}`)
+	parent := testutil.CreateStateMachine(t, c, "parent", parentDef("startExecution.sync", child, ""))
+	exec := testutil.StartExecution(t, c, parent, `{"Input":{"n":1}}`)
 	childExec := "arn:aws:states:us-east-1:123456789012:execution:child:TestStartTarget"
 	// Wait until the child waits for its activity, then restart the node.
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(historyTypes(t, c, exec), "TaskSubmitted") {
+	for !strings.Contains(testutil.HistoryTypes(t, c, exec), "TaskSubmitted") {
 		if time.Now().After(deadline) {
-			t.Fatalf("parent never submitted: %s", historyTypes(t, c, exec))
+			t.Fatalf("parent never submitted: %s", testutil.HistoryTypes(t, c, exec))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	a.Close()
-	a = node(t, dir)
+	a = testutil.Start(t, testutil.Options{DataDir: dir})
 	c = testutil.Client(a.Endpoint())
 	ctx, cancel := context.WithTimeout(bg, 10*time.Second)
 	defer cancel()
@@ -369,11 +285,11 @@ func TestSyncChildSurvivesRestart(t *testing.T) {
 	if _, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: aws.String(`{"done":true}`)}); err != nil {
 		t.Fatal(err)
 	}
-	out := waitDone(t, c, exec, 10*time.Second)
+	out := testutil.WaitDoneRetrying(t, c, exec, 10*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("parent %s", out.Status)
 	}
-	h := wantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 "+
+	h := testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:TaskStateEntered<0 3:TaskScheduled<2 4:TaskStarted<3 "+
 		"5:TaskSubmitted<4 6:TaskSucceeded<5 7:TaskStateExited<6 8:ExecutionSucceeded<7")
 	m := decode(t, aws.ToString(h[5].TaskSucceededEventDetails.Output))
 	if m["Output"] != `{"done":true}` || m["ExecutionArn"] != childExec {
@@ -385,12 +301,12 @@ func TestSyncChildSurvivesRestart(t *testing.T) {
 // the parent's task start and its TaskSubmitted would) and checks that the
 // re-dispatched task finds the finished child and takes its result.
 func TestChildResultResumed(t *testing.T) {
-	a := node(t, "")
+	a := testutil.Start(t, testutil.Options{})
 	c := testutil.Client(a.Endpoint())
-	child := createSM(t, c, "child", childPass)
+	child := testutil.CreateStateMachine(t, c, "child", childPass)
 	// A parent task whose child ended while nobody reported: reserve and run a child
 	// by hand, naming a parent task that is not waiting yet.
-	parent := createSM(t, c, "parent", parentDef("startExecution.sync:2", child, ""))
+	parent := testutil.CreateStateMachine(t, c, "parent", parentDef("startExecution.sync:2", child, ""))
 	parentExec := "arn:aws:states:us-east-1:123456789012:execution:parent:p1"
 	res, err := a.API.StartChild(bg, actors.ChildStart{StateMachineARN: aws.String(child), Name: aws.String("TestStartTarget"),
 		Parent: events.ParentTask{ExecARN: parentExec, ScheduledEventID: 3, Pattern: "sync:2"}})
@@ -404,7 +320,7 @@ func TestChildResultResumed(t *testing.T) {
 		t.Fatalf("re-dispatch: %+v %v", again, err)
 	}
 	a.Engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: res.ExecutionARN, Time: res.StartDate, Start: res.Start}, nil)
-	if out := waitDone(t, c, res.ExecutionARN, 5*time.Second); out.Status != types.ExecutionStatusSucceeded {
+	if out := testutil.WaitDoneRetrying(t, c, res.ExecutionARN, 5*time.Second); out.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("child %s", out.Status)
 	}
 	// Its report went to a parent that did not exist yet: now the parent starts, and
@@ -416,9 +332,9 @@ func TestChildResultResumed(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The first report was made before the parent existed and was dropped by it.
-	out := waitDone(t, c, parentExec, 10*time.Second)
+	out := testutil.WaitDoneRetrying(t, c, parentExec, 10*time.Second)
 	if out.Status != types.ExecutionStatusSucceeded {
-		t.Fatalf("parent %s: %s", out.Status, historyTypes(t, c, parentExec))
+		t.Fatalf("parent %s: %s", out.Status, testutil.HistoryTypes(t, c, parentExec))
 	}
 	m := decode(t, aws.ToString(out.Output))
 	if o, _ := m["Output"].(map[string]any); o["Arg1"] != "argument1" {

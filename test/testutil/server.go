@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 )
 
@@ -22,6 +23,10 @@ type Options struct {
 	DataDir       string  // default t.TempDir()
 	WaitTimeScale float64 // default 0.001: Wait states and retries run a thousand times faster
 	IdleTimeout   time.Duration
+	// Integrations, LambdaEndpoint and MockConfig are passed to app.Config as they are.
+	Integrations   map[string]actors.Integration
+	LambdaEndpoint string
+	MockConfig     string // path of a MockConfigFile.json
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -36,6 +41,7 @@ func Start(t testing.TB, opts Options) *app.App {
 	a, err := app.Start(context.Background(), app.Config{
 		Listen: "127.0.0.1:0", DataDir: opts.DataDir, NATSPort: -1,
 		WaitTimeScale: opts.WaitTimeScale, IdleTimeout: opts.IdleTimeout,
+		Integrations: opts.Integrations, LambdaEndpoint: opts.LambdaEndpoint, MockConfig: opts.MockConfig,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -5,7 +5,6 @@ package versions
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,28 +13,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
-const role = "arn:aws:iam::123456789012:role/test"
-
 func def(comment string) string {
 	return `{"Comment":"` + comment + `","StartAt":"P","States":{"P":{"Type":"Pass","Result":{"c":"` + comment + `"},"End":true}}}`
-}
-
-func wantCode(t *testing.T, err error, code, msgPart string) {
-	t.Helper()
-	var ae smithy.APIError
-	if !errors.As(err, &ae) || ae.ErrorCode() != code {
-		t.Fatalf("got error %v, want %s", err, code)
-	}
-	if !strings.Contains(ae.ErrorMessage(), msgPart) {
-		t.Fatalf("%s message %q does not contain %q", code, ae.ErrorMessage(), msgPart)
-	}
 }
 
 // must returns a call's result, failing the test on its error: must(c.Op(...))(t).
@@ -46,21 +31,6 @@ func must[T any](v T, err error) func(t *testing.T) T {
 			t.Fatal(err)
 		}
 		return v
-	}
-}
-
-func waitDone(t *testing.T, c *sfn.Client, arn string) *sfn.DescribeExecutionOutput {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out := must(c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)}))(t)
-		if out.Status != types.ExecutionStatusRunning {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s still running", arn)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -79,7 +49,7 @@ func TestVersions(t *testing.T) {
 	c := testutil.Client(testutil.StartServer(t))
 
 	created := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("versioned"), Definition: aws.String(def("r0")), RoleArn: aws.String(role),
+		Name: aws.String("versioned"), Definition: aws.String(def("r0")), RoleArn: aws.String(testutil.Role),
 		Publish: true, VersionDescription: aws.String("first"),
 	}))(t)
 	sm := *created.StateMachineArn
@@ -87,7 +57,7 @@ func TestVersions(t *testing.T) {
 		t.Fatalf("version arn %q", got)
 	}
 	again := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("versioned"), Definition: aws.String(def("r0")), RoleArn: aws.String(role), Publish: true,
+		Name: aws.String("versioned"), Definition: aws.String(def("r0")), RoleArn: aws.String(testutil.Role), Publish: true,
 	}))(t)
 	if aws.ToString(again.StateMachineVersionArn) != sm+":1" {
 		t.Fatalf("idempotent create with publish: version %q", aws.ToString(again.StateMachineVersionArn))
@@ -112,7 +82,7 @@ func TestVersions(t *testing.T) {
 		t.Fatalf("republish: %s", *pub.StateMachineVersionArn)
 	}
 	_, err := c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm), RevisionId: aws.String("stale")})
-	wantCode(t, err, "ConflictException", "Failed to publish the State Machine version for revision stale. The current State Machine revision is "+*up.RevisionId)
+	testutil.WantCodeContaining(t, err, "ConflictException", "Failed to publish the State Machine version for revision stale. The current State Machine revision is "+*up.RevisionId)
 
 	if got := versionARNs(t, c, sm); !reflect.DeepEqual(got, []string{sm + ":2", sm + ":1"}) {
 		t.Fatalf("versions newest first: %v", got)
@@ -126,35 +96,35 @@ func TestVersions(t *testing.T) {
 		t.Fatalf("second page: %+v", page)
 	}
 	_, err = c.ListStateMachineVersions(ctx, &sfn.ListStateMachineVersionsInput{StateMachineArn: aws.String(sm), NextToken: aws.String(strings.Repeat("x", 1025))})
-	wantCode(t, err, "ValidationException", "Member must have length less than or equal to 1024")
+	testutil.WantCodeContaining(t, err, "ValidationException", "Member must have length less than or equal to 1024")
 
 	// Updating a version ARN is refused; deleted version numbers are never reused.
 	_, err = c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm + ":2"), Definition: aws.String(def("x"))})
-	wantCode(t, err, "StateMachineDoesNotExist", sm+":2")
+	testutil.WantCodeContaining(t, err, "StateMachineDoesNotExist", sm+":2")
 	must(c.DeleteStateMachineVersion(ctx, &sfn.DeleteStateMachineVersionInput{StateMachineVersionArn: aws.String(sm + ":2")}))(t)
 	must(c.DeleteStateMachineVersion(ctx, &sfn.DeleteStateMachineVersionInput{StateMachineVersionArn: aws.String(sm + ":2")}))(t)
 	_, err = c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm + ":2")})
-	wantCode(t, err, "StateMachineDoesNotExist", sm+":2")
+	testutil.WantCodeContaining(t, err, "StateMachineDoesNotExist", sm+":2")
 	pub = must(c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm)}))(t)
 	if *pub.StateMachineVersionArn != sm+":3" {
 		t.Fatalf("after deleting 2, published %s", *pub.StateMachineVersionArn)
 	}
 
 	_, err = c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String("invalid_arn")})
-	wantCode(t, err, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: invalid_arn'")
+	testutil.WantCodeContaining(t, err, "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: invalid_arn'")
 	_, err = c.PublishStateMachineVersion(ctx, &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm + "-nope")})
-	wantCode(t, err, "StateMachineDoesNotExist", sm+"-nope")
+	testutil.WantCodeContaining(t, err, "StateMachineDoesNotExist", sm+"-nope")
 	_, err = c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("nopublish"), Definition: aws.String(def("x")), RoleArn: aws.String(role), VersionDescription: aws.String("d"),
+		Name: aws.String("nopublish"), Definition: aws.String(def("x")), RoleArn: aws.String(testutil.Role), VersionDescription: aws.String("d"),
 	})
-	wantCode(t, err, "ValidationException", "Version description can only be set when publish is true")
+	testutil.WantCodeContaining(t, err, "ValidationException", "Version description can only be set when publish is true")
 
 	// An execution of a version runs the version's definition and says so.
 	ex := must(c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm + ":1")}))(t)
 	if !strings.Contains(*ex.ExecutionArn, ":execution:versioned:") {
 		t.Fatalf("execution arn %s", *ex.ExecutionArn)
 	}
-	d := waitDone(t, c, *ex.ExecutionArn)
+	d := testutil.WaitDone(t, c, *ex.ExecutionArn, 10*time.Second)
 	if aws.ToString(d.StateMachineVersionArn) != sm+":1" || *d.StateMachineArn != sm || aws.ToString(d.Output) != `{"c":"r0"}` {
 		t.Fatalf("describe version execution: %+v", d)
 	}
@@ -170,7 +140,7 @@ func TestVersions(t *testing.T) {
 	// Deleting the state machine deletes its versions.
 	must(c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}))(t)
 	_, err = c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(sm + ":1")})
-	wantCode(t, err, "StateMachineDoesNotExist", sm+":1")
+	testutil.WantCodeContaining(t, err, "StateMachineDoesNotExist", sm+":1")
 }
 
 func route(arn string, w int32) types.RoutingConfigurationListItem {
@@ -181,7 +151,7 @@ func TestAliases(t *testing.T) {
 	ctx := context.Background()
 	c := testutil.Client(testutil.StartServer(t))
 	created := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("aliased"), Definition: aws.String(def("r0")), RoleArn: aws.String(role), Publish: true,
+		Name: aws.String("aliased"), Definition: aws.String(def("r0")), RoleArn: aws.String(testutil.Role), Publish: true,
 	}))(t)
 	sm := *created.StateMachineArn
 	must(c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: aws.String(sm), Definition: aws.String(def("r1")), Publish: true}))(t)
@@ -201,7 +171,7 @@ func TestAliases(t *testing.T) {
 		t.Fatalf("idempotent create changed the date")
 	}
 	_, err := create("live", "other", route(v1, 100))
-	wantCode(t, err, "ConflictException", "Failed to create alias because an alias with the same name and a different routing configuration already exists.")
+	testutil.WantCodeContaining(t, err, "ConflictException", "Failed to create alias because an alias with the same name and a different routing configuration already exists.")
 
 	for _, tc := range []struct {
 		name   string
@@ -219,12 +189,12 @@ func TestAliases(t *testing.T) {
 		{"light", []types.RoutingConfigurationListItem{route(v1, 70), route(v2, 29)}, "ValidationException", "Sum of routing configuration weights must equal 100. Received: [70, 29]"},
 	} {
 		_, err := create(tc.name, "", tc.routes...)
-		wantCode(t, err, tc.code, tc.msg)
+		testutil.WantCodeContaining(t, err, tc.code, tc.msg)
 	}
 
 	// A version an alias routes to cannot be deleted.
 	_, err = c.DeleteStateMachineVersion(ctx, &sfn.DeleteStateMachineVersionInput{StateMachineVersionArn: aws.String(v1)})
-	wantCode(t, err, "ConflictException", "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [live]")
+	testutil.WantCodeContaining(t, err, "ConflictException", "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [live]")
 
 	upd := must(c.UpdateStateMachineAlias(ctx, &sfn.UpdateStateMachineAliasInput{
 		StateMachineAliasArn: al.StateMachineAliasArn, RoutingConfiguration: []types.RoutingConfigurationListItem{route(v1, 50), route(v2, 50)},
@@ -237,7 +207,7 @@ func TestAliases(t *testing.T) {
 
 	// An execution through the alias runs one of its versions and records both ARNs.
 	ex := must(c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: al.StateMachineAliasArn}))(t)
-	d := waitDone(t, c, *ex.ExecutionArn)
+	d := testutil.WaitDone(t, c, *ex.ExecutionArn, 10*time.Second)
 	ver := aws.ToString(d.StateMachineVersionArn)
 	if aws.ToString(d.StateMachineAliasArn) != sm+":live" || (ver != v1 && ver != v2) {
 		t.Fatalf("alias execution: alias %v version %v", aws.ToString(d.StateMachineAliasArn), ver)
@@ -262,17 +232,17 @@ func TestAliases(t *testing.T) {
 		t.Fatalf("aliases page 2: %+v", list)
 	}
 	_, err = c.ListStateMachineAliases(ctx, &sfn.ListStateMachineAliasesInput{StateMachineArn: aws.String(sm), NextToken: aws.String("InvalidToken")})
-	wantCode(t, err, "InvalidToken", "Invalid Token: 'Invalid token'")
+	testutil.WantCodeContaining(t, err, "InvalidToken", "Invalid Token: 'Invalid token'")
 
 	must(c.DeleteStateMachineAlias(ctx, &sfn.DeleteStateMachineAliasInput{StateMachineAliasArn: al.StateMachineAliasArn}))(t)
 	must(c.DeleteStateMachineAlias(ctx, &sfn.DeleteStateMachineAliasInput{StateMachineAliasArn: al.StateMachineAliasArn}))(t)
 	_, err = c.UpdateStateMachineAlias(ctx, &sfn.UpdateStateMachineAliasInput{StateMachineAliasArn: al.StateMachineAliasArn, Description: aws.String("x")})
-	wantCode(t, err, "ResourceNotFound", "Request references a resource that does not exist.")
+	testutil.WantCodeContaining(t, err, "ResourceNotFound", "Request references a resource that does not exist.")
 	must(c.DeleteStateMachineVersion(ctx, &sfn.DeleteStateMachineVersionInput{StateMachineVersionArn: aws.String(v1)}))(t)
 
 	must(c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: aws.String(sm)}))(t)
 	_, err = c.DescribeStateMachineAlias(ctx, &sfn.DescribeStateMachineAliasInput{StateMachineAliasArn: aws.String(sm + ":second")})
-	wantCode(t, err, "ResourceNotFound", "")
+	testutil.WantCodeContaining(t, err, "ResourceNotFound", "")
 }
 
 func TestValidateStateMachineDefinition(t *testing.T) {
@@ -308,7 +278,7 @@ func TestValidateStateMachineDefinition(t *testing.T) {
 		t.Fatalf("capped: %+v", out)
 	}
 	_, err := c.ValidateStateMachineDefinition(ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(bad), MaxResults: 101})
-	wantCode(t, err, "ValidationException", "Member must have value less than or equal to 100")
+	testutil.WantCodeContaining(t, err, "ValidationException", "Member must have value less than or equal to 100")
 }
 
 // noHostPrefix keeps the SDK from sending StartSyncExecution to "sync-<host>", as it does
@@ -326,7 +296,7 @@ func TestExpress(t *testing.T) {
 	ctx := context.Background()
 	c := testutil.Client(testutil.StartServer(t))
 	express := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("fast"), Definition: aws.String(def("e")), RoleArn: aws.String(role), Type: types.StateMachineTypeExpress,
+		Name: aws.String("fast"), Definition: aws.String(def("e")), RoleArn: aws.String(testutil.Role), Type: types.StateMachineTypeExpress,
 	}))(t)
 	sync := must(c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: express.StateMachineArn, Input: aws.String(`{"a":1}`), Name: aws.String("n1")}, noHostPrefix))(t)
 	prefix := strings.Replace(*express.StateMachineArn, ":stateMachine:", ":express:", 1) + ":n1:"
@@ -335,7 +305,7 @@ func TestExpress(t *testing.T) {
 		t.Fatalf("sync execution: %+v", sync)
 	}
 	failing := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("fails"), RoleArn: aws.String(role), Type: types.StateMachineTypeExpress,
+		Name: aws.String("fails"), RoleArn: aws.String(testutil.Role), Type: types.StateMachineTypeExpress,
 		Definition: aws.String(`{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom","Cause":"why"}}}`),
 	}))(t)
 	sync = must(c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: failing.StateMachineArn}, noHostPrefix))(t)
@@ -349,23 +319,23 @@ func TestExpress(t *testing.T) {
 		t.Fatalf("express execution arn %s", *ex.ExecutionArn)
 	}
 	_, err := c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
-	wantCode(t, err, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
+	testutil.WantCodeContaining(t, err, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
 	_, err = c.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: ex.ExecutionArn})
-	wantCode(t, err, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
+	testutil.WantCodeContaining(t, err, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
 	_, err = c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: ex.ExecutionArn})
-	wantCode(t, err, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
+	testutil.WantCodeContaining(t, err, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
 	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: express.StateMachineArn})
-	wantCode(t, err, "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+	testutil.WantCodeContaining(t, err, "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
 
-	standard := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("slow"), Definition: aws.String(def("s")), RoleArn: aws.String(role)}))(t)
+	standard := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("slow"), Definition: aws.String(def("s")), RoleArn: aws.String(testutil.Role)}))(t)
 	_, err = c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: standard.StateMachineArn}, noHostPrefix)
-	wantCode(t, err, "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
+	testutil.WantCodeContaining(t, err, "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine")
 
 	_, err = c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
-		Name: aws.String("callback"), RoleArn: aws.String(role), Type: types.StateMachineTypeExpress,
+		Name: aws.String("callback"), RoleArn: aws.String(testutil.Role), Type: types.StateMachineTypeExpress,
 		Definition: aws.String(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::ecs:runTask.sync","End":true}}}`),
 	})
-	wantCode(t, err, "InvalidDefinition", "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/T/Resource")
+	testutil.WantCodeContaining(t, err, "InvalidDefinition", "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration at /States/T/Resource")
 }
 
 func TestVariableReferences(t *testing.T) {
@@ -375,14 +345,14 @@ func TestVariableReferences(t *testing.T) {
 	  "Set":{"Type":"Pass","Assign":{"guess":"a","answer":"b"},"Next":"Check"},
 	  "Check":{"Type":"Choice","Choices":[{"Variable":"$guess","StringEqualsPath":"$answer","Next":"Use"}],"Default":"Use"},
 	  "Use":{"Type":"Pass","Parameters":{"x.$":"States.Format('{}', $guess)","lit":"$notaref"},"End":true}}}`
-	sm := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("refs"), Definition: aws.String(definition), RoleArn: aws.String(role)}))(t)
+	sm := must(c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("refs"), Definition: aws.String(definition), RoleArn: aws.String(testutil.Role)}))(t)
 	d := must(c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: sm.StateMachineArn}))(t)
 	want := map[string][]string{"Check": {"guess", "answer"}, "Use": {"guess"}}
 	if !reflect.DeepEqual(d.VariableReferences, want) {
 		t.Fatalf("variableReferences %v, want %v", d.VariableReferences, want)
 	}
 	ex := must(c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn}))(t)
-	waitDone(t, c, *ex.ExecutionArn)
+	testutil.WaitDone(t, c, *ex.ExecutionArn, 10*time.Second)
 	fe := must(c.DescribeStateMachineForExecution(ctx, &sfn.DescribeStateMachineForExecutionInput{ExecutionArn: ex.ExecutionArn}))(t)
 	if !reflect.DeepEqual(fe.VariableReferences, want) {
 		t.Fatalf("for execution: variableReferences %v, want %v", fe.VariableReferences, want)
