@@ -50,6 +50,7 @@ func usage() {
 commands:
   serve    run the Step Functions API with embedded NATS (or --nats-url)
   bench    measure throughput and latency (--quick: about a minute)
+  history  export, replay, verify or import execution histories (audits)
 `)
 }
 
