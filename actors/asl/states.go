@@ -193,7 +193,7 @@ func (d *decider) runTask(f *frame, st *State) {
 			d.jsonataFail(f, st, err)
 			return
 		}
-		d.scheduleTask(f, st, in, timeout, heartbeat)
+		d.scheduleTask(f, st, in, timeout, heartbeat, staticCredentials(st))
 		return
 	}
 	pathIn, err := d.effectiveInput(f, st, false)
@@ -230,12 +230,46 @@ func (d *decider) runTask(f *frame, st *State) {
 		}
 		in = valPayload(v)
 	}
-	d.scheduleTask(f, st, in, timeout, heartbeat)
+	var creds *events.TaskCredentials
+	if st.Credentials.Set {
+		v, err := expr.EvalTemplate(st.Credentials.Value, d.env(f, pathIn.Value()))
+		if err != nil {
+			d.failErr(f, st, err)
+			return
+		}
+		creds = credentialsOf(v)
+	}
+	d.scheduleTask(f, st, in, timeout, heartbeat, creds)
+}
+
+// credentialsOf reads the RoleArn of an evaluated Credentials field (nil: none).
+func credentialsOf(v any) *events.TaskCredentials {
+	if o, ok := v.(*expr.Object); ok {
+		if r, ok := o.Get("RoleArn"); ok {
+			if arn, ok := r.(string); ok {
+				return &events.TaskCredentials{RoleArn: arn}
+			}
+		}
+	}
+	return nil
+}
+
+// staticCredentials is the Credentials of a JSONata state when its RoleArn is a
+// literal string (an expression is not recorded).
+func staticCredentials(st *State) *events.TaskCredentials {
+	if !st.Credentials.Set {
+		return nil
+	}
+	c := credentialsOf(expr.FromGo(st.Credentials.Value))
+	if c != nil && strings.HasPrefix(strings.TrimSpace(c.RoleArn), "{%") {
+		return nil
+	}
+	return c
 }
 
 // scheduleTask emits the scheduled event of a Task state with its effective input and
 // asks for the work.
-func (d *decider) scheduleTask(f *frame, st *State, in *payload, timeout, heartbeat int64) {
+func (d *decider) scheduleTask(f *frame, st *State, in *payload, timeout, heartbeat int64, creds *events.TaskCredentials) {
 	text := in.Text()
 	var tPtr, hPtr *int64
 	if timeout > 0 {
@@ -260,20 +294,21 @@ func (d *decider) scheduleTask(f *frame, st *State, in *payload, timeout, heartb
 	case "lambda":
 		ev = d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionScheduled,
 			LambdaFunctionScheduledEventDetails: &events.LambdaFunctionScheduledDetails{Resource: st.Resource,
-				Input: &text, InputDetails: events.NotTruncated(), TimeoutInSeconds: tPtr}}, nil)
+				Input: &text, InputDetails: events.NotTruncated(), TimeoutInSeconds: tPtr, TaskCredentials: creds}}, nil)
 		d.effects = append(d.effects, InvokeTask{Resource: st.Resource, ResourceType: "lambda", ResourceName: "invoke",
 			Parameters: text, ScheduledEventID: ev.ID, TimeoutSeconds: timeout, HeartbeatSeconds: heartbeat})
 	default:
-		creds := ""
+		credJSON := ""
 		if st.Credentials.Set {
-			creds = marshalJSON(st.Credentials.Value)
+			credJSON = marshalJSON(st.Credentials.Value)
 		}
 		ev = d.emit(f, events.HistoryEvent{Type: events.TaskScheduled,
 			TaskScheduledEventDetails: &events.TaskScheduledEventDetails{ResourceType: typ, Resource: name,
-				Region: d.region(), Parameters: text, TimeoutInSeconds: tPtr, HeartbeatInSeconds: hPtr}}, nil)
+				Region: d.region(), Parameters: text, TimeoutInSeconds: tPtr, HeartbeatInSeconds: hPtr,
+				TaskCredentials: creds}}, nil)
 		d.effects = append(d.effects, InvokeTask{Resource: st.Resource, ResourceType: typ, ResourceName: name,
 			Parameters: text, ScheduledEventID: ev.ID, TimeoutSeconds: timeout, HeartbeatSeconds: heartbeat,
-			Credentials: creds})
+			Credentials: credJSON})
 	}
 	if timeout > 0 {
 		d.schedule(f, timerTimeout, d.t.Time.Add(time.Duration(timeout)*time.Second))
