@@ -1017,8 +1017,15 @@ func (d *decider) runPass(f *frame, st *State) {
 	if st.Result.Set {
 		result = valPayload(st.Result.Value)
 	}
+	d.assignAndExit(f, st, result)
+}
+
+// assignAndExit runs Assign on a state's result, then ResultPath and OutputPath (a
+// ResultSelector, where the state has one, was applied by the caller), and exits it.
+func (d *decider) assignAndExit(f *frame, st *State, result *payload) {
 	var assigned map[string]string
 	if st.Assign.Set {
+		var err error
 		assigned, err = d.assign(f, st.Assign.Value, result.Value())
 		if err != nil {
 			d.failErr(f, st, err)

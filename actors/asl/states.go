@@ -357,38 +357,34 @@ func (d *decider) taskSucceeded(f *frame) {
 	}
 }
 
-func (d *decider) taskFailed(f *frame, name, cause string) {
-	st := d.state(f)
-	kind, typ, res := taskKind(st.Resource)
-	switch kind {
-	case "activity":
-		d.emit(f, events.HistoryEvent{Type: events.ActivityFailed,
-			ActivityFailedEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
-	case "lambda":
-		d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionFailed,
-			LambdaFunctionFailedEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
-	default:
-		d.emit(f, events.HistoryEvent{Type: events.TaskFailed,
-			TaskFailedEventDetails: &events.TaskErrorDetails{ResourceType: typ, Resource: res, Error: name, Cause: cause}}, nil)
-	}
-	d.fail(f, st, stateError{name, cause})
-}
+func (d *decider) taskFailed(f *frame, name, cause string) { d.taskEnded(f, name, cause, false) }
 
-func (d *decider) taskTimedOut(f *frame, name string) {
+func (d *decider) taskTimedOut(f *frame, name string) { d.taskEnded(f, name, d.t.Cause, true) }
+
+// taskEnded records a task's failure or time-out in the event of its kind (activity,
+// Lambda function or service task) and fails the state with it.
+func (d *decider) taskEnded(f *frame, name, cause string, timedOut bool) {
 	st := d.state(f)
 	kind, typ, res := taskKind(st.Resource)
-	cause := d.t.Cause
-	switch kind {
-	case "activity":
-		d.emit(f, events.HistoryEvent{Type: events.ActivityTimedOut,
-			ActivityTimedOutEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
-	case "lambda":
-		d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionTimedOut,
-			LambdaFunctionTimedOutEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
+	ev := events.HistoryEvent{}
+	plain := &events.ErrorDetails{Error: name, Cause: cause}
+	switch {
+	case kind == "activity" && timedOut:
+		ev.Type, ev.ActivityTimedOutEventDetails = events.ActivityTimedOut, plain
+	case kind == "activity":
+		ev.Type, ev.ActivityFailedEventDetails = events.ActivityFailed, plain
+	case kind == "lambda" && timedOut:
+		ev.Type, ev.LambdaFunctionTimedOutEventDetails = events.LambdaFunctionTimedOut, plain
+	case kind == "lambda":
+		ev.Type, ev.LambdaFunctionFailedEventDetails = events.LambdaFunctionFailed, plain
+	case timedOut:
+		ev.Type = events.TaskTimedOut
+		ev.TaskTimedOutEventDetails = &events.TaskErrorDetails{ResourceType: typ, Resource: res, Error: name, Cause: cause}
 	default:
-		d.emit(f, events.HistoryEvent{Type: events.TaskTimedOut,
-			TaskTimedOutEventDetails: &events.TaskErrorDetails{ResourceType: typ, Resource: res, Error: name, Cause: cause}}, nil)
+		ev.Type = events.TaskFailed
+		ev.TaskFailedEventDetails = &events.TaskErrorDetails{ResourceType: typ, Resource: res, Error: name, Cause: cause}
 	}
+	d.emit(f, ev, nil)
 	d.fail(f, st, stateError{name, cause})
 }
 
@@ -418,23 +414,7 @@ func (d *decider) finishResult(f *frame, st *State, result *payload) {
 		}
 		result = valPayload(v)
 	}
-	var assigned map[string]string
-	if st.Assign.Set {
-		var err error
-		assigned, err = d.assign(f, st.Assign.Value, result.Value())
-		if err != nil {
-			d.failErr(f, st, err)
-			return
-		}
-	}
-	sel := *st
-	sel.ResultSelector = Template{}
-	out, err := d.output(f, &sel, result)
-	if err != nil {
-		d.failErr(f, st, err)
-		return
-	}
-	d.exit(f, st, out, nextOf(st), assigned)
+	d.assignAndExit(f, st, result)
 }
 
 // ---- Parallel ----
