@@ -440,12 +440,6 @@ func (b *runner) list(ctx context.Context) error {
 	var token *string
 	for page := 0; page < 3; page++ {
 		out, err := b.c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(smARN), NextToken: token})
-		var ae smithy.APIError
-		if err != nil && (!errors.As(err, &ae) || strings.Contains(err.Error(), "closed network connection")) {
-			// A pooled connection that went bad while the list was seeded: once more.
-			b.logf("list       retrying after a transport error: %v", err)
-			out, err = b.c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(smARN), NextToken: token})
-		}
 		if err != nil {
 			return errors.Wrap(err, "list executions")
 		}
