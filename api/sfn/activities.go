@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -24,19 +24,19 @@ type activityOutput struct {
 
 func (s *Server) createActivity(ctx context.Context, r *request) (any, error) {
 	var in createActivityInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("name", in.Name, 1, 80)
+	v.RequiredString("name", in.Name, 1, 80)
 	tags := checkTags(&v, in.Tags)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := validName(*in.Name); err != nil {
 		return nil, err
 	}
-	actARN := r.arnFor("activity", *in.Name)
+	actARN := arnFor(r, "activity", *in.Name)
 	if len(tags) > maxTags {
 		return nil, tooManyTags(actARN)
 	}
@@ -72,12 +72,12 @@ func activityARN(r *request) (string, error) {
 	var in struct {
 		ActivityArn *string `json:"activityArn"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return "", err
 	}
 	var v violations
-	v.requiredString("activityArn", in.ActivityArn, 1, 256)
-	return v.checkedARN(in.ActivityArn, "activity")
+	v.RequiredString("activityArn", in.ActivityArn, 1, 256)
+	return checkedARN(v, in.ActivityArn, "activity")
 }
 
 // LookupActivity returns an activity or ActivityDoesNotExist.
@@ -191,12 +191,12 @@ func sortKey(nanos int64, arn string) string {
 func listOwn[T any](ctx context.Context, r *request, op, resourceType string,
 	load func(context.Context) ([]T, error), ident func(T) (string, time.Time)) ([]T, *string, error) {
 	var p page
-	if err := r.decode(&p); err != nil {
+	if err := r.Decode(&p); err != nil {
 		return nil, nil, err
 	}
 	var v violations
 	p.check(&v)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, nil, err
 	}
 	all, err := load(ctx)

@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -36,11 +36,11 @@ func checkAliasName(v *violations, name string) {
 	n := len([]rune(name))
 	switch {
 	case n < 1:
-		v.add("Value '%s' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1", name)
+		v.Add("Value '%s' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1", name)
 	case n > 80:
-		v.add("Value '%s' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80", name)
+		v.Add("Value '%s' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80", name)
 	case !aliasNamePattern.MatchString(name) || strings.Trim(name, "0123456789") == "":
-		v.add("Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", name, aliasNameRule)
+		v.Add("Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: %s", name, aliasNameRule)
 	}
 }
 
@@ -51,7 +51,7 @@ func checkAliasName(v *violations, name string) {
 func checkRouting(items []routingItem) ([]events.RoutingEntry, string, error) {
 	var v violations
 	if len(items) < 1 {
-		v.add("Value '[]' at 'routingConfiguration' failed to satisfy constraint: Member must have length greater than or equal to 1")
+		v.Add("Value '[]' at 'routingConfiguration' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	}
 	if len(items) > 2 {
 		parts := make([]string, len(items))
@@ -62,16 +62,16 @@ func checkRouting(items []routingItem) ([]events.RoutingEntry, string, error) {
 			}
 			parts[i] = "RoutingConfigurationListItem(stateMachineVersionArn=" + deref(it.StateMachineVersionArn) + ", weight=" + w + ")"
 		}
-		v.add("Value '[%s]' at 'routingConfiguration' failed to satisfy constraint: Member must have length less than or equal to 2", strings.Join(parts, ", "))
+		v.Add("Value '[%s]' at 'routingConfiguration' failed to satisfy constraint: Member must have length less than or equal to 2", strings.Join(parts, ", "))
 	}
 	entries := make([]events.RoutingEntry, 0, len(items))
 	for i, it := range items {
 		field := "routingConfiguration." + strconv.Itoa(i+1) + ".member."
-		v.required(field+"stateMachineVersionArn", it.StateMachineVersionArn != nil)
-		v.required(field+"weight", it.Weight != nil)
+		v.Required(field+"stateMachineVersionArn", it.StateMachineVersionArn != nil)
+		v.Required(field+"weight", it.Weight != nil)
 		var e events.RoutingEntry
 		if it.StateMachineVersionArn != nil {
-			v.length(field+"stateMachineVersionArn", *it.StateMachineVersionArn, 1, 2000)
+			v.Length(field+"stateMachineVersionArn", *it.StateMachineVersionArn, 1, 2000)
 			e.StateMachineVersionARN = *it.StateMachineVersionArn
 		}
 		if it.Weight != nil {
@@ -80,15 +80,15 @@ func checkRouting(items []routingItem) ([]events.RoutingEntry, string, error) {
 			case err != nil:
 				return nil, "", fault.New(fault.Serialization, "Unexpected value type for field 'weight'")
 			case w < 0:
-				v.add("Value '%d' at '%sweight' failed to satisfy constraint: Member must have value greater than or equal to 0", w, field)
+				v.Add("Value '%d' at '%sweight' failed to satisfy constraint: Member must have value greater than or equal to 0", w, field)
 			case w > 100:
-				v.add("Value '%d' at '%sweight' failed to satisfy constraint: Member must have value less than or equal to 100", w, field)
+				v.Add("Value '%d' at '%sweight' failed to satisfy constraint: Member must have value less than or equal to 100", w, field)
 			}
 			e.Weight = w
 		}
 		entries = append(entries, e)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
 	arns := make([]string, len(entries))
@@ -149,17 +149,17 @@ type createAliasOutput struct {
 
 func (s *Server) createStateMachineAlias(ctx context.Context, r *request) (any, error) {
 	var in createAliasInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.required("name", in.Name != nil)
-	v.required("routingConfiguration", in.RoutingConfiguration != nil)
+	v.Required("name", in.Name != nil)
+	v.Required("routingConfiguration", in.RoutingConfiguration != nil)
 	if in.Name != nil {
 		checkAliasName(&v, *in.Name)
 	}
-	v.optionalString("description", in.Description, 0, 256)
-	if err := v.err(); err != nil {
+	v.OptionalString("description", in.Description, 0, 256)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	routing, smARN, err := checkRouting(in.RoutingConfiguration)
@@ -205,13 +205,13 @@ func (s *Server) createStateMachineAlias(ctx context.Context, r *request) (any, 
 // aliasARNInput decodes and checks the stateMachineAliasArn member; it returns the alias
 // ARN and its state machine's ARN.
 func aliasARN(r *request, in any, arnOf func() *string) (string, string, error) {
-	if err := r.decode(in); err != nil {
+	if err := r.Decode(in); err != nil {
 		return "", "", err
 	}
 	p := arnOf()
 	var v violations
-	v.requiredString("stateMachineAliasArn", p, 1, 256)
-	if err := v.err(); err != nil {
+	v.RequiredString("stateMachineAliasArn", p, 1, 256)
+	if err := v.Err(); err != nil {
 		return "", "", err
 	}
 	a, err := parseARN(*p, "stateMachine")
@@ -275,8 +275,8 @@ func (s *Server) updateStateMachineAlias(ctx context.Context, r *request) (any, 
 		return nil, err
 	}
 	var v violations
-	v.optionalString("description", in.Description, 0, 256)
-	if err := v.err(); err != nil {
+	v.OptionalString("description", in.Description, 0, 256)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if in.Description == nil && in.RoutingConfiguration == nil {

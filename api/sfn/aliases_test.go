@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/actors/asl/validate"
+	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/fault"
 	"github.com/sfnd/sfnd/events/jsstore"
@@ -63,7 +64,7 @@ type startExecutionInput struct {
 
 func (s *Server) startExecution(ctx context.Context, r *request) (any, error) {
 	var in startExecutionInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	start, rec, err := s.reserveStart(ctx, in, nil)
@@ -97,7 +98,7 @@ func (s *Server) reserveStart(ctx context.Context, in startExecutionInput, paren
 	var none events.ExecutionRecord
 	var v violations
 	in.check(&v)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, none, err
 	}
 	// "<stateMachineArn>#<TestCase>" runs a test case of the mock configuration (mocks.go).
@@ -131,10 +132,10 @@ func (s *Server) reserveStart(ctx context.Context, in startExecutionInput, paren
 
 // check records the violations of a StartExecution or StartSyncExecution request.
 func (in startExecutionInput) check(v *violations) {
-	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
-	v.optionalString("name", in.Name, 1, 80)
+	v.RequiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	v.OptionalString("name", in.Name, 1, 80)
 	if in.Input != nil && len(*in.Input) > maxPayload {
-		v.add("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
+		v.Add("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
 	}
 }
 
@@ -192,13 +193,13 @@ type startExecutionOutput struct {
 
 // executionARN decodes and checks the executionArn member.
 func executionARN(r *request, in *executionARNInput) (string, error) {
-	if err := r.decode(in); err != nil {
+	if err := r.Decode(in); err != nil {
 		return "", err
 	}
 	var v violations
-	v.requiredString("executionArn", in.ExecutionArn, 1, 256)
+	v.RequiredString("executionArn", in.ExecutionArn, 1, 256)
 	// Express executions keep no history: AWS refuses their ARNs here (express.go).
-	return v.checkedARN(in.ExecutionArn, "execution")
+	return checkedARN(v, in.ExecutionArn, "execution")
 }
 
 type executionARNInput struct {
@@ -263,7 +264,7 @@ func (s *Server) describeExecution(ctx context.Context, r *request) (any, error)
 	}
 	out := describeExecutionOutput{
 		ExecutionArn: rec.ARN, StateMachineArn: rec.StateMachineARN, Name: rec.Name, Status: rec.Status,
-		StartDate: Time(rec.StartDate), StopDate: TimePtr(rec.StopDate),
+		StartDate: Time(rec.StartDate), StopDate: api.TimePtr(rec.StopDate),
 		InputDetails: &dataDetails{Included: true},
 		Error:        optString(rec.Error), Cause: optString(rec.Cause),
 		RedriveStatus: "NOT_REDRIVABLE",
@@ -293,9 +294,9 @@ func (s *Server) stopExecution(ctx context.Context, r *request) (any, error) {
 		return nil, err
 	}
 	var v violations
-	v.optionalString("error", in.Error, 0, 256)
-	v.optionalString("cause", in.Cause, 0, 32768)
-	if err := v.err(); err != nil {
+	v.OptionalString("error", in.Error, 0, 256)
+	v.OptionalString("cause", in.Cause, 0, 32768)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	rec, err := s.lookupExecution(ctx, execARN)
@@ -357,7 +358,7 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 		MapRunArn       *string `json:"mapRunArn"`
 		RedriveFilter   *string `json:"redriveFilter"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
@@ -366,10 +367,10 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 		switch *in.StatusFilter {
 		case "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE":
 		default:
-			v.add("Value '%s' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]", *in.StatusFilter)
+			v.Add("Value '%s' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]", *in.StatusFilter)
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if in.StateMachineArn == nil && in.MapRunArn == nil {
@@ -414,7 +415,7 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 	for _, rec := range items {
 		item := executionListItem{
 			ExecutionArn: rec.ARN, StateMachineArn: rec.StateMachineARN, Name: rec.Name, Status: rec.Status,
-			StartDate: Time(rec.StartDate), StopDate: TimePtr(rec.StopDate),
+			StartDate: Time(rec.StartDate), StopDate: api.TimePtr(rec.StopDate),
 		}
 		if rec.Start != nil {
 			item.StateMachineVersionArn = optString(rec.Start.StateMachineVersionARN)
@@ -469,7 +470,7 @@ func (s *Server) getExecutionHistory(ctx context.Context, r *request) (any, erro
 	}
 	var v violations
 	page{MaxResults: in.MaxResults, NextToken: in.NextToken}.check(&v)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if _, err := s.lookupExecution(ctx, execARN); err != nil {
@@ -601,5 +602,5 @@ func (p page) checkToken(v *violations, maxToken int) {
 	tok := p.NextToken
 	p.NextToken = nil
 	p.check(v)
-	v.optionalString("nextToken", tok, 1, maxToken)
+	v.OptionalString("nextToken", tok, 1, maxToken)
 }

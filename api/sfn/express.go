@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -120,15 +120,15 @@ func (s *Server) startSyncExecution(ctx context.Context, r *request) (any, error
 		startExecutionInput
 		IncludedData *string `json:"includedData"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
 	in.check(&v)
 	if in.IncludedData != nil && *in.IncludedData != "ALL_DATA" && *in.IncludedData != "METADATA_ONLY" {
-		v.add("Value '%s' at 'includedData' failed to satisfy constraint: Member must satisfy enum value set: [ALL_DATA, METADATA_ONLY]", *in.IncludedData)
+		v.Add("Value '%s' at 'includedData' failed to satisfy constraint: Member must satisfy enum value set: [ALL_DATA, METADATA_ONLY]", *in.IncludedData)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	name, input, err := in.nameAndInput()

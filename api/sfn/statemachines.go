@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -45,26 +45,26 @@ const (
 
 func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error) {
 	var in createStateMachineInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.required("name", in.Name != nil)
-	v.required("definition", in.Definition != nil)
-	v.required("roleArn", in.RoleArn != nil)
-	v.optionalString("name", in.Name, 1, 80)
-	v.optionalString("definition", in.Definition, 1, maxDefinition)
-	v.optionalString("roleArn", in.RoleArn, 1, 256)
+	v.Required("name", in.Name != nil)
+	v.Required("definition", in.Definition != nil)
+	v.Required("roleArn", in.RoleArn != nil)
+	v.OptionalString("name", in.Name, 1, 80)
+	v.OptionalString("definition", in.Definition, 1, maxDefinition)
+	v.OptionalString("roleArn", in.RoleArn, 1, 256)
 	typ := "STANDARD"
 	if in.Type != nil {
 		typ = *in.Type
 		if typ != "STANDARD" && typ != "EXPRESS" {
-			v.add("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", typ)
+			v.Add("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", typ)
 		}
 	}
-	v.optionalString("versionDescription", in.VersionDescription, 0, 256)
+	v.OptionalString("versionDescription", in.VersionDescription, 0, 256)
 	tags := checkTags(&v, in.Tags)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := validName(*in.Name); err != nil {
@@ -74,7 +74,7 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 		return nil, fault.New(fault.ValidationException, "Version description can only be set when publish is true")
 	}
 	if len(tags) > maxTags {
-		return nil, tooManyTags(r.arnFor("stateMachine", *in.Name))
+		return nil, tooManyTags(arnFor(r, "stateMachine", *in.Name))
 	}
 	if err := checkDefinition(*in.Definition); err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 	if tracing == nil {
 		tracing = &events.TracingConfiguration{}
 	}
-	smARN := r.arnFor("stateMachine", *in.Name)
+	smARN := arnFor(r, "stateMachine", *in.Name)
 	now := s.cfg.Now().UTC()
 	rec := events.StateMachineRecord{
 		ARN: smARN, Name: *in.Name, Type: typ, Definition: *in.Definition, RoleARN: *in.RoleArn,
@@ -202,12 +202,12 @@ type stateMachineARNInput struct {
 // stateMachineARN decodes and checks the stateMachineArn member.
 func stateMachineARN(r *request) (string, error) {
 	var in stateMachineARNInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return "", err
 	}
 	var v violations
-	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
-	return v.checkedARN(in.StateMachineArn, "stateMachine")
+	v.RequiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	return checkedARN(v, in.StateMachineArn, "stateMachine")
 }
 
 // stateMachineNotFound is AWS's StateMachineDoesNotExist for arn.
@@ -296,14 +296,14 @@ type updateStateMachineOutput struct {
 
 func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error) {
 	var in updateStateMachineInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
-	v.optionalString("definition", in.Definition, 1, maxDefinition)
-	v.optionalString("roleArn", in.RoleArn, 1, 256)
-	smARN, err := v.checkedARN(in.StateMachineArn, "stateMachine")
+	v.RequiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	v.OptionalString("definition", in.Definition, 1, maxDefinition)
+	v.OptionalString("roleArn", in.RoleArn, 1, 256)
+	smARN, err := checkedARN(v, in.StateMachineArn, "stateMachine")
 	if err != nil {
 		return nil, err
 	}

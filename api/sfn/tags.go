@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -17,15 +17,15 @@ func checkTags(v *violations, in []wireTag) []events.Tag {
 	for i, t := range in {
 		switch {
 		case t.Key == nil:
-			v.required("tags."+itoa(i+1)+".member.key", false)
+			v.Required("tags."+itoa(i+1)+".member.key", false)
 			continue
 		default:
-			v.length("tags."+itoa(i+1)+".member.key", *t.Key, 1, 128)
+			v.Length("tags."+itoa(i+1)+".member.key", *t.Key, 1, 128)
 		}
 		val := ""
 		if t.Value != nil {
 			val = *t.Value
-			v.length("tags."+itoa(i+1)+".member.value", val, 0, 256)
+			v.Length("tags."+itoa(i+1)+".member.value", val, 0, 256)
 		}
 		out = append(out, events.Tag{Key: *t.Key, Value: val})
 	}
@@ -69,14 +69,14 @@ func (s *Server) tagResource(ctx context.Context, r *request) (any, error) {
 		ResourceArn *string   `json:"resourceArn"`
 		Tags        []wireTag `json:"tags"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("resourceArn", in.ResourceArn, 1, 256)
-	v.required("tags", in.Tags != nil)
+	v.RequiredString("resourceArn", in.ResourceArn, 1, 256)
+	v.Required("tags", in.Tags != nil)
 	tags := checkTags(&v, in.Tags)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return s.retag(ctx, *in.ResourceArn, events.TagsAdded, func(cur []events.Tag) ([]events.Tag, error) {
@@ -93,16 +93,16 @@ func (s *Server) untagResource(ctx context.Context, r *request) (any, error) {
 		ResourceArn *string  `json:"resourceArn"`
 		TagKeys     []string `json:"tagKeys"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("resourceArn", in.ResourceArn, 1, 256)
-	v.required("tagKeys", in.TagKeys != nil)
+	v.RequiredString("resourceArn", in.ResourceArn, 1, 256)
+	v.Required("tagKeys", in.TagKeys != nil)
 	for i, k := range in.TagKeys {
-		v.length("tagKeys."+itoa(i+1)+".member", k, 1, 128)
+		v.Length("tagKeys."+itoa(i+1)+".member", k, 1, 128)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return s.retag(ctx, *in.ResourceArn, events.TagsRemoved, func(cur []events.Tag) ([]events.Tag, error) {
@@ -153,12 +153,12 @@ func (s *Server) listTagsForResource(ctx context.Context, r *request) (any, erro
 	var in struct {
 		ResourceArn *string `json:"resourceArn"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("resourceArn", in.ResourceArn, 1, 256)
-	if err := v.err(); err != nil {
+	v.RequiredString("resourceArn", in.ResourceArn, 1, 256)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	a, err := parseARN(*in.ResourceArn, "stateMachine", "activity")

@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -38,13 +38,13 @@ func (s *Server) getActivityTask(ctx context.Context, t *taskAPI, r *request) (a
 		ActivityArn *string `json:"activityArn"`
 		WorkerName  *string `json:"workerName"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("activityArn", in.ActivityArn, 1, 256)
-	v.optionalString("workerName", in.WorkerName, 1, 80)
-	actARN, err := v.checkedARN(in.ActivityArn, "activity")
+	v.RequiredString("activityArn", in.ActivityArn, 1, 256)
+	v.OptionalString("workerName", in.WorkerName, 1, 80)
+	actARN, err := checkedARN(v, in.ActivityArn, "activity")
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (s *Server) getActivityTask(ctx context.Context, t *taskAPI, r *request) (a
 
 // checkToken validates the taskToken member.
 func checkToken(v *violations, tok *string) {
-	v.requiredString("taskToken", tok, 1, 2048)
+	v.RequiredString("taskToken", tok, 1, 2048)
 }
 
 func sendTaskSuccess(ctx context.Context, t *taskAPI, r *request) (any, error) {
@@ -71,16 +71,16 @@ func sendTaskSuccess(ctx context.Context, t *taskAPI, r *request) (any, error) {
 		TaskToken *string `json:"taskToken"`
 		Output    *string `json:"output"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
 	checkToken(&v, in.TaskToken)
-	v.required("output", in.Output != nil)
+	v.Required("output", in.Output != nil)
 	if in.Output != nil && len(*in.Output) > maxPayload {
-		v.add("Value at 'output' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
+		v.Add("Value at 'output' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if !json.Valid([]byte(*in.Output)) {
@@ -95,14 +95,14 @@ func sendTaskFailure(ctx context.Context, t *taskAPI, r *request) (any, error) {
 		Error     *string `json:"error"`
 		Cause     *string `json:"cause"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
 	checkToken(&v, in.TaskToken)
-	v.optionalString("error", in.Error, 0, 256)
-	v.optionalString("cause", in.Cause, 0, 32768)
-	if err := v.err(); err != nil {
+	v.OptionalString("error", in.Error, 0, 256)
+	v.OptionalString("cause", in.Cause, 0, 32768)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return struct{}{}, taskError(t.tasks.Fail(ctx, *in.TaskToken, deref(in.Error), deref(in.Cause)))
@@ -112,12 +112,12 @@ func sendTaskHeartbeat(ctx context.Context, t *taskAPI, r *request) (any, error)
 	var in struct {
 		TaskToken *string `json:"taskToken"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
 	checkToken(&v, in.TaskToken)
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return struct{}{}, taskError(t.tasks.Heartbeat(ctx, *in.TaskToken))

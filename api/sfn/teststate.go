@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -25,31 +25,31 @@ type testStateInput struct {
 // testState runs one state without an execution (AWS TestState).
 func (s *Server) testState(_ context.Context, r *request) (any, error) {
 	var in testStateInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("definition", in.Definition, 1, maxDefinition)
-	v.optionalString("roleArn", in.RoleArn, 1, 256)
-	v.optionalString("input", in.Input, 0, 262144)
+	v.RequiredString("definition", in.Definition, 1, maxDefinition)
+	v.OptionalString("roleArn", in.RoleArn, 1, 256)
+	v.OptionalString("input", in.Input, 0, 262144)
 	level := asl.InspectionInfo
 	if in.InspectionLevel != nil {
 		level = *in.InspectionLevel
 		switch level {
 		case asl.InspectionInfo, asl.InspectionDebug, asl.InspectionTrace:
 		default:
-			v.add("Value '%s' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]", level)
+			v.Add("Value '%s' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]", level)
 		}
 	}
-	v.optionalString("stateName", in.StateName, 1, 80)
-	if err := v.err(); err != nil {
+	v.OptionalString("stateName", in.StateName, 1, 80)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	opts := asl.TestStateOptions{
 		InspectionLevel: level,
 		Mock:            in.Mock,
-		Region:          r.region,
-		Account:         r.account,
+		Region:          r.Region,
+		Account:         r.Account,
 		Time:            s.cfg.Now().UTC(),
 		Seed:            uint64(s.cfg.Random(1<<31))<<32 | uint64(s.cfg.Random(1<<31)),
 		StateName:       deref(in.StateName),

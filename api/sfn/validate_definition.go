@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -30,19 +30,19 @@ type validateDefinitionOutput struct {
 // (actors/asl/validate) and reports every finding instead of failing on the first.
 func (s *Server) validateStateMachineDefinition(_ context.Context, r *request) (any, error) {
 	var in validateDefinitionInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("definition", in.Definition, 1, maxDefinition)
+	v.RequiredString("definition", in.Definition, 1, maxDefinition)
 	if in.Type != nil && *in.Type != "STANDARD" && *in.Type != "EXPRESS" {
-		v.add("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", *in.Type)
+		v.Add("Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", *in.Type)
 	}
 	severity := validate.SeverityError
 	if in.Severity != nil {
 		severity = *in.Severity
 		if severity != validate.SeverityError && severity != validate.SeverityWarning {
-			v.add("Value '%s' at 'severity' failed to satisfy constraint: Member must satisfy enum value set: [ERROR, WARNING]", severity)
+			v.Add("Value '%s' at 'severity' failed to satisfy constraint: Member must satisfy enum value set: [ERROR, WARNING]", severity)
 		}
 	}
 	maxResults := 0
@@ -50,12 +50,12 @@ func (s *Server) validateStateMachineDefinition(_ context.Context, r *request) (
 		maxResults = *in.MaxResults
 		switch {
 		case maxResults < 0:
-			v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0", maxResults)
+			v.Add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value greater than or equal to 0", maxResults)
 		case maxResults > validate.DefaultMaxResults:
-			v.add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", maxResults, validate.DefaultMaxResults)
+			v.Add("Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to %d", maxResults, validate.DefaultMaxResults)
 		}
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	diags := validate.Validate(*in.Definition)

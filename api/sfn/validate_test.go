@@ -1,9 +1,10 @@
-package api
+package sfn
 
 import (
 	"strings"
 	"testing"
 
+	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/events/fault"
 )
 
@@ -50,18 +51,18 @@ func TestValidName(t *testing.T) {
 
 func TestNameLengthViolations(t *testing.T) {
 	var v violations
-	v.length("name", strings.Repeat("é", 80), 1, 80) // 80 characters, 160 bytes
-	if err := v.err(); err != nil {
+	v.Length("name", strings.Repeat("é", 80), 1, 80) // 80 characters, 160 bytes
+	if err := v.Err(); err != nil {
 		t.Fatalf("80 characters: %v", err)
 	}
 	long := strings.Repeat("n", 81)
-	v.length("name", long, 1, 80)
-	wantCode(t, v.err(), fault.ValidationException,
+	v.Length("name", long, 1, 80)
+	wantCode(t, v.Err(), fault.ValidationException,
 		"1 validation error detected: Value '"+long+"' at 'name' failed to satisfy constraint: Member must have length less than or equal to 80")
 	v = nil
-	v.length("name", "", 1, 80)
-	v.required("definition", false)
-	wantCode(t, v.err(), fault.ValidationException,
+	v.Length("name", "", 1, 80)
+	v.Required("definition", false)
+	wantCode(t, v.Err(), fault.ValidationException,
 		"2 validation errors detected: Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1; "+
 			"Value null at 'definition' failed to satisfy constraint: Member must not be null")
 }
@@ -112,12 +113,12 @@ func TestPartitionOf(t *testing.T) {
 	for region, want := range map[string]string{
 		"us-east-1": "aws", "eu-west-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov",
 	} {
-		if got := partitionOf(region); got != want {
-			t.Errorf("partitionOf(%s) = %s, want %s", region, got, want)
+		if got := api.PartitionOf(region); got != want {
+			t.Errorf("api.PartitionOf(%s) = %s, want %s", region, got, want)
 		}
 	}
-	r := &request{region: "cn-northwest-1", account: "111122223333"}
-	if got := r.arnFor("activity", "a"); got != "arn:aws-cn:states:cn-northwest-1:111122223333:activity:a" {
+	r := &request{Region: "cn-northwest-1", Account: "111122223333"}
+	if got := arnFor(r, "activity", "a"); got != "arn:aws-cn:states:cn-northwest-1:111122223333:activity:a" {
 		t.Fatalf("arnFor = %s", got)
 	}
 }
@@ -212,17 +213,17 @@ func TestPageCheck(t *testing.T) {
 	} {
 		var v violations
 		page{MaxResults: &c.max}.check(&v)
-		wantCode(t, v.err(), fault.ValidationException, c.want)
+		wantCode(t, v.Err(), fault.ValidationException, c.want)
 	}
 	for _, ok := range []int{0, 1, 1000} {
 		var v violations
 		page{MaxResults: &ok}.check(&v)
-		if err := v.err(); err != nil {
+		if err := v.Err(); err != nil {
 			t.Fatalf("maxResults %d: %v", ok, err)
 		}
 	}
 	long := strings.Repeat("t", tokenMaxLen+1)
 	var v violations
 	page{NextToken: &long}.check(&v)
-	wantCode(t, v.err(), fault.ValidationException, "")
+	wantCode(t, v.Err(), fault.ValidationException, "")
 }

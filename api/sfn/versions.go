@@ -1,4 +1,4 @@
-package api
+package sfn
 
 import (
 	"context"
@@ -135,13 +135,13 @@ type publishVersionOutput struct {
 
 func (s *Server) publishStateMachineVersion(ctx context.Context, r *request) (any, error) {
 	var in publishVersionInput
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
-	v.optionalString("description", in.Description, 0, 256)
-	smARN, err := v.checkedARN(in.StateMachineArn, "stateMachine")
+	v.RequiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	v.OptionalString("description", in.Description, 0, 256)
+	smARN, err := checkedARN(v, in.StateMachineArn, "stateMachine")
 	if err != nil {
 		return nil, err
 	}
@@ -226,13 +226,13 @@ func (s *Server) pagedStateMachine(ctx context.Context, r *request) (events.Stat
 		page
 		StateMachineArn *string `json:"stateMachineArn"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return events.StateMachineRecord{}, page{}, err
 	}
 	var v violations
-	v.requiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	v.RequiredString("stateMachineArn", in.StateMachineArn, 1, 256)
 	in.page.check(&v)
-	smARN, err := v.checkedARN(in.StateMachineArn, "stateMachine")
+	smARN, err := checkedARN(v, in.StateMachineArn, "stateMachine")
 	if err != nil {
 		return events.StateMachineRecord{}, in.page, err
 	}
@@ -273,12 +273,12 @@ func (s *Server) deleteStateMachineVersion(ctx context.Context, r *request) (any
 	var in struct {
 		StateMachineVersionArn *string `json:"stateMachineVersionArn"`
 	}
-	if err := r.decode(&in); err != nil {
+	if err := r.Decode(&in); err != nil {
 		return nil, err
 	}
 	var v violations
-	v.requiredString("stateMachineVersionArn", in.StateMachineVersionArn, 1, 2000)
-	if err := v.err(); err != nil {
+	v.RequiredString("stateMachineVersionArn", in.StateMachineVersionArn, 1, 2000)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	verARN := *in.StateMachineVersionArn

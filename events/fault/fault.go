@@ -1,7 +1,7 @@
 // Package fault is sfnd's catalogue of AWS errors: one table (errors.json) of every
 // error code the API can answer with and its HTTP status, and the error type that
 // carries a code through the engine. Domain code returns fault errors; the API maps
-// them to the wire in one place (api.writeError).
+// them to the wire in one place (api.WriteError).
 package fault
 
 import (

@@ -935,7 +935,11 @@ func TestRawProtocol(t *testing.T) {
 	// Unknown targets.
 	for _, target := range []string{"AWSStepFunctions.NoSuchOperation", "AWSGlue.CreateJob", "CreateStateMachine", ""} {
 		r := raw(t, target, `{}`)
-		wantRawErr(t, r, "UnknownOperationException", "")
+		wantRawErr(t, r, "UnknownOperationException", "sfnd does not serve")
+		// The message names the operation, so an SDK's error says what was refused.
+		if op := target[strings.LastIndex(target, ".")+1:]; !strings.Contains(r.Body["message"].(string), op) {
+			t.Fatalf("message %q does not name %q", r.Body["message"], op)
+		}
 	}
 	// Malformed JSON and wrong types.
 	for _, body := range []string{`{`, `{"name": "x",}`, `not json`, `{"name":"a"} {"name":"b"}`, `[]`, `"str"`, `{"name": 5}`,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/api"
+	"github.com/sfnd/sfnd/api/sfn"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
 	"github.com/sfnd/sfnd/projections"
@@ -58,7 +59,8 @@ type App struct {
 	execs     *projections.Executions
 	Engine    *actors.Engine
 	Tasks     *actors.Tasks
-	API       *api.Server
+	API       *sfn.Server // the Step Functions service
+	Edge      *api.Server // the HTTP edge every service is served through
 	http      *http.Server
 	ln        net.Listener
 }
@@ -139,7 +141,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Tasks.UseEngine(a.Engine)
-	a.API = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger}, a.Store, a.res)
+	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger})
+	a.API = sfn.New(sfn.Config{Logger: cfg.Logger}, a.Store, a.res)
+	a.Edge.Register(a.API.Service())
 	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
 	states.Bind(a.Engine, a.API.StartChild)
 	a.execs.OnTerminal(func(smARN string) {
@@ -156,7 +160,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, errors.Wrapf(err, "listen on %s", cfg.Listen)
 	}
-	a.http = &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second}
+	a.http = &http.Server{Handler: a.Edge, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := a.http.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("http server stopped", "err", err)
