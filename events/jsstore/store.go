@@ -46,6 +46,9 @@ type Store struct {
 	resources jetstream.Stream
 	history   jetstream.Stream
 	commands  jetstream.Stream
+	glueWork  jetstream.Stream
+	glueHist  jetstream.Stream
+	glueCmd   jetstream.Stream
 }
 
 var _ events.ResourceStore = (*Store)(nil)
@@ -97,6 +100,9 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 	})
 	if err != nil {
 		return nil, errors.Wrap(err, "create command stream")
+	}
+	if err := s.openGlue(ctx, opts); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -1,0 +1,113 @@
+package jsstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sfnd/sfnd/events"
+)
+
+// Glue streams and subjects.
+//
+// GLUE_WORK is a work queue: job runs on GlueJobSubject(command name), crawls on
+// GlueCrawlSubject, and the runners' reports on GlueReportSubject. Stops are core
+// NATS messages on GlueStopSubject(run id), repeated while a run is STOPPING.
+const (
+	GlueWorkStream    = "GLUE_WORK"
+	GlueWorkPrefix    = "glue.work."
+	GlueJobPrefix     = "glue.work.job."
+	GlueCrawlSubject  = "glue.work.crawl"
+	GlueReportSubject = "glue.work.report"
+	GlueStopPrefix    = "glue.stop."
+
+	// GLUE_HISTORY holds one subject per workflow run: its decider's events.
+	GlueHistoryStream = "GLUE_HISTORY"
+	GlueHistoryPrefix = "glue.hist."
+	// GLUE_CMD is the workflow runs' command queue and their durable timers
+	// (schedules of SCHEDULED triggers, event batch windows).
+	GlueCommandStream  = "GLUE_CMD"
+	GlueCommandPrefix  = "glue.cmd."
+	GlueSchedulePrefix = "glue.sched."
+)
+
+// GlueJobSubject is the work subject of job runs whose command is name.
+func GlueJobSubject(command string) string { return GlueJobPrefix + Token(command) }
+
+// GlueStopSubject is the subject a stop request for a job run or crawl is sent on.
+func GlueStopSubject(runID string) string { return GlueStopPrefix + Token(runID) }
+
+func (s *Store) openGlue(ctx context.Context, opts Options) error {
+	var err error
+	s.glueWork, err = s.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        GlueWorkStream,
+		Description: "sfnd Glue work: job runs and crawls to run, and their runners' reports",
+		Subjects:    []string{GlueWorkPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    opts.Replicas,
+		Retention:   jetstream.WorkQueuePolicy,
+		Duplicates:  2 * time.Minute,
+	})
+	if err != nil {
+		return errors.Wrap(err, "create glue work stream")
+	}
+	s.glueHist, err = s.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        GlueHistoryStream,
+		Description: "sfnd Glue workflow run histories: one subject per run",
+		Subjects:    []string{GlueHistoryPrefix + ">"},
+		Storage:     jetstream.FileStorage,
+		Replicas:    opts.Replicas,
+		AllowDirect: true,
+		Duplicates:  2 * time.Minute,
+	})
+	if err != nil {
+		return errors.Wrap(err, "create glue history stream")
+	}
+	s.glueCmd, err = s.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:              GlueCommandStream,
+		Description:       "sfnd commands to Glue workflow runs and Glue's durable timers",
+		Subjects:          []string{GlueCommandPrefix + ">", GlueSchedulePrefix + ">"},
+		Storage:           jetstream.FileStorage,
+		Replicas:          opts.Replicas,
+		Retention:         jetstream.WorkQueuePolicy,
+		AllowMsgSchedules: true,
+		Duplicates:        2 * time.Minute,
+	})
+	return errors.Wrap(err, "create glue command stream")
+}
+
+// GlueWork returns the Glue work queue.
+func (s *Store) GlueWork() jetstream.Stream { return s.glueWork }
+
+// EnqueueGlueJob puts a job run on the work queue (deduplicated by its run id).
+func (s *Store) EnqueueGlueJob(ctx context.Context, t events.GlueJobTask) error {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return errors.Wrap(err, "encode glue job task")
+	}
+	_, err = s.JS.Publish(ctx, GlueJobSubject(t.Command.Name), data, jetstream.WithMsgID(t.JobRunId))
+	return errors.Wrap(err, "enqueue glue job run")
+}
+
+// EnqueueGlueCrawl puts a crawl on the work queue (deduplicated by its crawl id).
+func (s *Store) EnqueueGlueCrawl(ctx context.Context, t events.GlueCrawlTask) error {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return errors.Wrap(err, "encode glue crawl task")
+	}
+	_, err = s.JS.Publish(ctx, GlueCrawlSubject, data, jetstream.WithMsgID(t.CrawlId))
+	return errors.Wrap(err, "enqueue glue crawl")
+}
+
+// ReportGlueWork publishes a runner's report (deduplicated by run id and state).
+func ReportGlueWork(ctx context.Context, js jetstream.JetStream, r events.GlueWorkReport) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return errors.Wrap(err, "encode glue work report")
+	}
+	_, err = js.Publish(ctx, GlueReportSubject, data, jetstream.WithMsgID(r.RunId+"#"+r.State))
+	return errors.Wrap(err, "report glue work")
+}
