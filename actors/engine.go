@@ -298,3 +298,28 @@ func (h warnAndAbove) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h warnAndAbove) WithGroup(name string) slog.Handler {
 	return warnAndAbove{h.Handler.WithGroup(name)}
 }
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.cfg.Now() }
+
+// PublishCommand makes a command to an execution durable (msgID deduplicates).
+func (e *Engine) PublishCommand(ctx context.Context, cmd events.Command, msgID string) error {
+	return e.store.PublishCommand(ctx, cmd, msgID)
+}
+
+// ReadExecution rebuilds an execution from its stored history (without its actor).
+func (e *Engine) ReadExecution(ctx context.Context, execARN string) ([]events.HistoryEvent, *asl.Execution, error) {
+	hist, _, err := e.store.ReadHistory(ctx, execARN)
+	if err != nil || len(hist) == 0 {
+		return hist, nil, err
+	}
+	def := ""
+	if hist[0].Ext != nil {
+		def = hist[0].Ext.Definition
+	}
+	sm, err := e.parse(def)
+	if err != nil {
+		return hist, nil, err
+	}
+	return hist, asl.Rebuild(sm, hist), nil
+}

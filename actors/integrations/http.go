@@ -1,9 +1,10 @@
-package actors
+package integrations
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sfnd/sfnd/actors"
 	"io"
 	"mime"
 	"net/http"
@@ -50,12 +51,12 @@ import (
 // HTTPTaskTimeout is how long an HTTP task waits for an answer (AWS: 60 s).
 const HTTPTaskTimeout = 60 * time.Second
 
-// HTTPInvoke is the Integration of HTTP tasks (resource type "http").
+// HTTPInvoke is the actors.Integration of HTTP tasks (resource type "http").
 type HTTPInvoke struct {
 	client *http.Client
 }
 
-var _ Integration = (*HTTPInvoke)(nil)
+var _ actors.Integration = (*HTTPInvoke)(nil)
 
 // NewHTTPInvoke returns the HTTP task integration; client nil means a client with
 // HTTPTaskTimeout.
@@ -69,10 +70,10 @@ func NewHTTPInvoke(client *http.Client) *HTTPInvoke {
 var httpMethods = map[string]bool{"GET": true, "POST": true, "PUT": true, "DELETE": true,
 	"PATCH": true, "OPTIONS": true, "HEAD": true}
 
-// Invoke implements Integration.
-func (h *HTTPInvoke) Invoke(ctx context.Context, call IntegrationCall) (string, error) {
+// Invoke implements actors.Integration.
+func (h *HTTPInvoke) Invoke(ctx context.Context, call actors.IntegrationCall) (string, error) {
 	if call.Action != "invoke" || call.Pattern != "" {
-		return "", &IntegrationError{Name: "States.Runtime",
+		return "", &actors.IntegrationError{Name: "States.Runtime",
 			Cause: "The resource '" + call.Task.Resource + "' is not supported by this sfnd server."}
 	}
 	req, err := h.request(ctx, call)
@@ -89,26 +90,26 @@ func (h *HTTPInvoke) Invoke(ctx context.Context, call IntegrationCall) (string, 
 		if errors.As(err, &ue) && ue.Err != nil {
 			cause = ue.Err.Error()
 		}
-		return "", &IntegrationError{Name: "States.Http.Socket", Cause: cause}
+		return "", &actors.IntegrationError{Name: "States.Http.Socket", Cause: cause}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return "", &IntegrationError{Name: "States.Http.Socket", Cause: err.Error()}
+		return "", &actors.IntegrationError{Name: "States.Http.Socket", Cause: err.Error()}
 	}
 	out := expr.Marshal(httpOutput(resp, body))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return "", &IntegrationError{Name: "States.Http.StatusCode." + strconv.Itoa(resp.StatusCode), Cause: out}
+		return "", &actors.IntegrationError{Name: "States.Http.StatusCode." + strconv.Itoa(resp.StatusCode), Cause: out}
 	}
 	return out, nil
 }
 
 func httpRuntimeError(cause string) error {
-	return &IntegrationError{Name: "States.Runtime", Cause: cause}
+	return &actors.IntegrationError{Name: "States.Runtime", Cause: cause}
 }
 
 // request builds the HTTP request of a call from its Parameters.
-func (h *HTTPInvoke) request(ctx context.Context, call IntegrationCall) (*http.Request, error) {
+func (h *HTTPInvoke) request(ctx context.Context, call actors.IntegrationCall) (*http.Request, error) {
 	v, err := expr.ParseJSON(call.Task.Parameters)
 	params, ok := v.(*expr.Object)
 	if err != nil || !ok {

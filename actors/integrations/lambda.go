@@ -1,9 +1,10 @@
-package actors
+package integrations
 
 import (
 	"context"
 	"encoding/json"
 	stderrors "errors"
+	"github.com/sfnd/sfnd/actors"
 	"net/http"
 	"os"
 	"sort"
@@ -70,13 +71,13 @@ type LambdaConfig struct {
 	HTTPClient *http.Client
 }
 
-// Lambda is the Integration of Lambda tasks (resource type "lambda").
+// Lambda is the actors.Integration of Lambda tasks (resource type "lambda").
 type Lambda struct {
 	cfg    LambdaConfig
 	client *lambda.Client
 }
 
-var _ Integration = (*Lambda)(nil)
+var _ actors.Integration = (*Lambda)(nil)
 
 // NewLambda returns the Lambda integration.
 func NewLambda(cfg LambdaConfig) *Lambda {
@@ -112,13 +113,13 @@ func IsLambdaFunctionARN(resource string) bool {
 	return len(p) >= 7 && p[0] == "arn" && p[2] == "lambda" && p[5] == "function"
 }
 
-// Invoke implements Integration.
-func (l *Lambda) Invoke(ctx context.Context, call IntegrationCall) (string, error) {
+// Invoke implements actors.Integration.
+func (l *Lambda) Invoke(ctx context.Context, call actors.IntegrationCall) (string, error) {
 	if IsLambdaFunctionARN(call.Task.Resource) {
 		return l.invokeFunctionARN(ctx, call)
 	}
 	if call.Action != "invoke" || (call.Pattern != "" && call.Pattern != "waitForTaskToken") {
-		return "", &IntegrationError{Name: "States.Runtime",
+		return "", &actors.IntegrationError{Name: "States.Runtime",
 			Cause: "The resource '" + call.Task.Resource + "' is not supported by this sfnd server."}
 	}
 	in, err := lambdaInvokeInput(call)
@@ -134,14 +135,14 @@ func (l *Lambda) Invoke(ctx context.Context, call IntegrationCall) (string, erro
 		if v, perr := expr.ParseJSON(string(out.Payload)); perr == nil {
 			cause = expr.Marshal(v) // the optimised integration re-serialises the payload
 		}
-		return "", &IntegrationError{Name: name, Cause: cause}
+		return "", &actors.IntegrationError{Name: name, Cause: cause}
 	}
 	return invokeResult(out), nil
 }
 
 // invokeFunctionARN calls a function named by its ARN with the state's effective
 // input and answers the payload as the function returned it.
-func (l *Lambda) invokeFunctionARN(ctx context.Context, call IntegrationCall) (string, error) {
+func (l *Lambda) invokeFunctionARN(ctx context.Context, call actors.IntegrationCall) (string, error) {
 	in := &lambda.InvokeInput{FunctionName: aws.String(call.Task.Resource),
 		InvocationType: lambdatypes.InvocationTypeRequestResponse, Payload: []byte(call.Task.Parameters)}
 	out, err := l.client.Invoke(ctx, in, l.regionOf(call.Task.Resource))
@@ -150,7 +151,7 @@ func (l *Lambda) invokeFunctionARN(ctx context.Context, call IntegrationCall) (s
 	}
 	if out.FunctionError != nil {
 		name, cause := functionError(out.Payload)
-		return "", &IntegrationError{Name: name, Cause: cause}
+		return "", &actors.IntegrationError{Name: name, Cause: cause}
 	}
 	if len(out.Payload) == 0 {
 		return "null", nil
@@ -170,11 +171,11 @@ func (l *Lambda) regionOf(function string) func(*lambda.Options) {
 // lambdaInvokeInput reads the Parameters of lambda:invoke: FunctionName (required),
 // Payload (a string is sent as it is, any other value as JSON; none or null sends no
 // payload), InvocationType, Qualifier, ClientContext, LogType.
-func lambdaInvokeInput(call IntegrationCall) (*lambda.InvokeInput, error) {
+func lambdaInvokeInput(call actors.IntegrationCall) (*lambda.InvokeInput, error) {
 	v, err := expr.ParseJSON(call.Task.Parameters)
 	params, ok := v.(*expr.Object)
 	if err != nil || !ok {
-		return nil, &IntegrationError{Name: "States.Runtime",
+		return nil, &actors.IntegrationError{Name: "States.Runtime",
 			Cause: "The Parameters of the resource '" + call.Task.Resource + "' must be a JSON object."}
 	}
 	str := func(key string) (string, bool) {
@@ -185,7 +186,7 @@ func lambdaInvokeInput(call IntegrationCall) (*lambda.InvokeInput, error) {
 	in := &lambda.InvokeInput{}
 	name, ok := str("FunctionName")
 	if !ok || name == "" {
-		return nil, &IntegrationError{Name: "States.Runtime",
+		return nil, &actors.IntegrationError{Name: "States.Runtime",
 			Cause: "The field 'FunctionName' is required by the resource '" + call.Task.Resource + "'."}
 	}
 	in.FunctionName = aws.String(name)
@@ -238,7 +239,7 @@ func lambdaServiceError(err error) error {
 		if stderrors.As(err, &opErr) && opErr.Err != nil {
 			cause = opErr.Err.Error()
 		}
-		return &IntegrationError{Name: "Lambda.SdkClientException", Cause: "Unable to execute HTTP request: " + cause}
+		return &actors.IntegrationError{Name: "Lambda.SdkClientException", Cause: "Unable to execute HTTP request: " + cause}
 	}
 	code := apiErr.ErrorCode()
 	if code == "" || code == "UnknownError" {
@@ -250,7 +251,7 @@ func lambdaServiceError(err error) error {
 	}
 	cause := msg + " (Service: AWSLambda; Status Code: " + strconv.Itoa(respErr.HTTPStatusCode()) +
 		"; Error Code: " + code + "; Request ID: " + respErr.ServiceRequestID() + "; Proxy: null)"
-	return &IntegrationError{Name: "Lambda." + code, Cause: cause}
+	return &actors.IntegrationError{Name: "Lambda." + code, Cause: cause}
 }
 
 // invokeResult renders a successful Invoke as AWS Step Functions does (its Java SDK's

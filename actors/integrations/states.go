@@ -1,9 +1,10 @@
-package actors
+package integrations
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sfnd/sfnd/actors"
 	"strconv"
 	"strings"
 	"sync"
@@ -46,58 +47,36 @@ import (
 // was stopped, timed out or failed elsewhere, or the task timed out), the child is
 // stopped (Cancel), as AWS does.
 
-// ChildStart asks to start a nested execution.
-type ChildStart struct {
-	StateMachineARN *string
-	Name            *string
-	Input           *string
-	TraceHeader     *string
-	Parent          events.ParentTask
-}
-
-// ChildStarted is a reserved (not yet launched) nested execution.
-type ChildStarted struct {
-	ExecutionARN string
-	StartDate    time.Time
-	// Start is the reserved start command; nil when the child existed already.
-	Start *events.StartCommand
-}
-
-// ExecutionStarter reserves a nested execution the way StartExecution does (the API
-// implements it). Errors are *fault.Error values for what StartExecution refuses; a
-// name taken by an execution of the same parent task is not an error (re-dispatch).
-type ExecutionStarter func(ctx context.Context, req ChildStart) (ChildStarted, error)
-
 // StatesIntegration serves the "states" resource type (startExecution). It is bound to
 // the engine and the API's starter once both exist (Bind).
 type StatesIntegration struct {
 	mu      sync.RWMutex
-	start   ExecutionStarter
-	engine  *Engine
+	start   actors.ExecutionStarter
+	engine  *actors.Engine
 	pending sync.Map // child ARN -> *events.StartCommand reserved and not yet launched
 }
 
-var _ JobIntegration = (*StatesIntegration)(nil)
+var _ actors.JobIntegration = (*StatesIntegration)(nil)
 
 // NewStatesIntegration returns an unbound integration.
 func NewStatesIntegration() *StatesIntegration { return &StatesIntegration{} }
 
 // Bind gives the integration its engine and starter.
-func (s *StatesIntegration) Bind(engine *Engine, start ExecutionStarter) {
+func (s *StatesIntegration) Bind(engine *actors.Engine, start actors.ExecutionStarter) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.engine, s.start = engine, start
 }
 
-func (s *StatesIntegration) bound() (*Engine, ExecutionStarter) {
+func (s *StatesIntegration) bound() (*actors.Engine, actors.ExecutionStarter) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.engine, s.start
 }
 
-// Invoke implements Integration (a call made without the job machinery: it submits
+// Invoke implements actors.Integration (a call made without the job machinery: it submits
 // and launches at once).
-func (s *StatesIntegration) Invoke(ctx context.Context, call IntegrationCall) (string, error) {
+func (s *StatesIntegration) Invoke(ctx context.Context, call actors.IntegrationCall) (string, error) {
 	out, job, err := s.Submit(ctx, call)
 	if err != nil {
 		return "", err
@@ -105,15 +84,15 @@ func (s *StatesIntegration) Invoke(ctx context.Context, call IntegrationCall) (s
 	return out, s.Launch(ctx, call, job)
 }
 
-// Submit implements JobIntegration: it reserves the child and returns StartExecution's
+// Submit implements actors.JobIntegration: it reserves the child and returns StartExecution's
 // response and the child's ARN.
-func (s *StatesIntegration) Submit(ctx context.Context, call IntegrationCall) (output, job string, err error) {
+func (s *StatesIntegration) Submit(ctx context.Context, call actors.IntegrationCall) (output, job string, err error) {
 	engine, start := s.bound()
 	if start == nil || engine == nil {
 		return "", "", errors.New("states integration is not bound to an engine")
 	}
 	if call.Action != "startExecution" {
-		return "", "", &IntegrationError{Name: "States.Runtime",
+		return "", "", &actors.IntegrationError{Name: "States.Runtime",
 			Cause: "The resource '" + call.Task.Resource + "' is not supported by this sfnd server."}
 	}
 	req, err := childStartOf(call)
@@ -130,13 +109,13 @@ func (s *StatesIntegration) Submit(ctx context.Context, call IntegrationCall) (o
 	if res.Start != nil {
 		s.pending.Store(res.ExecutionARN, res.Start)
 	}
-	return startExecutionResponse(res.ExecutionARN, res.StartDate, engine.cfg.Now().UTC()), res.ExecutionARN, nil
+	return startExecutionResponse(res.ExecutionARN, res.StartDate, engine.Now().UTC()), res.ExecutionARN, nil
 }
 
-// Launch implements JobIntegration: it delivers the reserved start of the child. A
+// Launch implements actors.JobIntegration: it delivers the reserved start of the child. A
 // child reserved by an earlier dispatch (or node) is already running or is started by
 // recovery from its reservation.
-func (s *StatesIntegration) Launch(ctx context.Context, call IntegrationCall, job string) error {
+func (s *StatesIntegration) Launch(ctx context.Context, call actors.IntegrationCall, job string) error {
 	engine, _ := s.bound()
 	if engine == nil {
 		return nil
@@ -152,7 +131,7 @@ func (s *StatesIntegration) Launch(ctx context.Context, call IntegrationCall, jo
 	return nil
 }
 
-// Cancel implements JobIntegration: it stops the child (a child that ended already
+// Cancel implements actors.JobIntegration: it stops the child (a child that ended already
 // ignores it).
 func (s *StatesIntegration) Cancel(ctx context.Context, job string) error {
 	engine, _ := s.bound()
@@ -165,51 +144,42 @@ func (s *StatesIntegration) Cancel(ctx context.Context, job string) error {
 		st := v.(*events.StartCommand)
 		engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: job, Time: st.StartDate, Start: st}, nil)
 	}
-	return engine.store.PublishCommand(ctx, events.Command{Kind: events.CmdStop, ExecARN: job,
-		Time: engine.cfg.Now().UTC()}, job+"#stop-by-parent")
+	return engine.PublishCommand(ctx, events.Command{Kind: events.CmdStop, ExecARN: job,
+		Time: engine.Now().UTC()}, job+"#stop-by-parent")
 }
 
-// Resume implements JobIntegration: when the child has ended, its result is reported
+// Resume implements actors.JobIntegration: when the child has ended, its result is reported
 // to the parent's task again (a repeat of a result already sent is dropped).
-func (s *StatesIntegration) Resume(ctx context.Context, call IntegrationCall, job string) error {
+func (s *StatesIntegration) Resume(ctx context.Context, call actors.IntegrationCall, job string) error {
 	engine, _ := s.bound()
 	if engine == nil || (call.Pattern != "sync" && call.Pattern != "sync:2") {
 		return nil
 	}
-	hist, _, err := engine.store.ReadHistory(ctx, job)
-	if err != nil || len(hist) == 0 {
+	hist, x, err := engine.ReadExecution(ctx, job)
+	if err != nil || x == nil {
 		return err
 	}
 	first, last := &hist[0], &hist[len(hist)-1]
 	if first.ExecutionStartedEventDetails == nil || first.Ext == nil || first.Ext.Parent == nil {
 		return nil
 	}
-	def := ""
-	if first.Ext != nil {
-		def = first.Ext.Definition
-	}
-	sm, err := engine.parse(def)
-	if err != nil {
-		return err
-	}
-	x := asl.Rebuild(sm, hist)
 	if x.Status() == asl.StatusRunning || x.Status() == asl.StatusPending {
 		return nil
 	}
 	if p := *first.Ext.Parent; p.ExecARN != call.ExecARN || p.ScheduledEventID != call.Task.ScheduledEventID {
 		return nil // another task's child
 	}
-	return notifyParent(ctx, engine, *first.Ext.Parent, x, last.Timestamp, "result-resumed")
+	return actors.NotifyParent(ctx, engine, *first.Ext.Parent, x, last.Timestamp, "result-resumed")
 }
 
 // childStartOf reads StartExecution's parameters of a Task state.
-func childStartOf(call IntegrationCall) (ChildStart, error) {
-	req := ChildStart{Parent: events.ParentTask{ExecARN: call.ExecARN,
+func childStartOf(call actors.IntegrationCall) (actors.ChildStart, error) {
+	req := actors.ChildStart{Parent: events.ParentTask{ExecARN: call.ExecARN,
 		ScheduledEventID: call.Task.ScheduledEventID, Pattern: call.Pattern}}
 	var params map[string]json.RawMessage
 	if p := strings.TrimSpace(call.Task.Parameters); p != "" && p != "null" {
 		if err := json.Unmarshal([]byte(p), &params); err != nil {
-			return req, &IntegrationError{Name: "States.Runtime", Cause: "The Parameters of a states:startExecution task must be a JSON object."}
+			return req, &actors.IntegrationError{Name: "States.Runtime", Cause: "The Parameters of a states:startExecution task must be a JSON object."}
 		}
 	}
 	str := func(key string) (*string, error) {
@@ -263,7 +233,7 @@ func lowerFirst(s string) string {
 
 // startError is the task error of a refused StartExecution: the service's error code
 // as StepFunctions.<Code>Exception, with the AWS SDK's cause wording.
-func startError(fe *fault.Error) *IntegrationError {
+func startError(fe *fault.Error) *actors.IntegrationError {
 	code := string(fe.Code)
 	name := "StepFunctions." + code
 	if !strings.HasSuffix(code, "Exception") {
@@ -271,7 +241,7 @@ func startError(fe *fault.Error) *IntegrationError {
 	}
 	cause := fe.Message + " (Service: AWSStepFunctions; Status Code: " + strconv.Itoa(fault.Status(fe.Code)) +
 		"; Error Code: " + code + "; Request ID: " + uuid.NewString() + "; Proxy: null)"
-	return &IntegrationError{Name: name, Cause: cause}
+	return &actors.IntegrationError{Name: name, Cause: cause}
 }
 
 // startExecutionResponse is StartExecution's answer as a Task state sees it (the AWS SDK
@@ -298,98 +268,4 @@ func startExecutionResponse(execARN string, startDate, now time.Time) string {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
-}
-
-// childResult is a finished child's result for its parent's .sync or .sync:2 task:
-// DescribeExecution's answer (Java SDK field names, in their order) as the task's
-// output, or, for a child that did not succeed, States.TaskFailed with it as the cause.
-func childResult(x *asl.Execution, pattern string, stop time.Time) events.TaskResult {
-	info := x.Info()
-	parsed := pattern == "sync:2"
-	data := func(text string) string {
-		if parsed && json.Valid([]byte(text)) {
-			var buf bytes.Buffer
-			if json.Compact(&buf, []byte(text)) == nil {
-				return buf.String()
-			}
-		}
-		return jsonString(text)
-	}
-	status := string(x.Status())
-	var b bytes.Buffer
-	b.WriteByte('{')
-	if status != string(asl.StatusSucceeded) {
-		if x.Cause != "" {
-			b.WriteString(`"Cause":` + jsonString(x.Cause) + `,`)
-		}
-		if x.Error != "" {
-			b.WriteString(`"Error":` + jsonString(x.Error) + `,`)
-		}
-	}
-	b.WriteString(`"ExecutionArn":` + jsonString(info.ExecutionArn))
-	b.WriteString(`,"Input":` + data(info.Input) + `,"InputDetails":{"Included":true}`)
-	b.WriteString(`,"Name":` + jsonString(info.Name))
-	if out := x.Output(); status == string(asl.StatusSucceeded) && out != nil {
-		b.WriteString(`,"Output":` + data(*out) + `,"OutputDetails":{"Included":true}`)
-	}
-	b.WriteString(`,"StartDate":` + strconv.FormatInt(info.StartTime.UnixMilli(), 10))
-	b.WriteString(`,"StateMachineArn":` + jsonString(info.StateMachineArn))
-	if info.StateMachineAliasArn != "" {
-		b.WriteString(`,"StateMachineAliasArn":` + jsonString(info.StateMachineAliasArn))
-	}
-	if info.StateMachineVersionArn != "" {
-		b.WriteString(`,"StateMachineVersionArn":` + jsonString(info.StateMachineVersionArn))
-	}
-	b.WriteString(`,"Status":` + jsonString(status))
-	b.WriteString(`,"StopDate":` + strconv.FormatInt(stop.UnixMilli(), 10) + `}`)
-	if status == string(asl.StatusSucceeded) {
-		return events.TaskResult{Status: "Succeeded", Output: b.String()}
-	}
-	return events.TaskResult{Status: "Failed", Error: "States.TaskFailed", Cause: b.String()}
-}
-
-// notifyParent sends a finished child's result to its parent's task.
-func notifyParent(ctx context.Context, e *Engine, parent events.ParentTask, x *asl.Execution, stop time.Time, what string) error {
-	if parent.Pattern != "sync" && parent.Pattern != "sync:2" {
-		return nil
-	}
-	r := childResult(x, parent.Pattern, stop)
-	r.ScheduledEventID = parent.ScheduledEventID
-	return e.store.PublishCommand(ctx, events.Command{Kind: events.CmdTaskResult, ExecARN: parent.ExecARN,
-		Time: e.cfg.Now().UTC(), Task: &r}, parent.ExecARN+"#"+strconv.FormatInt(parent.ScheduledEventID, 10)+"#"+what)
-}
-
-// ---- the execution actor's side ----
-
-// nestedStarted records what an execution's start says about its parent and its mock
-// test case (from the start command, or from ExecutionStarted on reload).
-func (a *execActor) nestedStarted(parent *events.ParentTask, stateMachineName, testCase string) {
-	a.parent = parent
-	a.mock = nil
-	if testCase != "" && a.engine.cfg.Mocks != nil {
-		if tc, ok := a.engine.cfg.Mocks.TestCase(stateMachineName, testCase); ok {
-			a.mock = &mockRun{tc: tc, counts: map[string]int{}, index: map[int64]int{}}
-		}
-	}
-}
-
-// childEnded reports the end of a nested execution to its parent, after the decision
-// that ended it is stored. A lost report is re-sent by the parent's recovery (Resume).
-func (a *execActor) childEnded(ctx context.Context, evs []events.HistoryEvent) {
-	if a.parent == nil || a.x == nil || len(evs) == 0 {
-		return
-	}
-	if st := a.x.Status(); st == asl.StatusRunning || st == asl.StatusPending {
-		return
-	}
-	var err error
-	for attempt := range 3 {
-		if attempt > 0 {
-			time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
-		}
-		if err = notifyParent(ctx, a.engine, *a.parent, a.x, evs[len(evs)-1].Timestamp, "result"); err == nil {
-			return
-		}
-	}
-	a.engine.cfg.Logger.Error("report child result to parent", "execution", a.arn, "parent", a.parent.ExecARN, "err", err)
 }

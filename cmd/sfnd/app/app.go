@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/actors/integrations"
 	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/api/sfn"
 	"github.com/sfnd/sfnd/events"
@@ -118,7 +119,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}
 	// Nested executions (states:startExecution) start through the API's start path.
-	states := actors.NewStatesIntegration()
+	states := integrations.NewStatesIntegration()
 	integrations := defaultIntegrations(cfg)
 	if _, ok := integrations["states"]; !ok {
 		integrations["states"] = states
@@ -234,8 +235,8 @@ func (a *App) recover(ctx context.Context) error {
 // configured ones; a configured integration of the same type wins.
 func defaultIntegrations(cfg Config) map[string]actors.Integration {
 	m := map[string]actors.Integration{
-		"lambda": actors.NewLambda(actors.LambdaConfig{Endpoint: cfg.LambdaEndpoint, Region: cfg.Region}),
-		"http":   actors.NewHTTPInvoke(nil),
+		"lambda": integrations.NewLambda(integrations.LambdaConfig{Endpoint: cfg.LambdaEndpoint, Region: cfg.Region}),
+		"http":   integrations.NewHTTPInvoke(nil),
 	}
 	for k, v := range cfg.Integrations {
 		m[k] = v
