@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/sfnd/sfnd/events"
 )
 
 // Reserved crawler tags that control a simulated crawl (sfnd has no Data Catalog, so a
@@ -21,10 +23,10 @@ const (
 // runCrawl simulates a crawl: it runs for the configured duration and ends with the
 // outcome the crawler's tags ask for; or, with a hook command configured and no
 // outcome tag, the hook's exit code decides. A stop ends it CANCELLED.
-func (r *Runner) runCrawl(ctx context.Context, req Request, stop <-chan string, started func(time.Time)) Report {
+func (r *Runner) runCrawl(ctx context.Context, req request, stop <-chan string, started func(time.Time)) events.GlueWorkReport {
 	begin := time.Now()
 	rep := r.report(req, StateFailed, begin)
-	finish := func(state, msg string) Report {
+	finish := func(state, msg string) events.GlueWorkReport {
 		end := time.Now()
 		rep.State, rep.ErrorMessage, rep.Time = state, msg, end.UTC()
 		rep.ExecutionTime = int(math.Round(end.Sub(begin).Seconds()))
@@ -62,8 +64,8 @@ func (r *Runner) runCrawl(ctx context.Context, req Request, stop <-chan string, 
 }
 
 // crawlHook runs the operator's hook command with the crawler definition on stdin.
-func (r *Runner) crawlHook(ctx context.Context, req Request, stop <-chan string, started func(time.Time),
-	finish func(state, msg string) Report) Report {
+func (r *Runner) crawlHook(ctx context.Context, req request, stop <-chan string, started func(time.Time),
+	finish func(state, msg string) events.GlueWorkReport) events.GlueWorkReport {
 	dir := r.runDir(req.RunID)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return finish(StateFailed, err.Error())

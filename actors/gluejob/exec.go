@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+
+	"github.com/sfnd/sfnd/events"
 )
 
 // Arguments the runner sets itself; values in Request.Arguments under these keys are
@@ -65,7 +67,9 @@ func usablePython(name string) string {
 // Argv is the argument list a job script gets after its own path: --JOB_NAME,
 // --JOB_ID, --JOB_RUN_ID, --WORKFLOW_NAME and --WORKFLOW_RUN_ID (in a workflow), then
 // the effective arguments as "--k" "v" pairs sorted by key (empty values stay "").
-func Argv(req Request) []string {
+func Argv(t events.GlueJobTask) []string { return scriptArgs(jobRequest(t)) }
+
+func scriptArgs(req request) []string {
 	args := []string{"--JOB_NAME", req.Name, "--JOB_ID", JobID(req.Name), "--JOB_RUN_ID", req.RunID}
 	if req.WorkflowName != "" {
 		args = append(args, "--WORKFLOW_NAME", req.WorkflowName, "--WORKFLOW_RUN_ID", req.WorkflowRunID)
@@ -101,12 +105,12 @@ type jobEnd struct {
 }
 
 // runJob runs one job run to its end and returns the terminal report.
-func (r *Runner) runJob(ctx context.Context, req Request, stop <-chan string, started func(time.Time)) Report {
+func (r *Runner) runJob(ctx context.Context, req request, stop <-chan string, started func(time.Time)) events.GlueWorkReport {
 	begin := time.Now()
 	dir := r.runDir(req.RunID)
 	rep := r.report(req, StateFailed, begin)
-	rep.LogPath = dir
-	finish := func(e jobEnd) Report {
+	rep.LogLocation = dir
+	finish := func(e jobEnd) events.GlueWorkReport {
 		end := time.Now()
 		rep.State, rep.ErrorMessage, rep.Time = e.state, e.msg, end.UTC()
 		rep.ExecutionTime = int(math.Round(end.Sub(begin).Seconds()))
@@ -120,7 +124,11 @@ func (r *Runner) runJob(ctx context.Context, req Request, stop <-chan string, st
 	if startedOn.IsZero() {
 		startedOn = begin
 	}
-	deadline := startedOn.Add(time.Duration(float64(timeout) * float64(time.Minute) * r.cfg.TimeScale))
+	scale := req.TimeScale
+	if scale <= 0 {
+		scale = r.cfg.TimeScale
+	}
+	deadline := startedOn.Add(time.Duration(float64(timeout) * float64(time.Minute) * scale))
 
 	name := req.Command.Name
 	if name == "" {
@@ -183,7 +191,7 @@ func (r *Runner) runJob(ctx context.Context, req Request, stop <-chan string, st
 	}
 	pyPath = append(pyPath, r.pyPath)
 
-	args := Argv(req)
+	args := scriptArgs(req)
 	var argv []string
 	if templated {
 		argv, err = expandTemplate(template, map[string]string{
@@ -319,8 +327,8 @@ func (r *Runner) env(pyPath []string) []string {
 		"PYTHONPATH="+strings.Join(pyPath, string(os.PathListSeparator)),
 		"PYTHONUNBUFFERED=1",
 	)
-	if r.cfg.GlueEndpoint != "" {
-		env = append(env, "AWS_ENDPOINT_URL_GLUE="+r.cfg.GlueEndpoint, "AWS_ENDPOINT_URL_SFN="+r.cfg.GlueEndpoint)
+	if r.cfg.Endpoint != "" {
+		env = append(env, "AWS_ENDPOINT_URL_GLUE="+r.cfg.Endpoint, "AWS_ENDPOINT_URL_SFN="+r.cfg.Endpoint)
 	}
 	if r.cfg.S3Endpoint != "" {
 		env = append(env, "AWS_ENDPOINT_URL_S3="+r.cfg.S3Endpoint)

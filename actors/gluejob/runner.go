@@ -2,7 +2,6 @@ package gluejob
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,16 +13,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/actors/gluepy"
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
 )
 
 // Config configures a Runner.
 type Config struct {
-	JS       jetstream.JetStream
-	Replicas int
-	// GlueEndpoint is this sfnd's URL: job processes get it as AWS_ENDPOINT_URL_GLUE
-	// (and AWS_ENDPOINT_URL_SFN), so boto3.client("glue") in a script talks to sfnd.
-	GlueEndpoint string
-	Region       string
+	// Endpoint is this sfnd's URL: job processes get it as AWS_ENDPOINT_URL_GLUE (and
+	// AWS_ENDPOINT_URL_SFN), so boto3.client("glue") in a script talks to sfnd.
+	Endpoint string
+	Region   string
 	// AccessKeyID and SecretAccessKey are the credentials job processes get
 	// (default "sfnd"/"sfnd"; sfnd accepts any). The host's AWS_* variables are not passed on.
 	AccessKeyID, SecretAccessKey string
@@ -36,20 +35,21 @@ type Config struct {
 	// pythonshell replaces the built-in python3 runner.
 	Commands map[string]string
 	// Python is the interpreter of pythonshell jobs (default python3; PythonVersion
-	// "3.9" prefers python3.9 when it is on PATH).
+	// "3.9" prefers python3.9 when it runs).
 	Python string
 	// OutputDir keeps each run's output: OutputDir/<runId>/{output,error}.
 	OutputDir string
 	// Fetcher reads script locations (default: LocalFetcher without S3).
 	Fetcher Fetcher
-	// Slots bounds the runs this runner executes at once (default 32).
+	// Slots bounds the job runs this runner executes at once (default 32).
 	Slots int
-	// AckWait is how long a taken request may go without a heartbeat before NATS hands
-	// it to another runner, which then reports the run as interrupted (default 30 s).
+	// AckWait is how long a taken task may go without a heartbeat before NATS hands it
+	// to another runner, which then reports the run as interrupted (default 30 s).
 	AckWait time.Duration
 	// StopGrace is the time between SIGTERM and SIGKILL (default 10 s).
 	StopGrace time.Duration
-	// TimeScale multiplies timeouts and crawl durations (default 1).
+	// TimeScale multiplies crawl durations, and timeouts of tasks that carry no
+	// TimeScale of their own (default 1).
 	TimeScale float64
 	// CrawlSeconds is a simulated crawl's duration unless the crawler's tag
 	// sfnd:crawl-seconds says otherwise (default 1).
@@ -57,25 +57,22 @@ type Config struct {
 	// CrawlHook, if set, is a shell command run for each crawl (crawler definition as
 	// JSON on stdin); its exit code decides SUCCEEDED or FAILED.
 	CrawlHook string
-	// Consumer names the durable consumer (default "gluejob-runner"); runners on several
-	// nodes share it.
-	Consumer string
-	Logger   *slog.Logger
+	Logger    *slog.Logger
 }
 
-// Runner takes requests from GLUE_JOBQ and runs them.
+// Runner takes job runs and crawls from GLUE_WORK and runs them.
 type Runner struct {
-	cfg     Config
-	ctx     context.Context
-	cancel  context.CancelFunc
-	cons    jetstream.Consumer
-	control jetstream.Stream
-	sub     *nats.Subscription
-	pyPath  string
-	wg      sync.WaitGroup
+	cfg    Config
+	js     jetstream.JetStream
+	ctx    context.Context
+	cancel context.CancelFunc
+	sub    *nats.Subscription
+	pyPath string
+	wg     sync.WaitGroup
 
 	mu      sync.Mutex
 	running map[string]*active
+	stopped map[string]time.Time // stops of runs not held here, for a task taken later
 }
 
 type active struct {
@@ -87,11 +84,9 @@ func (a *active) requestStop(reason string) {
 	a.once.Do(func() { a.stop <- reason })
 }
 
-// Start creates the streams and the consumer and begins taking requests.
-func Start(ctx context.Context, cfg Config) (*Runner, error) {
-	if cfg.JS == nil {
-		return nil, errors.New("gluejob: no JetStream")
-	}
+// Start creates the durable consumers on GLUE_WORK (the stream must exist:
+// jsstore.Open creates it) and begins taking tasks.
+func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, cfg Config) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -122,34 +117,32 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	if cfg.CrawlSeconds <= 0 {
 		cfg.CrawlSeconds = 1
 	}
-	if cfg.Consumer == "" {
-		cfg.Consumer = "gluejob-runner"
-	}
 	if cfg.OutputDir == "" {
 		return nil, errors.New("gluejob: no output directory")
 	}
 	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
 		return nil, errors.Wrap(err, "create job output directory")
 	}
-	if err := EnsureStreams(ctx, cfg.JS, cfg.Replicas); err != nil {
+	r := &Runner{cfg: cfg, js: js, running: map[string]*active{}, stopped: map[string]time.Time{}}
+	consumer := func(name, filter, what string) (jetstream.Consumer, error) {
+		c, err := js.CreateOrUpdateConsumer(ctx, jsstore.GlueWorkStream, jetstream.ConsumerConfig{
+			Durable:       name,
+			Description:   what,
+			FilterSubject: filter,
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       cfg.AckWait,
+			MaxDeliver:    -1,
+			MaxAckPending: -1,
+		})
+		return c, errors.Wrapf(err, "create consumer %s", name)
+	}
+	jobs, err := consumer(JobConsumer, jsstore.GlueJobPrefix+">", "sfnd built-in Glue job runner")
+	if err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, running: map[string]*active{}}
-	var err error
-	if r.control, err = cfg.JS.Stream(ctx, ControlStream); err != nil {
-		return nil, errors.Wrap(err, "open glue control stream")
-	}
-	r.cons, err = cfg.JS.CreateOrUpdateConsumer(ctx, QueueStream, jetstream.ConsumerConfig{
-		Durable:       cfg.Consumer,
-		Description:   "sfnd built-in Glue job runner",
-		FilterSubject: QueuePrefix + ">",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cfg.AckWait,
-		MaxDeliver:    -1,
-		MaxAckPending: -1,
-	})
+	crawls, err := consumer(CrawlConsumer, jsstore.GlueCrawlSubject, "sfnd simulated Glue crawls")
 	if err != nil {
-		return nil, errors.Wrap(err, "create glue runner consumer")
+		return nil, err
 	}
 	pyDir, err := os.MkdirTemp("", "sfnd-awsglue-")
 	if err != nil {
@@ -158,19 +151,19 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	if r.pyPath, err = gluepy.Install(pyDir); err != nil {
 		return nil, err
 	}
-	r.sub, err = cfg.JS.Conn().Subscribe(ControlPrefix+"*", r.onStop)
-	if err != nil {
+	if r.sub, err = nc.Subscribe(jsstore.GlueStopPrefix+">", r.onStop); err != nil {
 		return nil, errors.Wrap(err, "subscribe to glue stop requests")
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.wg.Add(1)
-	go r.loop()
+	r.wg.Add(2)
+	go r.loop(jobs, cfg.Slots, decodeJob)
+	go r.loop(crawls, 256, decodeCrawl)
 	return r, nil
 }
 
-// Close stops taking requests and kills the running processes (SIGKILL, as if the node
-// died): their requests stay unacknowledged, so whichever runner takes them next
-// reports them as interrupted.
+// Close stops taking tasks and kills the running processes (SIGKILL, as if the node
+// died): their tasks stay unacknowledged, so whichever runner takes them next reports
+// them as interrupted.
 func (r *Runner) Close() {
 	r.cancel()
 	if r.sub != nil {
@@ -190,17 +183,17 @@ func (r *Runner) Running() int {
 	return len(r.running)
 }
 
-func (r *Runner) loop() {
+func (r *Runner) loop(cons jetstream.Consumer, slots int, decode func([]byte) (request, error)) {
 	defer r.wg.Done()
-	slots := make(chan struct{}, r.cfg.Slots)
+	sem := make(chan struct{}, slots)
 	for r.ctx.Err() == nil {
 		select {
-		case slots <- struct{}{}:
+		case sem <- struct{}{}:
 		case <-r.ctx.Done():
 			return
 		}
 		fctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
-		batch, err := r.cons.Fetch(1, jetstream.FetchContext(fctx))
+		batch, err := cons.Fetch(1, jetstream.FetchContext(fctx))
 		var msg jetstream.Msg
 		if err == nil {
 			for m := range batch.Messages() {
@@ -210,7 +203,7 @@ func (r *Runner) loop() {
 		}
 		cancel()
 		if msg == nil {
-			<-slots
+			<-sem
 			if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) &&
 				!errors.Is(err, nats.ErrTimeout) && r.ctx.Err() == nil {
 				r.cfg.Logger.Warn("glue runner fetch", "err", err)
@@ -224,44 +217,45 @@ func (r *Runner) loop() {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			defer func() { <-slots }()
-			r.handle(msg)
+			defer func() { <-sem }()
+			req, err := decode(msg.Data())
+			if err != nil {
+				r.cfg.Logger.Error("glue runner: dropping a malformed task", "subject", msg.Subject(), "err", err)
+				_ = msg.Term()
+				return
+			}
+			r.handle(msg, req)
 		}()
 	}
 }
 
 func (r *Runner) onStop(m *nats.Msg) {
-	var s Stop
-	if err := json.Unmarshal(m.Data, &s); err != nil {
+	id, err := jsstore.Untoken(m.Subject[len(jsstore.GlueStopPrefix):])
+	if err != nil {
 		return
 	}
 	r.mu.Lock()
-	a := r.running[s.RunID]
+	a := r.running[id]
+	if a == nil {
+		now := time.Now()
+		r.stopped[id] = now
+		if len(r.stopped) > 10000 {
+			for k, at := range r.stopped {
+				if now.Sub(at) > 10*time.Minute {
+					delete(r.stopped, k)
+				}
+			}
+		}
+	}
 	r.mu.Unlock()
 	if a != nil {
-		a.requestStop(stopReason(s.Reason))
+		a.requestStop(StateStopped)
 	}
 }
 
-func stopReason(reason string) string {
-	if reason == StateTimeout {
-		return StateTimeout
-	}
-	return StateStopped
-}
-
-// handle runs one request to its end and acknowledges it once the terminal report is
+// handle runs one task to its end and acknowledges it once the terminal report is
 // stored.
-func (r *Runner) handle(msg jetstream.Msg) {
-	var req Request
-	if err := json.Unmarshal(msg.Data(), &req); err != nil || req.RunID == "" {
-		r.cfg.Logger.Error("glue runner: dropping a malformed request", "subject", msg.Subject(), "err", err)
-		_ = msg.Term()
-		return
-	}
-	if req.Kind == "" {
-		req.Kind = KindJob
-	}
+func (r *Runner) handle(msg jetstream.Msg, req request) {
 	log := r.cfg.Logger.With("kind", req.Kind, "name", req.Name, "runId", req.RunID)
 	a := &active{stop: make(chan string, 1)}
 	r.mu.Lock()
@@ -272,6 +266,9 @@ func (r *Runner) handle(msg jetstream.Msg) {
 		return
 	}
 	r.running[req.RunID] = a
+	stoppedAt, stopped := r.stopped[req.RunID]
+	stopped = stopped && time.Since(stoppedAt) < 10*time.Minute
+	delete(r.stopped, req.RunID)
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
@@ -294,23 +291,28 @@ func (r *Runner) handle(msg jetstream.Msg) {
 		}
 	}()
 
-	var rep Report
+	var rep events.GlueWorkReport
 	meta, _ := msg.Metadata()
 	switch {
 	case meta != nil && meta.NumDelivered > 1:
-		// The request was taken before and not finished: its process died with the node
+		// The task was taken before and not finished: its process died with the node
 		// that ran it. A job is not idempotent, so it is not run again here; the engine
 		// decides about a retry (MaxRetries).
 		rep = r.report(req, StateFailed, time.Now())
-		rep.ErrorMessage = "Job run " + req.RunID + " was interrupted: the sfnd node running it stopped before it finished"
+		what := "Job run "
 		if req.Kind == KindCrawl {
-			rep.ErrorMessage = "Crawl " + req.RunID + " was interrupted: the sfnd node running it stopped before it finished"
+			what = "Crawl "
 		}
-	case r.stopRequested(req.RunID) != "":
-		rep = r.report(req, r.stoppedState(req, r.stopRequested(req.RunID)), time.Now())
+		rep.ErrorMessage = what + req.RunID + " was interrupted: the sfnd node running it stopped before it finished"
+	case stopped:
+		state := StateStopped
+		if req.Kind == KindCrawl {
+			state = StateCancelled
+		}
+		rep = r.report(req, state, time.Now())
 	default:
 		started := func(at time.Time) {
-			r.publish(req, r.report(req, StateRunning, at), log)
+			r.publish(r.report(req, StateRunning, at), log)
 		}
 		if req.Kind == KindCrawl {
 			rep = r.runCrawl(r.ctx, req, a.stop, started)
@@ -319,11 +321,11 @@ func (r *Runner) handle(msg jetstream.Msg) {
 		}
 	}
 	if r.ctx.Err() != nil {
-		// Shutting down: the process was killed with the node. Leave the request
+		// Shutting down: the process was killed with the node. Leave the task
 		// unacknowledged, so the next runner reports it as interrupted.
 		return
 	}
-	if !r.publish(req, rep, log) {
+	if !r.publish(rep, log) {
 		return
 	}
 	if err := msg.DoubleAck(r.ctx); err != nil && r.ctx.Err() == nil {
@@ -332,50 +334,15 @@ func (r *Runner) handle(msg jetstream.Msg) {
 	log.Info("glue run ended", "state", rep.State, "seconds", rep.ExecutionTime)
 }
 
-func (r *Runner) stoppedState(req Request, reason string) string {
-	if req.Kind == KindCrawl {
-		return StateCancelled
-	}
-	return stopReason(reason)
-}
-
-// stopRequested returns the stored stop reason of a run, or "".
-func (r *Runner) stopRequested(runID string) string {
-	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
-	defer cancel()
-	m, err := r.control.GetLastMsgForSubject(ctx, ControlSubject(runID))
-	if err != nil {
-		return ""
-	}
-	var s Stop
-	if json.Unmarshal(m.Data, &s) != nil {
-		return StateStopped
-	}
-	return stopReason(s.Reason)
-}
-
-func (r *Runner) report(req Request, state string, at time.Time) Report {
-	return Report{
-		Kind: req.Kind, RunID: req.RunID, Name: req.Name, Attempt: req.Attempt,
-		WorkflowName: req.WorkflowName, WorkflowRunID: req.WorkflowRunID,
-		State: state, Time: at.UTC(),
-	}
+func (r *Runner) report(req request, state string, at time.Time) events.GlueWorkReport {
+	return events.GlueWorkReport{Kind: req.Kind, RunId: req.RunID, Name: req.Name, State: state, Time: at.UTC()}
 }
 
 // publish stores a report, retrying until it is stored or the runner closes.
-func (r *Runner) publish(req Request, rep Report, log *slog.Logger) bool {
-	if req.ReportSubject == "" {
-		log.Warn("glue runner: request names no report subject", "state", rep.State)
-		return true
-	}
-	m, err := reportMsg(req.ReportSubject, rep)
-	if err != nil {
-		log.Error("glue runner: report", "err", err)
-		return true
-	}
+func (r *Runner) publish(rep events.GlueWorkReport, log *slog.Logger) bool {
 	for delay := 100 * time.Millisecond; ; delay = min(2*delay, 5*time.Second) {
 		ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
-		_, err := r.cfg.JS.PublishMsg(ctx, m)
+		err := publishReport(ctx, r.js, rep)
 		cancel()
 		if err == nil {
 			return true
@@ -408,5 +375,5 @@ func safeName(s string) string {
 	if ok {
 		return s
 	}
-	return "x" + token(s)
+	return "x" + jsstore.Token(s)
 }

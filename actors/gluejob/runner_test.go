@@ -16,18 +16,28 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
+)
+
+// Test shorthands for the task fields.
+type (
+	Request = request
+	Command = events.GlueJobCommand
+	Report  = events.GlueWorkReport
 )
 
 type harness struct {
 	t       *testing.T
+	store   *jsstore.Store
 	js      jetstream.JetStream
+	nc      *nats.Conn
 	reports chan Report
 	dir     string
 }
 
-// newHarness starts an embedded NATS with a report stream and returns a harness; the
-// runner is started with start.
+// newHarness starts an embedded NATS with sfnd's streams and listens to the reports;
+// the runner is started with start.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	if _, err := exec.LookPath("python3"); err != nil {
@@ -43,23 +53,16 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
+	store, err := jsstore.Open(context.Background(), nc, jsstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "TEST_REPORTS", Subjects: []string{"test.reports.>"}, Duplicates: time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, js: js, reports: make(chan Report, 100), dir: t.TempDir()}
-	sub, err := nc.Subscribe("test.reports.>", func(m *nats.Msg) {
+	h := &harness{t: t, store: store, js: store.JS, nc: nc, reports: make(chan Report, 100), dir: t.TempDir()}
+	sub, err := nc.Subscribe(jsstore.GlueReportSubject, func(m *nats.Msg) {
 		var r Report
 		if err := json.Unmarshal(m.Data, &r); err != nil {
 			t.Errorf("bad report %s: %v", m.Data, err)
 			return
-		}
-		if m.Header.Get(ReportHeader) != r.Kind {
-			t.Errorf("report header %q, kind %q", m.Header.Get(ReportHeader), r.Kind)
 		}
 		h.reports <- r
 	})
@@ -73,14 +76,14 @@ func newHarness(t *testing.T) *harness {
 func (h *harness) start(mod func(*Config)) *Runner {
 	h.t.Helper()
 	cfg := Config{
-		JS: h.js, GlueEndpoint: "http://127.0.0.1:1", Region: "eu-west-3",
+		Endpoint: "http://127.0.0.1:1", Region: "eu-west-3",
 		OutputDir: filepath.Join(h.dir, "out"), StopGrace: 500 * time.Millisecond, AckWait: 3 * time.Second,
 		CrawlSeconds: 0.2, Fetcher: LocalFetcher{S3LocalRoot: filepath.Join(h.dir, "s3")},
 	}
 	if mod != nil {
 		mod(&cfg)
 	}
-	r, err := Start(context.Background(), cfg)
+	r, err := Start(context.Background(), h.js, h.nc, cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -99,12 +102,26 @@ func (h *harness) script(name, body string) string {
 
 func (h *harness) enqueue(req Request) {
 	h.t.Helper()
-	if req.ReportSubject == "" {
-		req.ReportSubject = "test.reports." + req.RunID
+	ctx := context.Background()
+	var err error
+	if req.Kind == KindCrawl {
+		err = h.store.EnqueueGlueCrawl(ctx, events.GlueCrawlTask{CrawlerName: req.Name, CrawlId: req.RunID, Tags: req.Tags, Crawler: req.Crawler, StartedOn: time.Now()})
+	} else {
+		err = h.store.EnqueueGlueJob(ctx, events.GlueJobTask{JobName: req.Name, JobRunId: req.RunID, Attempt: req.Attempt,
+			WorkflowName: req.WorkflowName, WorkflowRunId: req.WorkflowRunID, Command: req.Command, Arguments: req.Arguments,
+			Timeout: req.Timeout, StartedOn: req.StartedOn, TimeScale: req.TimeScale})
 	}
-	if err := Enqueue(context.Background(), h.js, req); err != nil {
+	if err != nil {
 		h.t.Fatal(err)
 	}
+}
+
+func (h *harness) stop(runID string) {
+	h.t.Helper()
+	if err := RequestStop(h.js, runID); err != nil {
+		h.t.Fatal(err)
+	}
+	_ = h.nc.Flush()
 }
 
 // next waits for the next report of a run.
@@ -114,7 +131,7 @@ func (h *harness) next(runID string, within time.Duration) Report {
 	for {
 		select {
 		case r := <-h.reports:
-			if r.RunID == runID {
+			if r.RunId == runID {
 				return r
 			}
 		case <-deadline:
@@ -172,7 +189,7 @@ func TestPythonShellArgumentsAndEnvironment(t *testing.T) {
 	}
 	h.enqueue(req)
 	running := h.next("jr_1", 20*time.Second)
-	if running.State != StateRunning || running.Attempt != 2 || running.WorkflowRunID != "wr_1" || running.Name != "job one" {
+	if running.State != StateRunning || running.Name != "job one" || running.Kind != KindJob {
 		t.Fatalf("running report %+v", running)
 	}
 	end := h.next("jr_1", 20*time.Second)
@@ -213,12 +230,12 @@ func TestPythonShellArgumentsAndEnvironment(t *testing.T) {
 	if _, ok := got.Env["AWS_PROFILE"]; ok {
 		t.Errorf("host AWS_PROFILE leaked into the job: %v", got.Env)
 	}
-	out, err := os.ReadFile(filepath.Join(end.LogPath, "output"))
+	out, err := os.ReadFile(filepath.Join(end.LogLocation, "output"))
 	if err != nil || strings.TrimSpace(string(out)) != "hello from job one" {
 		t.Errorf("output file: %q %v", out, err)
 	}
-	if end.LogPath != filepath.Join(h.dir, "out", "jr_1") {
-		t.Errorf("log path %s", end.LogPath)
+	if end.LogLocation != filepath.Join(h.dir, "out", "jr_1") {
+		t.Errorf("log path %s", end.LogLocation)
 	}
 }
 
@@ -315,7 +332,7 @@ func alive(pid int) bool {
 
 func TestStopAndTimeout(t *testing.T) {
 	h := newHarness(t)
-	h.start(func(c *Config) { c.TimeScale = 1.0 / 60 }) // one minute of Timeout = one second
+	h.start(nil)
 	p := h.script("sleep.py", sleeper)
 
 	// Stop: SIGTERM ignored, so SIGKILL after the grace period.
@@ -326,9 +343,7 @@ func TestStopAndTimeout(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	pid, _ := strconv.Atoi(waitFile(t, pidfile))
-	if err := RequestStop(context.Background(), h.js, "jr_stop", ""); err != nil {
-		t.Fatal(err)
-	}
+	h.stop("jr_stop")
 	end := h.next("jr_stop", 20*time.Second)
 	if end.State != StateStopped || alive(pid) {
 		t.Fatalf("stopped run %+v, process alive %v", end, alive(pid))
@@ -337,7 +352,8 @@ func TestStopAndTimeout(t *testing.T) {
 	// Timeout: 1 minute at 1/60 scale.
 	pidfile = filepath.Join(h.dir, "timeout.pid")
 	h.enqueue(Request{RunID: "jr_to", Name: "s", Command: Command{Name: "pythonshell", ScriptLocation: p},
-		Arguments: map[string]string{"--pidfile": pidfile}, Timeout: 1, StartedOn: time.Now()})
+		Arguments: map[string]string{"--pidfile": pidfile}, Timeout: 1, StartedOn: time.Now(),
+		TimeScale: 1.0 / 60}) // one minute of Timeout = one second
 	end = h.end("jr_to", 20*time.Second)
 	pid, _ = strconv.Atoi(waitFile(t, pidfile))
 	if end.State != StateTimeout || end.ErrorMessage != "Job run timed out after 1 minutes (the run's Timeout)" || alive(pid) {
@@ -345,9 +361,7 @@ func TestStopAndTimeout(t *testing.T) {
 	}
 
 	// A stop requested before a runner takes the request: never started.
-	if err := RequestStop(context.Background(), h.js, "jr_early", StateStopped); err != nil {
-		t.Fatal(err)
-	}
+	h.stop("jr_early")
 	h.enqueue(Request{RunID: "jr_early", Name: "s", Command: Command{Name: "pythonshell", ScriptLocation: p},
 		Arguments: map[string]string{"--pidfile": filepath.Join(h.dir, "early.pid")}})
 	if end := h.next("jr_early", 20*time.Second); end.State != StateStopped {
@@ -375,7 +389,7 @@ func TestInterruptedRunIsReportedFailed(t *testing.T) {
 	}
 	h.start(func(c *Config) { c.AckWait = time.Second })
 	end := h.next("jr_lost", 20*time.Second)
-	if end.State != StateFailed || end.Attempt != 1 || end.WorkflowRunID != "wr_9" ||
+	if end.State != StateFailed || end.Name != "s" ||
 		end.ErrorMessage != "Job run jr_lost was interrupted: the sfnd node running it stopped before it finished" {
 		t.Fatalf("interrupted run %+v", end)
 	}
@@ -402,9 +416,7 @@ func TestCrawls(t *testing.T) {
 		t.Fatalf("%+v", r)
 	}
 	began := time.Now()
-	if err := RequestStop(context.Background(), h.js, "c3", ""); err != nil {
-		t.Fatal(err)
-	}
+	h.stop("c3")
 	if end := h.next("c3", 10*time.Second); end.State != StateCancelled || time.Since(began) > 5*time.Second {
 		t.Fatalf("%+v", end)
 	}

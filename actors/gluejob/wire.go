@@ -1,39 +1,37 @@
 // Package gluejob runs Glue job runs and crawls for sfnd: the built-in worker of the
-// Glue engine. The engine puts a Request on the GLUE_JOBQ work queue; a Runner takes
-// it, runs the job (a local python3 process for pythonshell, an operator-supplied
-// command template for other command names) or simulates the crawl, and publishes
-// Reports (RUNNING, then one terminal state) to the JetStream subject the request
-// names. Stops travel on GLUE_JOBCTL. Outside workers can speak the same protocol.
+// Glue engine. The engine puts events.GlueJobTask and events.GlueCrawlTask messages on
+// the GLUE_WORK work queue (events/jsstore/glue.go); a Runner takes them, runs the job
+// (a local python3 process for pythonshell, an operator-supplied command template for
+// other command names) or simulates the crawl, and publishes events.GlueWorkReport
+// messages: RUNNING, then one terminal state. Stops arrive as core NATS messages on
+// glue.stop.<token(run id)>. Outside workers can speak the same protocol.
 //
-// Output of a job run is kept in <OutputDir>/<runId>/output (stdout) and
-// <OutputDir>/<runId>/error (stderr).
+// Output of a job run is kept in <OutputDir>/<JobRunId>/output (stdout) and
+// <OutputDir>/<JobRunId>/error (stderr).
 package gluejob
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"time"
 
 	"github.com/cockroachdb/errors"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
 )
 
-// Streams and subjects of the protocol.
+// Durable consumers of GLUE_WORK (runners on several nodes share them).
 const (
-	QueueStream   = "GLUE_JOBQ"    // work queue of Requests
-	QueuePrefix   = "glue.jobq."   // glue.jobq.<kind>.<token(command name)>
-	ControlStream = "GLUE_JOBCTL"  // stop requests, kept 7 days
-	ControlPrefix = "glue.jobctl." // glue.jobctl.<token(run id)>
-	// ReportHeader names the kind of a Report message ("job" or "crawl").
-	ReportHeader = "Glue-Report"
+	JobConsumer   = "sfnd-glue-runner"
+	CrawlConsumer = "sfnd-glue-crawler"
 )
 
 // Kinds of work.
 const (
-	KindJob   = "job"
-	KindCrawl = "crawl"
+	KindJob   = events.GlueWorkJob
+	KindCrawl = events.GlueWorkCrawl
 )
 
 // Job run and crawl states a Runner reports.
@@ -46,154 +44,63 @@ const (
 	StateCancelled = "CANCELLED" // crawl stopped (StopCrawler, StopWorkflowRun)
 )
 
-// Command is the job's JobCommand.
-type Command struct {
-	Name           string `json:"Name,omitempty"` // pythonshell, glueetl, gluestreaming, glueray, ...
-	ScriptLocation string `json:"ScriptLocation,omitempty"`
-	PythonVersion  string `json:"PythonVersion,omitempty"`
-	Runtime        string `json:"Runtime,omitempty"`
+// request is a job run or crawl as the runner handles it.
+type request struct {
+	Kind          string
+	RunID         string
+	Name          string
+	Attempt       int
+	Command       events.GlueJobCommand
+	Arguments     map[string]string
+	WorkflowName  string
+	WorkflowRunID string
+	Timeout       int // minutes
+	StartedOn     time.Time
+	TimeScale     float64
+	Crawler       json.RawMessage
+	Tags          map[string]string
 }
 
-// Request asks a runner to run one job run or crawl.
-type Request struct {
-	Kind    string  `json:"kind,omitempty"` // KindJob (default) or KindCrawl
-	RunID   string  `json:"runId"`          // job run id (jr_...) or crawl id
-	Name    string  `json:"name"`           // job or crawler name
-	Attempt int     `json:"attempt,omitempty"`
-	Command Command `json:"command,omitzero"`
-	// Arguments are the effective arguments (DefaultArguments, overridden by the run's or
-	// action's Arguments, then NonOverridableArguments), keys with their "--".
-	Arguments     map[string]string `json:"arguments,omitempty"`
-	WorkflowName  string            `json:"workflowName,omitempty"`
-	WorkflowRunID string            `json:"workflowRunId,omitempty"`
-	// Timeout is the run's timeout in minutes (0: Glue's default, 2880); the deadline is
-	// StartedOn + Timeout.
-	Timeout   int       `json:"timeout,omitempty"`
-	StartedOn time.Time `json:"startedOn,omitzero"`
-	// ReportSubject is the JetStream subject the Reports are published to.
-	ReportSubject string `json:"reportSubject"`
-	// Crawler is the crawler's definition (crawls): the hook command's stdin.
-	Crawler json.RawMessage `json:"crawler,omitempty"`
-	// Tags are the crawler's tags (crawls): sfnd:crawl-outcome, sfnd:crawl-seconds.
-	Tags map[string]string `json:"tags,omitempty"`
+func jobRequest(t events.GlueJobTask) request {
+	return request{
+		Kind: KindJob, RunID: t.JobRunId, Name: t.JobName, Attempt: t.Attempt, Command: t.Command,
+		Arguments: t.Arguments, WorkflowName: t.WorkflowName, WorkflowRunID: t.WorkflowRunId,
+		Timeout: t.Timeout, StartedOn: t.StartedOn, TimeScale: t.TimeScale,
+	}
 }
 
-// Report is a runner's account of a run: RUNNING once, then one terminal state.
-type Report struct {
-	Kind          string    `json:"kind"`
-	RunID         string    `json:"runId"`
-	Name          string    `json:"name"`
-	Attempt       int       `json:"attempt,omitempty"`
-	WorkflowName  string    `json:"workflowName,omitempty"`
-	WorkflowRunID string    `json:"workflowRunId,omitempty"`
-	State         string    `json:"state"`
-	ErrorMessage  string    `json:"errorMessage,omitempty"`
-	Time          time.Time `json:"time"`                    // started (RUNNING) or completed
-	ExecutionTime int       `json:"executionTime,omitempty"` // whole seconds the run took
-	LogPath       string    `json:"logPath,omitempty"`       // directory of output and error
+func crawlRequest(t events.GlueCrawlTask) request {
+	return request{Kind: KindCrawl, RunID: t.CrawlId, Name: t.CrawlerName, Crawler: t.Crawler, Tags: t.Tags, StartedOn: t.StartedOn}
 }
 
-// Terminal tells whether the reported state ends the run.
-func (r Report) Terminal() bool { return r.State != StateRunning }
-
-// Stop asks the runner holding a run to end it. Reason is StateStopped (the default)
-// or StateTimeout.
-type Stop struct {
-	RunID  string `json:"runId"`
-	Reason string `json:"reason,omitempty"`
+func decodeJob(data []byte) (request, error) {
+	var t events.GlueJobTask
+	if err := json.Unmarshal(data, &t); err != nil {
+		return request{}, errors.Wrap(err, "decode glue job task")
+	}
+	if t.JobRunId == "" {
+		return request{}, errors.New("glue job task without JobRunId")
+	}
+	return jobRequest(t), nil
 }
 
-func token(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-
-// QueueSubject is the subject a request is queued on.
-func QueueSubject(req Request) string {
-	kind := req.Kind
-	if kind == "" {
-		kind = KindJob
+func decodeCrawl(data []byte) (request, error) {
+	var t events.GlueCrawlTask
+	if err := json.Unmarshal(data, &t); err != nil {
+		return request{}, errors.Wrap(err, "decode glue crawl task")
 	}
-	name := req.Command.Name
-	if kind == KindCrawl {
-		name = "crawler"
+	if t.CrawlId == "" {
+		return request{}, errors.New("glue crawl task without CrawlId")
 	}
-	return QueuePrefix + kind + "." + token(name)
+	return crawlRequest(t), nil
 }
 
-// ControlSubject is the subject of a run's stop requests.
-func ControlSubject(runID string) string { return ControlPrefix + token(runID) }
-
-// EnsureStreams creates (or updates) GLUE_JOBQ and GLUE_JOBCTL. Both the engine and
-// the runner may call it.
-func EnsureStreams(ctx context.Context, js jetstream.JetStream, replicas int) error {
-	if replicas == 0 {
-		replicas = 1
-	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:        QueueStream,
-		Description: "sfnd Glue job runs and crawls waiting for a runner",
-		Subjects:    []string{QueuePrefix + ">"},
-		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
-		Retention:   jetstream.WorkQueuePolicy,
-		Duplicates:  2 * time.Minute,
-	}); err != nil {
-		return errors.Wrap(err, "create glue job queue stream")
-	}
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name:              ControlStream,
-		Description:       "sfnd Glue job run and crawl stop requests",
-		Subjects:          []string{ControlPrefix + ">"},
-		Storage:           jetstream.FileStorage,
-		Replicas:          replicas,
-		MaxAge:            7 * 24 * time.Hour,
-		MaxMsgsPerSubject: 1,
-		AllowDirect:       true,
-	}); err != nil {
-		return errors.Wrap(err, "create glue job control stream")
-	}
-	return nil
+// RequestStop asks whichever runner holds the run to stop it (a core NATS message: the
+// engine repeats it while the run is STOPPING).
+func RequestStop(js jetstream.JetStream, runID string) error {
+	return errors.Wrapf(js.Conn().Publish(jsstore.GlueStopSubject(runID), nil), "request stop of glue run %s", runID)
 }
 
-// Enqueue puts a request on the work queue (idempotent per run id).
-func Enqueue(ctx context.Context, js jetstream.JetStream, req Request) error {
-	if req.Kind == "" {
-		req.Kind = KindJob
-	}
-	data, err := json.Marshal(req)
-	if err != nil {
-		return errors.Wrap(err, "encode glue run request")
-	}
-	_, err = js.Publish(ctx, QueueSubject(req), data, jetstream.WithMsgID("gluejob-"+req.RunID))
-	return errors.Wrapf(err, "enqueue glue run %s", req.RunID)
-}
-
-// RequestStop asks whichever runner holds the run (or takes it later) to stop it.
-// reason is StateStopped or StateTimeout ("" means StateStopped).
-func RequestStop(ctx context.Context, js jetstream.JetStream, runID, reason string) error {
-	if reason == "" {
-		reason = StateStopped
-	}
-	data, err := json.Marshal(Stop{RunID: runID, Reason: reason})
-	if err != nil {
-		return errors.Wrap(err, "encode glue stop request")
-	}
-	_, err = js.Publish(ctx, ControlSubject(runID), data)
-	return errors.Wrapf(err, "request stop of glue run %s", runID)
-}
-
-func reportMsg(subject string, rep Report) (*nats.Msg, error) {
-	data, err := json.Marshal(rep)
-	if err != nil {
-		return nil, errors.Wrap(err, "encode glue run report")
-	}
-	m := nats.NewMsg(subject)
-	m.Data = data
-	m.Header.Set(ReportHeader, rep.Kind)
-	// Every terminal report of a run shares one id, so a report repeated after a crash
-	// (or a late "interrupted" one) is dropped by the stream's duplicate window.
-	id := "gluejob-" + rep.RunID + "-end"
-	if !rep.Terminal() {
-		id = "gluejob-" + rep.RunID + "-running"
-	}
-	m.Header.Set(jetstream.MsgIDHeader, id)
-	return m, nil
+func publishReport(ctx context.Context, js jetstream.JetStream, r events.GlueWorkReport) error {
+	return jsstore.ReportGlueWork(ctx, js, r)
 }
