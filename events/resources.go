@@ -30,6 +30,8 @@ type ResourceEvent struct {
 	Version *StateMachineRecord `json:"version,omitempty"`
 	Tags    []Tag               `json:"tags,omitempty"`
 	TagKeys []string            `json:"tagKeys,omitempty"`
+	// Glue is a Glue resource or run after the change (glue.go).
+	Glue *GlueResource `json:"glue,omitempty"`
 }
 
 // Tag is a key-value pair attached to a resource.

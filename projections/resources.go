@@ -34,6 +34,7 @@ type Resources struct {
 	sms    jetstream.KeyValue
 	acts   jetstream.KeyValue
 	vers   jetstream.KeyValue // state machine versions (versions.go)
+	glue   jetstream.KeyValue // Glue resources and runs (glue.go)
 	cons   jetstream.Consumer
 	cc     jetstream.ConsumeContext
 	track  *Tracker
@@ -57,6 +58,9 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 		return nil, errors.Wrap(err, "create activity bucket")
 	}
 	if r.vers, err = createVersionBucket(ctx, st, replicas); err != nil {
+		return nil, err
+	}
+	if r.glue, err = createGlueBucket(ctx, st, replicas); err != nil {
 		return nil, err
 	}
 	r.cons, err = st.ResourceStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
@@ -147,6 +151,8 @@ func (r *Resources) refresh(subj string, seq uint64) error {
 func (r *Resources) apply(ctx context.Context, ev events.ResourceEvent, seq uint64) error {
 	key := jsstore.Token(ev.ARN)
 	switch {
+	case ev.Glue != nil:
+		return r.applyGlue(ctx, ev, seq)
 	case ev.StateMachine != nil:
 		if ev.Kind == events.StateMachineDeleted {
 			return ignoreNotFound(r.sms.Delete(ctx, key))

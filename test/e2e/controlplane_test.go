@@ -933,7 +933,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 func TestRawProtocol(t *testing.T) {
 	// Unknown targets.
-	for _, target := range []string{"AWSStepFunctions.NoSuchOperation", "AWSGlue.CreateJob", "CreateStateMachine", ""} {
+	for _, target := range []string{"AWSStepFunctions.NoSuchOperation", "AWSGlue.CreateDatabase", "CreateStateMachine", ""} {
 		r := raw(t, target, `{}`)
 		wantRawErr(t, r, "UnknownOperationException", "sfnd does not serve")
 		// The message names the operation, so an SDK's error says what was refused.

@@ -18,6 +18,7 @@ import (
 	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/actors/integrations"
 	"github.com/sfnd/sfnd/api"
+	"github.com/sfnd/sfnd/api/glue"
 	"github.com/sfnd/sfnd/api/sfn"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
@@ -60,8 +61,9 @@ type App struct {
 	execs     *projections.Executions
 	Engine    *actors.Engine
 	Tasks     *actors.Tasks
-	API       *sfn.Server // the Step Functions service
-	Edge      *api.Server // the HTTP edge every service is served through
+	API       *sfn.Server  // the Step Functions service
+	Glue      *glue.Server // the Glue service
+	Edge      *api.Server  // the HTTP edge every service is served through
 	http      *http.Server
 	ln        net.Listener
 }
@@ -155,6 +157,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		}
 	})
 	a.API.EnableTasks(a.Tasks)
+	a.Glue = glue.New(glue.Config{Logger: cfg.Logger}, a.Store, a.res)
+	a.Glue.SetDeployment(cfg.Region, cfg.Account)
+	a.Edge.Register(a.Glue.Service())
 	if err := a.recover(ctx); err != nil {
 		return nil, err
 	}
