@@ -48,7 +48,7 @@ func (r *Runner) runCrawl(ctx context.Context, req request, stop <-chan string, 
 		return r.crawlHook(ctx, req, stop, started, finish)
 	}
 	started(begin)
-	t := time.NewTimer(time.Duration(seconds * r.cfg.TimeScale * float64(time.Second)))
+	t := time.NewTimer(time.Duration(seconds * float64(time.Second)))
 	defer t.Stop()
 	select {
 	case <-t.C:

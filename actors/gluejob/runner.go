@@ -48,8 +48,8 @@ type Config struct {
 	AckWait time.Duration
 	// StopGrace is the time between SIGTERM and SIGKILL (default 10 s).
 	StopGrace time.Duration
-	// TimeScale multiplies crawl durations, and timeouts of tasks that carry no
-	// TimeScale of their own (default 1).
+	// TimeScale multiplies the timeouts of tasks that carry no TimeScale of their own
+	// (default 1). Crawl durations are not scaled: they are given in seconds.
 	TimeScale float64
 	// CrawlSeconds is a simulated crawl's duration unless the crawler's tag
 	// sfnd:crawl-seconds says otherwise (default 1).

@@ -76,7 +76,12 @@ func serve(args []string) error {
 	lambdaEndpoint := fs.String("lambda-endpoint", env("SFND_LAMBDA_ENDPOINT", ""), "Lambda API endpoint for Lambda tasks, e.g. http://127.0.0.1:9001 (SFND_LAMBDA_ENDPOINT; default AWS)")
 	mockConfig := fs.String("mock-config", env("SFN_MOCK_CONFIG", ""), "AWS Step Functions Local mock configuration file: start executions on <stateMachineArn>#<TestCase> (SFN_MOCK_CONFIG)")
 	logLevel := fs.String("log-level", env("SFND_LOG_LEVEL", "info"), "debug, info, warn or error (SFND_LOG_LEVEL)")
+	glueWork := glueFlags(fs)
 	_ = fs.Parse(args)
+	gw, err := glueWork()
+	if err != nil {
+		return err
+	}
 
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
@@ -88,7 +93,7 @@ func serve(args []string) error {
 	a, err := app.Start(ctx, app.Config{
 		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag,
 		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,
-		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig,
+		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig, GlueWork: gw,
 	})
 	if err != nil {
 		return err

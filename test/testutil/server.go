@@ -27,6 +27,8 @@ type Options struct {
 	Integrations   map[string]actors.Integration
 	LambdaEndpoint string
 	MockConfig     string // path of a MockConfigFile.json
+	// GlueWork configures the Glue job runner (command templates, crawl duration, ...).
+	GlueWork app.GlueWork
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -42,7 +44,8 @@ func Start(t testing.TB, opts Options) *app.App {
 		Listen: "127.0.0.1:0", DataDir: opts.DataDir, NATSPort: -1,
 		WaitTimeScale: opts.WaitTimeScale, IdleTimeout: opts.IdleTimeout,
 		Integrations: opts.Integrations, LambdaEndpoint: opts.LambdaEndpoint, MockConfig: opts.MockConfig,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		GlueWork: opts.GlueWork,
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		t.Fatalf("start sfnd: %v", err)

@@ -16,6 +16,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/actors/glueblueprint"
+	"github.com/sfnd/sfnd/actors/gluejob"
 	"github.com/sfnd/sfnd/actors/integrations"
 	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/api/glue"
@@ -47,7 +49,9 @@ type Config struct {
 	// (MockConfigFile.json): executions started on "<stateMachineArn>#<TestCase>" take
 	// their Task states' results from it.
 	MockConfig string
-	Logger     *slog.Logger
+	// GlueWork configures the Glue job runner and blueprint engine (gluework.go).
+	GlueWork GlueWork
+	Logger   *slog.Logger
 }
 
 // App is a running node.
@@ -64,8 +68,11 @@ type App struct {
 	API       *sfn.Server  // the Step Functions service
 	Glue      *glue.Server // the Glue service
 	Edge      *api.Server  // the HTTP edge every service is served through
-	http      *http.Server
-	ln        net.Listener
+	// GlueRunner runs Glue job runs and crawls; Blueprints runs blueprint layouts.
+	GlueRunner *gluejob.Runner
+	Blueprints *glueblueprint.Engine
+	http       *http.Server
+	ln         net.Listener
 }
 
 // Start brings a node up and returns once it serves requests.
@@ -172,6 +179,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 			cfg.Logger.Error("http server stopped", "err", err)
 		}
 	}()
+	if err := a.startGlueWork(ctx); err != nil {
+		return nil, err
+	}
 	ok = true
 	return a, nil
 }
@@ -201,6 +211,7 @@ func (a *App) close() {
 		}
 		cancel()
 	}
+	a.closeGlueWork()
 	if a.Engine != nil {
 		a.Engine.Close()
 	}
