@@ -29,6 +29,7 @@ type Config struct {
 	Region  string // default region when a request is not signed
 	Account string // the account id of unsigned (development) requests
 	Logger  *slog.Logger
+	Limits  Limits // zero fields take DefaultLimits' values
 }
 
 // Op is one API operation: it decodes its own input from the request.
@@ -69,6 +70,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Server{cfg: cfg, gets: map[string]http.Handler{}}
 	health := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
@@ -148,8 +150,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		WriteError(w, svc.ContentType, fault.New(fault.UnknownOperation, "sfnd does not serve the %s operation %s", svc.Name, name))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(hr.Body, MaxBody+1))
+	body, err := s.readBody(w, hr)
 	if err != nil {
+		// The client is cut off: what it sent is not a request.
+		w.Header().Set("Connection", "close")
 		WriteError(w, svc.ContentType, fault.New(fault.Serialization, "could not read request body"))
 		return
 	}
@@ -185,6 +189,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 	s.cfg.Logger.Debug("call", "op", name, "took", time.Since(start))
+}
+
+// readBody reads at most MaxBody+1 bytes of the body within the body timeout, then
+// lifts the deadline so that long polls are not cut off while they wait.
+func (s *Server) readBody(w http.ResponseWriter, hr *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.cfg.Limits.BodyTimeout))
+	body, err := io.ReadAll(io.LimitReader(hr.Body, MaxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return body, nil
 }
 
 // credentialRegion is the region of a SigV4 Authorization header's credential scope

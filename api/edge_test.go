@@ -1,6 +1,11 @@
 package api
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/sfnd/sfnd/events/fault"
+)
 
 func TestCredentialRegion(t *testing.T) {
 	for auth, want := range map[string]string{
@@ -14,5 +19,19 @@ func TestCredentialRegion(t *testing.T) {
 		if got := credentialRegion(auth); got != want {
 			t.Errorf("credentialRegion(%q) = %q, want %q", auth, got, want)
 		}
+	}
+}
+
+func TestViolationsCapEchoedValues(t *testing.T) {
+	var v Violations
+	v.Length("name", strings.Repeat("x", 1<<20), 1, 80)
+	v.Length("alias", strings.Repeat("y", 1<<20), 1, 80)
+	msg := v.Err().Error()
+	if len(msg) > 2*fault.MaxEcho+400 {
+		t.Fatalf("error message of %d bytes for two over-long values", len(msg))
+	}
+	if !strings.Contains(msg, "at 'name' failed to satisfy constraint: Member must have length less than or equal to 80") ||
+		!strings.Contains(msg, "at 'alias' failed") {
+		t.Fatalf("message lost its constraint text: %s", msg[len(msg)-300:])
 	}
 }

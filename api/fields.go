@@ -15,7 +15,10 @@ import (
 type Violations []string
 
 // Add records one violation.
-func (v *Violations) Add(format string, args ...any) { *v = append(*v, fmt.Sprintf(format, args...)) }
+// String arguments longer than fault.MaxEcho are cut short.
+func (v *Violations) Add(format string, args ...any) {
+	*v = append(*v, fmt.Sprintf(format, fault.EchoArgs(args)...))
+}
 
 // Required records a missing required member.
 func (v *Violations) Required(field string, present bool) {
@@ -56,9 +59,10 @@ func (v Violations) Err() error {
 	case 0:
 		return nil
 	case 1:
-		return fault.New(fault.ValidationException, "1 validation error detected: %s", v[0])
+		// Each item's values were capped when it was added.
+		return &fault.Error{Code: fault.ValidationException, Message: "1 validation error detected: " + v[0]}
 	}
-	return fault.New(fault.ValidationException, "%d validation errors detected: %s", len(v), strings.Join(v, "; "))
+	return &fault.Error{Code: fault.ValidationException, Message: fmt.Sprintf("%d validation errors detected: %s", len(v), strings.Join(v, "; "))}
 }
 
 // PartitionOf is the AWS partition of a region.

@@ -35,8 +35,8 @@ func checkTags(v *violations, in []wireTag) []events.Tag {
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func tooManyTags(arn string) error {
-	return &fault.Error{Code: fault.TooManyTags, Message: "Too many tags specified for resource: '" + arn + "'",
-		Extra: map[string]any{"resourceName": arn}}
+	return &fault.Error{Code: fault.TooManyTags, Message: "Too many tags specified for resource: '" + fault.Echo(arn) + "'",
+		Extra: map[string]any{"resourceName": fault.Echo(arn)}}
 }
 
 // mergeTags adds or overwrites tags, keeping first-seen order.
@@ -60,8 +60,8 @@ func taggable(resourceArn string) error {
 }
 
 func resourceNotFound(arn string) error {
-	return &fault.Error{Code: fault.ResourceNotFound, Message: "Resource not found: '" + arn + "'",
-		Extra: map[string]any{"resourceName": arn}}
+	return &fault.Error{Code: fault.ResourceNotFound, Message: "Resource not found: '" + fault.Echo(arn) + "'",
+		Extra: map[string]any{"resourceName": fault.Echo(arn)}}
 }
 
 func (s *Server) tagResource(ctx context.Context, r *request) (any, error) {

@@ -85,9 +85,47 @@ type Error struct {
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 
-// New returns an AWS error with a formatted message.
+// New returns an AWS error with a formatted message. String arguments longer than
+// MaxEcho are cut short (see Echo): a message never carries a huge value back.
 func New(c Code, format string, args ...any) error {
-	return &Error{Code: c, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: c, Message: fmt.Sprintf(format, EchoArgs(args)...)}
+}
+
+// MaxEcho is the most characters of a value an error message repeats. AWS repeats
+// values of a few thousand characters in full (a 3,097-character nextToken is
+// echoed whole), so the cap sits above every length limit the API checks except
+// those of payloads, which are never echoed.
+const MaxEcho = 4096
+
+// Echo returns s, or its first MaxEcho characters followed by "..." when longer.
+func Echo(s string) string {
+	if len(s) <= MaxEcho {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxEcho {
+			return s[:i] + "..."
+		}
+		n++
+	}
+	return s
+}
+
+// EchoArgs applies Echo to the string arguments of a message.
+func EchoArgs(args []any) []any {
+	for i, a := range args {
+		if s, ok := a.(string); ok && len(s) > MaxEcho {
+			out := append([]any(nil), args...)
+			for j := i; j < len(out); j++ {
+				if s, ok := out[j].(string); ok {
+					out[j] = Echo(s)
+				}
+			}
+			return out
+		}
+	}
+	return args
 }
 
 // As extracts the AWS error from err's chain.

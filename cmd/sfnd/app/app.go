@@ -51,7 +51,9 @@ type Config struct {
 	MockConfig string
 	// GlueWork configures the Glue job runner and blueprint engine (gluework.go).
 	GlueWork GlueWork
-	Logger   *slog.Logger
+	// Limits bound what one HTTP client can hold (zero fields: api.DefaultLimits).
+	Limits api.Limits
+	Logger *slog.Logger
 }
 
 // App is a running node.
@@ -151,7 +153,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Tasks.UseEngine(a.Engine)
-	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger})
+	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits})
 	a.API = sfn.New(sfn.Config{Logger: cfg.Logger}, a.Store, a.res)
 	a.Edge.Register(a.API.Service())
 	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
@@ -173,9 +175,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, errors.Wrapf(err, "listen on %s", cfg.Listen)
 	}
-	a.http = &http.Server{Handler: a.Edge, ReadHeaderTimeout: 10 * time.Second}
+	a.http = a.Edge.HTTPServer()
 	go func() {
-		if err := a.http.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.http.Serve(a.Edge.Listener(a.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("http server stopped", "err", err)
 		}
 	}()
