@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/errors"
 	"github.com/google/uuid"
@@ -159,6 +160,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	if len(body) > MaxBody {
 		WriteError(w, svc.ContentType, fault.New(fault.RequestEntityTooLarge, "Request body is too large"))
+		return
+	}
+	if !utf8.Valid(body) {
+		// JSON is UTF-8: a body that is not is refused, never silently repaired.
+		WriteError(w, svc.ContentType, fault.New(fault.Serialization, "Invalid UTF-8 in request body"))
 		return
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {

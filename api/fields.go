@@ -65,17 +65,6 @@ func (v Violations) Err() error {
 	return &fault.Error{Code: fault.ValidationException, Message: fmt.Sprintf("%d validation errors detected: %s", len(v), strings.Join(v, "; "))}
 }
 
-// PartitionOf is the AWS partition of a region.
-func PartitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
 // cursor is what a nextToken carries: the sort key of the last item returned.
 type cursor struct {
 	Op    string `json:"o"`

@@ -12,9 +12,9 @@ import (
 )
 
 type createActivityInput struct {
-	Name                    *string        `json:"name"`
-	Tags                    []wireTag      `json:"tags"`
-	EncryptionConfiguration map[string]any `json:"encryptionConfiguration"`
+	Name                    *string          `json:"name"`
+	Tags                    []wireTag        `json:"tags"`
+	EncryptionConfiguration *encryptionInput `json:"encryptionConfiguration"`
 }
 
 type activityOutput struct {
@@ -30,10 +30,15 @@ func (s *Server) createActivity(ctx context.Context, r *request) (any, error) {
 	var v violations
 	v.RequiredString("name", in.Name, 1, 80)
 	tags := checkTags(&v, in.Tags)
+	in.EncryptionConfiguration.check(&v)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := validName(*in.Name); err != nil {
+		return nil, err
+	}
+	encryption, err := in.EncryptionConfiguration.config()
+	if err != nil {
 		return nil, err
 	}
 	actARN := arnFor(r, "activity", *in.Name)
@@ -41,7 +46,7 @@ func (s *Server) createActivity(ctx context.Context, r *request) (any, error) {
 		return nil, tooManyTags(actARN)
 	}
 	now := s.cfg.Now().UTC()
-	rec := events.ActivityRecord{ARN: actARN, Name: *in.Name, CreationDate: now, Encryption: in.EncryptionConfiguration, Tags: tags}
+	rec := events.ActivityRecord{ARN: actARN, Name: *in.Name, CreationDate: now, Encryption: encryption, Tags: tags}
 	var existing *events.ActivityRecord
 	_, seq, err := events.Mutate(ctx, s.store, actARN, func(cur *events.ResourceEvent) (events.Decision, error) {
 		existing = nil

@@ -280,7 +280,7 @@ func (s *Server) updateStateMachineAlias(ctx context.Context, r *request) (any, 
 		return nil, err
 	}
 	if in.Description == nil && in.RoutingConfiguration == nil {
-		return nil, fault.New(fault.MissingRequiredParameter, "Either the description or the RoutingConfiguration must be specified")
+		return nil, fault.New(fault.ValidationException, "Either the description or the RoutingConfiguration must be specified")
 	}
 	var routing []events.RoutingEntry
 	if in.RoutingConfiguration != nil {
@@ -357,7 +357,7 @@ type aliasListItem struct {
 }
 
 func (s *Server) listStateMachineAliases(ctx context.Context, r *request) (any, error) {
-	rec, p, err := s.pagedStateMachine(ctx, r)
+	rec, p, err := s.pagedStateMachine(ctx, r, false)
 	if err != nil {
 		return nil, err
 	}

@@ -137,6 +137,19 @@ func (in startExecutionInput) check(v *violations) {
 	if in.Input != nil && len(*in.Input) > maxPayload {
 		v.Add("Value at 'input' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
 	}
+	v.OptionalString("traceHeader", in.TraceHeader, 0, 256)
+	if in.TraceHeader != nil && !isASCII(*in.TraceHeader) {
+		v.Add("Value '%s' at 'traceHeader' failed to satisfy constraint: Member must satisfy regular expression pattern: \\p{ASCII}*", *in.TraceHeader)
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // nameAndInput returns the name of the execution a start request starts (a new UUID
@@ -210,6 +223,7 @@ type executionARNInput struct {
 	NextToken            *string `json:"nextToken"`
 	ReverseOrder         bool    `json:"reverseOrder"`
 	IncludeExecutionData *bool   `json:"includeExecutionData"`
+	IncludedData         *string `json:"includedData"`
 }
 
 func (s *Server) lookupExecution(ctx context.Context, execARN string) (events.ExecutionRecord, error) {
@@ -258,6 +272,11 @@ func (s *Server) describeExecution(ctx context.Context, r *request) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	var v violations
+	metaOnly := metadataOnly(&v, in.IncludedData)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
 	rec, err := s.lookupExecution(ctx, execARN)
 	if err != nil {
 		return nil, err
@@ -283,6 +302,13 @@ func (s *Server) describeExecution(ctx context.Context, r *request) (any, error)
 		out.RedriveStatusReason = optString("Execution is RUNNING and cannot be redriven")
 	default:
 		out.RedriveStatus = "REDRIVABLE"
+	}
+	if metaOnly {
+		out.Input, out.Output = nil, nil
+		out.InputDetails = &dataDetails{Included: false}
+		if out.OutputDetails != nil {
+			out.OutputDetails = &dataDetails{Included: false}
+		}
 	}
 	return out, nil
 }
@@ -553,6 +579,11 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, r *reques
 	if err != nil {
 		return nil, err
 	}
+	var v violations
+	metaOnly := metadataOnly(&v, in.IncludedData)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
 	rec, err := s.lookupExecution(ctx, execARN)
 	if err != nil {
 		return nil, err
@@ -566,25 +597,31 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, r *reques
 		updated = *sm.UpdateDate
 	}
 	out := struct {
-		StateMachineArn      string                       `json:"stateMachineArn"`
-		Name                 string                       `json:"name"`
-		Definition           string                       `json:"definition"`
-		RoleArn              string                       `json:"roleArn"`
-		UpdateDate           Time                         `json:"updateDate"`
-		LoggingConfiguration *events.LoggingConfiguration `json:"loggingConfiguration,omitempty"`
-		TracingConfiguration *events.TracingConfiguration `json:"tracingConfiguration,omitempty"`
-		RevisionID           string                       `json:"revisionId,omitempty"`
-		VariableReferences   map[string][]string          `json:"variableReferences,omitempty"`
+		StateMachineArn         string                       `json:"stateMachineArn"`
+		Name                    string                       `json:"name"`
+		Definition              *string                      `json:"definition,omitempty"`
+		RoleArn                 string                       `json:"roleArn"`
+		UpdateDate              Time                         `json:"updateDate"`
+		LoggingConfiguration    *events.LoggingConfiguration `json:"loggingConfiguration,omitempty"`
+		TracingConfiguration    *events.TracingConfiguration `json:"tracingConfiguration,omitempty"`
+		RevisionID              string                       `json:"revisionId,omitempty"`
+		VariableReferences      map[string][]string          `json:"variableReferences,omitempty"`
+		EncryptionConfiguration map[string]any               `json:"encryptionConfiguration"`
 	}{
 		StateMachineArn: rec.StateMachineARN, Name: sm.Name, UpdateDate: Time(updated),
 		LoggingConfiguration: sm.Logging, TracingConfiguration: sm.Tracing, RevisionID: sm.RevisionID,
+		EncryptionConfiguration: encryptionOrDefault(sm.Encryption),
 	}
 	if rec.Start != nil {
-		out.Definition, out.RoleArn = rec.Start.Definition, rec.Start.RoleARN
+		if !metaOnly {
+			out.Definition = &rec.Start.Definition
+		}
+		out.RoleArn = rec.Start.RoleARN
 		out.VariableReferences = validate.VariableReferences(rec.Start.Definition)
 		if vARN := rec.Start.StateMachineVersionARN; vARN != "" {
 			if v, err := s.res.Version(ctx, vARN); err == nil {
 				out.RevisionID = v.RevisionID // the revision the version was published from
+				out.EncryptionConfiguration = encryptionOrDefault(v.Encryption)
 			}
 		}
 		if out.Name == "" {

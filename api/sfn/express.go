@@ -125,9 +125,7 @@ func (s *Server) startSyncExecution(ctx context.Context, r *request) (any, error
 	}
 	var v violations
 	in.check(&v)
-	if in.IncludedData != nil && *in.IncludedData != "ALL_DATA" && *in.IncludedData != "METADATA_ONLY" {
-		v.Add("Value '%s' at 'includedData' failed to satisfy constraint: Member must satisfy enum value set: [ALL_DATA, METADATA_ONLY]", *in.IncludedData)
-	}
+	metaOnly := metadataOnly(&v, in.IncludedData)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -200,7 +198,7 @@ func (s *Server) startSyncExecution(ctx context.Context, r *request) (any, error
 	out.StopDate = Time(stopDate)
 	billed := max(100, (stopDate.Sub(now).Milliseconds()+99)/100*100)
 	out.BillingDetails = &billingDetails{BilledMemoryUsedInMB: 64, BilledDurationInMilliseconds: billed}
-	if in.IncludedData != nil && *in.IncludedData == "METADATA_ONLY" {
+	if metaOnly {
 		out.Input, out.Output = nil, nil
 		out.InputDetails, out.OutputDetails = &dataDetails{Included: false}, &dataDetails{Included: false}
 	}

@@ -20,7 +20,7 @@ type createStateMachineInput struct {
 	Type                    *string                      `json:"type"`
 	LoggingConfiguration    *events.LoggingConfiguration `json:"loggingConfiguration"`
 	TracingConfiguration    *events.TracingConfiguration `json:"tracingConfiguration"`
-	EncryptionConfiguration map[string]any               `json:"encryptionConfiguration"`
+	EncryptionConfiguration *encryptionInput             `json:"encryptionConfiguration"`
 	Tags                    []wireTag                    `json:"tags"`
 	Publish                 bool                         `json:"publish"`
 	VersionDescription      *string                      `json:"versionDescription"`
@@ -64,10 +64,18 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 	}
 	v.OptionalString("versionDescription", in.VersionDescription, 0, 256)
 	tags := checkTags(&v, in.Tags)
+	in.EncryptionConfiguration.check(&v)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if err := validName(*in.Name); err != nil {
+		return nil, err
+	}
+	if err := checkRoleARN(*in.RoleArn); err != nil {
+		return nil, err
+	}
+	encryption, err := in.EncryptionConfiguration.config()
+	if err != nil {
 		return nil, err
 	}
 	if in.VersionDescription != nil && !in.Publish {
@@ -97,7 +105,7 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 	rec := events.StateMachineRecord{
 		ARN: smARN, Name: *in.Name, Type: typ, Definition: *in.Definition, RoleARN: *in.RoleArn,
 		CreationDate: now, Status: "ACTIVE", Logging: logging, Tracing: tracing,
-		Encryption: in.EncryptionConfiguration, Tags: tags,
+		Encryption: encryption, Tags: tags,
 	}
 	var existing *events.StateMachineRecord
 	var version *events.StateMachineRecord // the version published with it (publish: true)
@@ -247,7 +255,7 @@ type describeStateMachineOutput struct {
 	StateMachineArn         string                       `json:"stateMachineArn"`
 	Name                    string                       `json:"name"`
 	Status                  string                       `json:"status"`
-	Definition              string                       `json:"definition"`
+	Definition              *string                      `json:"definition,omitempty"`
 	RoleArn                 string                       `json:"roleArn"`
 	Type                    string                       `json:"type"`
 	CreationDate            Time                         `json:"creationDate"`
@@ -255,12 +263,22 @@ type describeStateMachineOutput struct {
 	TracingConfiguration    *events.TracingConfiguration `json:"tracingConfiguration,omitempty"`
 	RevisionID              string                       `json:"revisionId,omitempty"`
 	Description             string                       `json:"description,omitempty"`
-	EncryptionConfiguration map[string]any               `json:"encryptionConfiguration,omitempty"`
+	EncryptionConfiguration map[string]any               `json:"encryptionConfiguration"`
 	VariableReferences      map[string][]string          `json:"variableReferences,omitempty"`
 }
 
 func (s *Server) describeStateMachine(ctx context.Context, r *request) (any, error) {
-	smARN, err := stateMachineARN(r)
+	var in struct {
+		StateMachineArn *string `json:"stateMachineArn"`
+		IncludedData    *string `json:"includedData"`
+	}
+	if err := r.Decode(&in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.RequiredString("stateMachineArn", in.StateMachineArn, 1, 256)
+	metaOnly := metadataOnly(&v, in.IncludedData)
+	smARN, err := checkedARN(v, in.StateMachineArn, "stateMachine")
 	if err != nil {
 		return nil, err
 	}
@@ -268,13 +286,17 @@ func (s *Server) describeStateMachine(ctx context.Context, r *request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return describeStateMachineOutput{
-		StateMachineArn: rec.ARN, Name: rec.Name, Status: rec.Status, Definition: rec.Definition,
+	out := describeStateMachineOutput{
+		StateMachineArn: rec.ARN, Name: rec.Name, Status: rec.Status,
 		RoleArn: rec.RoleARN, Type: rec.Type, CreationDate: Time(rec.CreationDate),
 		LoggingConfiguration: rec.Logging, TracingConfiguration: rec.Tracing, RevisionID: rec.RevisionID,
-		Description: rec.Description, EncryptionConfiguration: rec.Encryption,
-		VariableReferences: validate.VariableReferences(rec.Definition),
-	}, nil
+		Description: rec.Description, EncryptionConfiguration: encryptionOrDefault(rec.Encryption),
+	}
+	if !metaOnly {
+		out.Definition = &rec.Definition
+		out.VariableReferences = validate.VariableReferences(rec.Definition)
+	}
+	return out, nil
 }
 
 type updateStateMachineInput struct {
@@ -283,7 +305,7 @@ type updateStateMachineInput struct {
 	RoleArn                 *string                      `json:"roleArn"`
 	LoggingConfiguration    *events.LoggingConfiguration `json:"loggingConfiguration"`
 	TracingConfiguration    *events.TracingConfiguration `json:"tracingConfiguration"`
-	EncryptionConfiguration map[string]any               `json:"encryptionConfiguration"`
+	EncryptionConfiguration *encryptionInput             `json:"encryptionConfiguration"`
 	Publish                 bool                         `json:"publish"`
 	VersionDescription      *string                      `json:"versionDescription"`
 }
@@ -303,6 +325,7 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 	v.RequiredString("stateMachineArn", in.StateMachineArn, 1, 256)
 	v.OptionalString("definition", in.Definition, 1, maxDefinition)
 	v.OptionalString("roleArn", in.RoleArn, 1, 256)
+	in.EncryptionConfiguration.check(&v)
 	smARN, err := checkedARN(v, in.StateMachineArn, "stateMachine")
 	if err != nil {
 		return nil, err
@@ -318,6 +341,15 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 		if err := checkDefinition(*in.Definition); err != nil {
 			return nil, err
 		}
+	}
+	if in.RoleArn != nil {
+		if err := checkRoleARN(*in.RoleArn); err != nil {
+			return nil, err
+		}
+	}
+	encryption, err := in.EncryptionConfiguration.config()
+	if err != nil {
+		return nil, err
 	}
 	var logging *events.LoggingConfiguration
 	if in.LoggingConfiguration != nil {
@@ -356,8 +388,8 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 		if in.TracingConfiguration != nil {
 			rec.Tracing = in.TracingConfiguration
 		}
-		if in.EncryptionConfiguration != nil {
-			rec.Encryption = in.EncryptionConfiguration
+		if encryption != nil {
+			rec.Encryption = encryption
 		}
 		changed := before.Definition != rec.Definition || before.RoleARN != rec.RoleARN ||
 			!reflect.DeepEqual(before.Logging, rec.Logging) || !reflect.DeepEqual(before.Tracing, rec.Tracing) ||

@@ -1,9 +1,11 @@
 package sfn
 
 import (
-	"github.com/sfnd/sfnd/api"
+	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sfnd/sfnd/api"
 
 	"github.com/sfnd/sfnd/events/fault"
 )
@@ -83,12 +85,99 @@ func parseARN(s string, types ...string) (arn, error) {
 	if a.region == "" || a.account == "" || a.name == "" {
 		return a, fault.New(fault.InvalidArn, "Invalid Arn: '%s'", s)
 	}
+	// Nothing after the name may be empty ("...:NAME:::::" is not "...:NAME"), and no
+	// Step Functions ARN has more than nine segments.
+	segs := strings.Split(s, ":")
+	if len(segs) > 9 || slices.Contains(segs[6:], "") {
+		return a, fault.New(fault.InvalidArn, "Invalid Arn: '%s'", s)
+	}
 	return a, nil
 }
 
 // resourceARN builds an ARN in the caller's region and account.
 func arnFor(r *request, resourceType, name string) string {
 	return arn{partition: api.PartitionOf(r.Region), region: r.Region, account: r.Account, resourceType: resourceType, name: name}.String()
+}
+
+// encryptionInput is an EncryptionConfiguration member of a request.
+type encryptionInput struct {
+	Type                         *string `json:"type"`
+	KmsKeyID                     *string `json:"kmsKeyId"`
+	KmsDataKeyReusePeriodSeconds *int64  `json:"kmsDataKeyReusePeriodSeconds"`
+}
+
+// kmsReuseDefault is the data key reuse period AWS applies when a customer managed
+// key is given without one.
+const kmsReuseDefault = 300
+
+// check records the violations of an encryptionConfiguration member (nil: none given).
+func (in *encryptionInput) check(v *violations) {
+	if in == nil {
+		return
+	}
+	v.Required("encryptionConfiguration.type", in.Type != nil)
+	if in.Type != nil && *in.Type != "AWS_OWNED_KEY" && *in.Type != "CUSTOMER_MANAGED_KMS_KEY" {
+		v.Add("Value '%s' at 'encryptionConfiguration.type' failed to satisfy constraint: Member must satisfy enum value set: [AWS_OWNED_KEY, CUSTOMER_MANAGED_KMS_KEY]", *in.Type)
+	}
+	v.OptionalString("encryptionConfiguration.kmsKeyId", in.KmsKeyID, 1, 2048)
+}
+
+// config returns the configuration to store (nil when none was given), or the
+// InvalidEncryptionConfiguration AWS answers for a customer managed key without a key
+// id or a data key reuse period outside 60..900 seconds. Call it once check recorded
+// no violation. Numbers are float64, as a stored record decodes them.
+func (in *encryptionInput) config() (map[string]any, error) {
+	if in == nil {
+		return nil, nil
+	}
+	out := map[string]any{"type": *in.Type}
+	if *in.Type == "CUSTOMER_MANAGED_KMS_KEY" {
+		if in.KmsKeyID == nil {
+			return nil, fault.New(fault.InvalidEncryption, "Invalid Encryption Configuration: 'kmsKeyId' is required when 'type' is 'CUSTOMER_MANAGED_KMS_KEY'")
+		}
+		out["kmsDataKeyReusePeriodSeconds"] = float64(kmsReuseDefault)
+	}
+	if p := in.KmsDataKeyReusePeriodSeconds; p != nil {
+		if *p < 60 || *p > 900 {
+			return nil, fault.New(fault.InvalidEncryption, "Invalid Encryption Configuration: 'kmsDataKeyReusePeriodSeconds' must be between 60 and 900 seconds, got %d", *p)
+		}
+		out["kmsDataKeyReusePeriodSeconds"] = float64(*p)
+	}
+	if in.KmsKeyID != nil {
+		out["kmsKeyId"] = *in.KmsKeyID
+	}
+	return out, nil
+}
+
+// checkRoleARN answers InvalidArn for a roleArn that is not an IAM role ARN
+// (arn:<partition>:iam::<account>:role/<name>).
+func checkRoleARN(role string) error {
+	rest, ok := strings.CutPrefix(role, "arn:")
+	partition, rest, _ := strings.Cut(rest, ":")
+	rest, ok2 := strings.CutPrefix(rest, "iam::")
+	account, name, _ := strings.Cut(rest, ":")
+	name, ok3 := strings.CutPrefix(name, "role/")
+	if !ok || !ok2 || !ok3 || !strings.HasPrefix(partition, "aws") || account == "" || strings.Trim(account, "0123456789") != "" ||
+		strings.Trim(name, "/") == "" || strings.ContainsAny(name, ": ") {
+		return fault.New(fault.InvalidArn, "Invalid Role Arn: '%s'", role)
+	}
+	return nil
+}
+
+// metadataOnly records an includedData member outside its enum and reports whether
+// it asks for METADATA_ONLY (definitions, inputs and outputs left out).
+func metadataOnly(v *violations, includedData *string) bool {
+	if includedData == nil {
+		return false
+	}
+	switch *includedData {
+	case "ALL_DATA":
+		return false
+	case "METADATA_ONLY":
+		return true
+	}
+	v.Add("Value '%s' at 'includedData' failed to satisfy constraint: Member must satisfy enum value set: [ALL_DATA, METADATA_ONLY]", *includedData)
+	return false
 }
 
 // page holds the pagination parameters every List* call takes.

@@ -103,7 +103,9 @@ func TestParseARN(t *testing.T) {
 		t.Fatalf("activity in a two-type context: %v", err)
 	}
 	for _, bad := range []string{"arn:aws:states::123456789012:stateMachine:x",
-		"arn:aws:states:us-east-1::stateMachine:x", "arn:aws:states:us-east-1:123456789012:stateMachine:"} {
+		"arn:aws:states:us-east-1::stateMachine:x", "arn:aws:states:us-east-1:123456789012:stateMachine:",
+		"arn:aws:states:us-east-1:123456789012:stateMachine:x:::::", "arn:aws:states:us-east-1:123456789012:stateMachine:x:",
+		"arn:aws:states:us-east-1:123456789012:stateMachine:x::y", "arn:aws:states:us-east-1:123456789012:stateMachine:x:1:2:3"} {
 		_, err := parseARN(bad, "stateMachine")
 		wantCode(t, err, fault.InvalidArn, "Invalid Arn: '"+bad+"'")
 	}
@@ -112,6 +114,8 @@ func TestParseARN(t *testing.T) {
 func TestPartitionOf(t *testing.T) {
 	for region, want := range map[string]string{
 		"us-east-1": "aws", "eu-west-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov",
+		"us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b", "eu-isoe-west-1": "aws-iso-e",
+		"us-isof-south-1": "aws-iso-f", "us-isof-north-9": "aws-iso-f", "eusc-de-east-1": "aws-eusc",
 	} {
 		if got := api.PartitionOf(region); got != want {
 			t.Errorf("api.PartitionOf(%s) = %s, want %s", region, got, want)

@@ -221,7 +221,9 @@ type versionListItem struct {
 // pagedStateMachine decodes and checks a ListStateMachineVersions or
 // ListStateMachineAliases request: it returns the state machine whose versions or
 // aliases are listed, and the page asked for.
-func (s *Server) pagedStateMachine(ctx context.Context, r *request) (events.StateMachineRecord, page, error) {
+// unqualified refuses version and alias ARNs (InvalidArn): ListStateMachineVersions
+// takes the state machine's own ARN.
+func (s *Server) pagedStateMachine(ctx context.Context, r *request, unqualified bool) (events.StateMachineRecord, page, error) {
 	var in struct {
 		page
 		StateMachineArn *string `json:"stateMachineArn"`
@@ -236,12 +238,15 @@ func (s *Server) pagedStateMachine(ctx context.Context, r *request) (events.Stat
 	if err != nil {
 		return events.StateMachineRecord{}, in.page, err
 	}
+	if a, _ := parseARN(smARN, "stateMachine"); unqualified && a.qualifier != "" {
+		return events.StateMachineRecord{}, in.page, fault.New(fault.InvalidArn, "Invalid Arn: '%s'", smARN)
+	}
 	rec, err := s.lookupStateMachine(ctx, smARN)
 	return rec, in.page, err
 }
 
 func (s *Server) listStateMachineVersions(ctx context.Context, r *request) (any, error) {
-	rec, p, err := s.pagedStateMachine(ctx, r)
+	rec, p, err := s.pagedStateMachine(ctx, r, true)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,7 @@ const (
 	ExecutionDoesNotExist        Code = "ExecutionDoesNotExist"
 	InvalidArn                   Code = "InvalidArn"
 	InvalidDefinition            Code = "InvalidDefinition"
+	InvalidEncryption            Code = "InvalidEncryptionConfiguration"
 	InvalidExecutionInput        Code = "InvalidExecutionInput"
 	InvalidLoggingConfiguration  Code = "InvalidLoggingConfiguration"
 	InvalidName                  Code = "InvalidName"
