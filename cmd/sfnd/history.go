@@ -62,6 +62,10 @@ func historyCmd(args []string) int {
 	h := &historyTool{out: os.Stdout, errw: os.Stderr}
 	fs := flag.NewFlagSet("history "+args[0], flag.ContinueOnError)
 	fs.SetOutput(os.Stderr)
+	fs.Usage = func() {
+		fmt.Fprint(os.Stderr, historyUsage, "\nflags of history ", args[0], ":\n")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&h.dataDir, "data-dir", env("SFND_DATA_DIR", "./data"), "data directory of a stopped server (SFND_DATA_DIR)")
 	fs.StringVar(&h.natsURL, "nats-url", env("SFND_NATS_URL", ""), "NATS URL of a running deployment (SFND_NATS_URL)")
 	asJSON := fs.Bool("json", false, "print results as JSON")
@@ -82,6 +86,9 @@ func historyCmd(args []string) int {
 		return exitUsage
 	}
 	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h, --help: the usage was asked for
+			return exitOK
+		}
 		return exitUsage
 	}
 	h.json = *asJSON

@@ -2,6 +2,8 @@
 //
 //	sfnd serve      run a node (embedded NATS unless --nats-url)
 //	sfnd bench      measure a node (its own, or --endpoint)
+//	sfnd history    export, replay, verify or import histories
+//	sfnd version    print the version
 package main
 
 import (
@@ -11,6 +13,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 
@@ -30,6 +34,9 @@ func main() {
 		os.Exit(historyCmd(os.Args[2:]))
 	case "bench":
 		err = benchCmd(os.Args[2:])
+	case "version", "-version", "--version":
+		fmt.Println(version())
+		return
 	case "help", "-h", "--help":
 		usage()
 		return
@@ -51,7 +58,35 @@ commands:
   serve    run the Step Functions API with embedded NATS (or --nats-url)
   bench    measure throughput and latency (--quick: about a minute)
   history  export, replay, verify or import execution histories (audits)
+  version  print the version, commit and Go version
 `)
+}
+
+// version describes this binary: the module version (a tagged release, or "(devel)"
+// for a build from a work tree), the commit it was built from and the Go release.
+func version() string {
+	v, commit, dirty := "(devel)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	out := "sfnd " + v
+	if commit != "" {
+		out += " commit " + commit
+		if dirty {
+			out += " (modified)"
+		}
+	}
+	return out + " " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 }
 
 // env returns the environment variable's value, or def.

@@ -38,3 +38,23 @@ func TestCLIScript(t *testing.T) {
 	}
 	t.Logf("cli_test.sh: %s", last)
 }
+
+// TestCLIHelpAndVersion: `sfnd version` names the build, and asking a subcommand for
+// its usage prints it and exits 0.
+func TestCLIHelpAndVersion(t *testing.T) {
+	t.Parallel()
+	bin := buildSfnd(t)
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`^sfnd \S+.* go1\.\d+`).Match(out) {
+		t.Fatalf("sfnd version: %v %q", err, out)
+	}
+	for _, args := range [][]string{{"history", "export", "--help"}, {"history", "verify", "-h"}, {"history", "--help"}, {"help"}} {
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "sfnd") || !strings.Contains(strings.ToLower(string(out)), "usage") {
+			t.Fatalf("sfnd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if err := exec.Command(bin, "history", "export", "--no-such-flag").Run(); err == nil {
+		t.Fatal("an unknown flag exits 0")
+	}
+}

@@ -125,6 +125,12 @@ eq "cli list-activities --max-items 1" \
 sfn delete-activity --activity-arn "$ACT_ARN" >/dev/null 2>&1 || fail "cli delete-activity"
 eq "cli list-activities after delete" "$(sfn list-activities --query 'activities[].name' --output text 2>&1)" "cli-act-2"
 
+# StartSyncExecution with the host prefix turned off (README: the CLI needs no /etc/hosts).
+eq "cli start-sync-execution (AWS_DISABLE_HOST_PREFIX_INJECTION)" \
+	"$(AWS_DISABLE_HOST_PREFIX_INJECTION=true sfn start-sync-execution --state-machine-arn "$SM_ARN" --query '[status,output]' --output text 2>&1)" \
+	"$(printf 'SUCCEEDED\t{}')"
+eq "healthz" "$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode().strip())' "$ENDPOINT/healthz" 2>&1)" "ok"
+
 # Delete, and one error code.
 sfn delete-state-machine --state-machine-arn "$SM_ARN" >/dev/null 2>&1 || fail "cli delete-state-machine"
 ERR=$(sfn describe-state-machine --state-machine-arn "$SM_ARN" 2>&1)
