@@ -110,6 +110,8 @@ func serve(args []string) error {
 	waitScale := fs.Float64("wait-time-scale", scale, "multiply every timer delay by this factor, for tests (SFND_WAIT_TIME_SCALE)")
 	lambdaEndpoint := fs.String("lambda-endpoint", env("SFND_LAMBDA_ENDPOINT", ""), "Lambda API endpoint for Lambda tasks, e.g. http://127.0.0.1:9001 (SFND_LAMBDA_ENDPOINT; default AWS)")
 	mockConfig := fs.String("mock-config", env("SFN_MOCK_CONFIG", ""), "AWS Step Functions Local mock configuration file: start executions on <stateMachineArn>#<TestCase> (SFN_MOCK_CONFIG)")
+	s3Root := fs.String("s3-local-root", env("SFND_S3_LOCAL_ROOT", ""), "keep s3://bucket/key objects (ItemReader, ResultWriter, Glue scripts) in the file DIR/bucket/key (SFND_S3_LOCAL_ROOT)")
+	s3Endpoint := fs.String("s3-endpoint", env("SFND_S3_ENDPOINT", ""), "S3-compatible endpoint for s3:// objects, path-style (SFND_S3_ENDPOINT; default the SDK's AWS_ENDPOINT_URL_S3, else AWS S3)")
 	logLevel := fs.String("log-level", env("SFND_LOG_LEVEL", "info"), "debug, info, warn or error (SFND_LOG_LEVEL)")
 	glueWork := glueFlags(fs)
 	_ = fs.Parse(args)
@@ -129,11 +131,12 @@ func serve(args []string) error {
 		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag,
 		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,
 		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig, GlueWork: gw,
+		S3LocalRoot: *s3Root, S3Endpoint: *s3Endpoint,
 	})
 	if err != nil {
 		return err
 	}
-	logger.Info("sfnd listening", "endpoint", a.Endpoint(), "dataDir", *dataDir, "nats", natsDesc(a, *natsURL), "region", *region)
+	logger.Info("sfnd listening", "endpoint", a.Endpoint(), "dataDir", *dataDir, "nats", natsDesc(a, *natsURL), "region", *region, "objects", a.Objects.Describe())
 	<-ctx.Done()
 	logger.Info("shutting down")
 	a.Close()

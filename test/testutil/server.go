@@ -29,6 +29,8 @@ type Options struct {
 	MockConfig     string // path of a MockConfigFile.json
 	// GlueWork configures the Glue job runner (command templates, crawl duration, ...).
 	GlueWork app.GlueWork
+	// S3LocalRoot and S3Endpoint say where s3:// objects live (app.Config).
+	S3LocalRoot, S3Endpoint string
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -44,8 +46,9 @@ func Start(t testing.TB, opts Options) *app.App {
 		Listen: "127.0.0.1:0", DataDir: opts.DataDir, NATSPort: -1,
 		WaitTimeScale: opts.WaitTimeScale, IdleTimeout: opts.IdleTimeout,
 		Integrations: opts.Integrations, LambdaEndpoint: opts.LambdaEndpoint, MockConfig: opts.MockConfig,
-		GlueWork: opts.GlueWork,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		GlueWork:    opts.GlueWork,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		S3LocalRoot: opts.S3LocalRoot, S3Endpoint: opts.S3Endpoint,
 	})
 	if err != nil {
 		t.Fatalf("start sfnd: %v", err)

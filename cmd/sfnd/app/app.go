@@ -19,6 +19,7 @@ import (
 	"github.com/sfnd/sfnd/actors/glueblueprint"
 	"github.com/sfnd/sfnd/actors/gluejob"
 	"github.com/sfnd/sfnd/actors/integrations"
+	"github.com/sfnd/sfnd/actors/objects"
 	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/api/glue"
 	"github.com/sfnd/sfnd/api/sfn"
@@ -53,7 +54,13 @@ type Config struct {
 	GlueWork GlueWork
 	// Limits bound what one HTTP client can hold (zero fields: api.DefaultLimits).
 	Limits api.Limits
-	Logger *slog.Logger
+	// S3LocalRoot keeps s3://bucket/key objects (Distributed Map's ItemReader and
+	// ResultWriter, Glue script locations) in the file S3LocalRoot/bucket/key.
+	S3LocalRoot string
+	// S3Endpoint is an S3-compatible endpoint for s3:// objects (empty: the SDK's
+	// AWS_ENDPOINT_URL_S3, else AWS S3). S3LocalRoot wins over it.
+	S3Endpoint string
+	Logger     *slog.Logger
 }
 
 // App is a running node.
@@ -67,9 +74,10 @@ type App struct {
 	execs     *projections.Executions
 	Engine    *actors.Engine
 	Tasks     *actors.Tasks
-	API       *sfn.Server  // the Step Functions service
-	Glue      *glue.Server // the Glue service
-	Edge      *api.Server  // the HTTP edge every service is served through
+	Objects   *objects.Store // where s3:// and file:// objects are read and written
+	API       *sfn.Server    // the Step Functions service
+	Glue      *glue.Server   // the Glue service
+	Edge      *api.Server    // the HTTP edge every service is served through
 	// GlueRunner runs Glue job runs and crawls; Blueprints runs blueprint layouts.
 	GlueRunner *gluejob.Runner
 	Blueprints *glueblueprint.Engine
@@ -122,6 +130,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if a.execs, err = projections.StartExecutions(ctx, a.Store, 1); err != nil {
 		return nil, err
+	}
+	if a.Objects, err = objects.New(ctx, objects.Config{LocalRoot: cfg.S3LocalRoot, Endpoint: cfg.S3Endpoint, Region: cfg.Region}); err != nil {
+		return nil, errors.Wrap(err, "object store")
 	}
 	var mocks *actors.MockConfig
 	if cfg.MockConfig != "" {
