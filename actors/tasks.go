@@ -421,7 +421,7 @@ func (t *Tasks) invoke(execARN string, ef asl.InvokeTask, key string, rec taskRe
 	job, _ := integ.(JobIntegration)
 	if integ == nil || ((pattern == "sync" || pattern == "sync:2") && job == nil) {
 		// No faked results: a call sfnd cannot make fails the task, uncatchably.
-		fail("States.Runtime", "The resource '"+ef.Resource+"' is not supported by this sfnd server.")
+		fail("States.Runtime", unsupported(ef))
 		return
 	}
 	rec.State, rec.Beat = taskStarted, t.cfg.Now().UTC()
@@ -1035,4 +1035,15 @@ func pendingTaskEffects(hist []events.HistoryEvent, pending []int64) []asl.Effec
 		}
 	}
 	return out
+}
+
+// unsupported is the cause of a task no integration serves: it names the missing
+// integration and where sfnd documents what it calls.
+func unsupported(ef asl.InvokeTask) string {
+	what := "no integration serves the resource type '" + ef.ResourceType + "'"
+	if ef.ResourceType == "" {
+		what = "no integration serves it"
+	}
+	return "The resource '" + ef.Resource + "' is not supported by this sfnd server: " + what +
+		" (README, \"Service integrations\", lists the integrations served and their endpoint settings)."
 }

@@ -136,6 +136,13 @@ func taskKind(resource string) (kind, typ, name string) {
 		return "lambda", "", ""
 	}
 	if len(parts) >= 7 && parts[2] == "states" && parts[3] == "" && parts[4] == "" {
+		if parts[5] == "aws-sdk" {
+			// arn:aws:states:::aws-sdk:<service>:<action>: AWS records the resource
+			// type "aws-sdk:<service>" and the resource "<action>".
+			if svc, action, ok := strings.Cut(parts[6], ":"); ok {
+				return "task", "aws-sdk:" + svc, action
+			}
+		}
 		return "task", parts[5], parts[6]
 	}
 	if len(parts) >= 6 {

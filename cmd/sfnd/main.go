@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/sfnd/sfnd/actors/integrations"
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 )
 
@@ -112,6 +113,15 @@ func serve(args []string) error {
 	mockConfig := fs.String("mock-config", env("SFN_MOCK_CONFIG", ""), "AWS Step Functions Local mock configuration file: start executions on <stateMachineArn>#<TestCase> (SFN_MOCK_CONFIG)")
 	s3Root := fs.String("s3-local-root", env("SFND_S3_LOCAL_ROOT", ""), "keep s3://bucket/key objects (ItemReader, ResultWriter, Glue scripts) in the file DIR/bucket/key (SFND_S3_LOCAL_ROOT)")
 	s3Endpoint := fs.String("s3-endpoint", env("SFND_S3_ENDPOINT", ""), "S3-compatible endpoint for s3:// objects, path-style (SFND_S3_ENDPOINT; default the SDK's AWS_ENDPOINT_URL_S3, else AWS S3)")
+	endpoints := map[string]*string{}
+	for _, id := range integrations.ServiceIDs() {
+		if id == "lambda" || id == "s3" {
+			continue // --lambda-endpoint above; S3 has the object store's --s3-endpoint
+		}
+		svc := integrations.Services[id]
+		endpoints[id] = fs.String(id+"-endpoint", "", "endpoint of the "+id+" Task integrations (default: AWS_ENDPOINT_URL_"+
+			svc.EnvID+", "+svc.LocalEnv+", AWS_ENDPOINT_URL, else AWS)")
+	}
 	logLevel := fs.String("log-level", env("SFND_LOG_LEVEL", "info"), "debug, info, warn or error (SFND_LOG_LEVEL)")
 	glueWork := glueFlags(fs)
 	_ = fs.Parse(args)
@@ -127,12 +137,16 @@ func serve(args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.Start(ctx, app.Config{
+	cfg := app.Config{
 		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag,
 		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,
-		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig, GlueWork: gw,
+		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig, GlueWork: gw, Endpoints: map[string]string{"s3": *s3Endpoint},
 		S3LocalRoot: *s3Root, S3Endpoint: *s3Endpoint,
-	})
+	}
+	for id, e := range endpoints {
+		cfg.Endpoints[id] = *e
+	}
+	a, err := app.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}

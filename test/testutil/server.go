@@ -31,6 +31,8 @@ type Options struct {
 	GlueWork app.GlueWork
 	// S3LocalRoot and S3Endpoint say where s3:// objects live (app.Config).
 	S3LocalRoot, S3Endpoint string
+	// Endpoints are the AWS services' endpoints for Task integrations, by service id.
+	Endpoints map[string]string
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -47,6 +49,7 @@ func Start(t testing.TB, opts Options) *app.App {
 		WaitTimeScale: opts.WaitTimeScale, IdleTimeout: opts.IdleTimeout,
 		Integrations: opts.Integrations, LambdaEndpoint: opts.LambdaEndpoint, MockConfig: opts.MockConfig,
 		GlueWork:    opts.GlueWork,
+		Endpoints:   opts.Endpoints,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		S3LocalRoot: opts.S3LocalRoot, S3Endpoint: opts.S3Endpoint,
 	})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -60,7 +61,11 @@ type Config struct {
 	// S3Endpoint is an S3-compatible endpoint for s3:// objects (empty: the SDK's
 	// AWS_ENDPOINT_URL_S3, else AWS S3). S3LocalRoot wins over it.
 	S3Endpoint string
-	Logger     *slog.Logger
+	// Endpoints overrides the endpoints of AWS services' Task integrations by service
+	// id ("dynamodb", "sqs", ...); unset ones come from the environment the way the
+	// AWS SDKs read it (integrations.EndpointFromEnv).
+	Endpoints map[string]string
+	Logger    *slog.Logger
 }
 
 // App is a running node.
@@ -142,12 +147,18 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	// Nested executions (states:startExecution) start through the API's start path.
 	states := integrations.NewStatesIntegration()
-	integrations := defaultIntegrations(cfg)
-	if _, ok := integrations["states"]; !ok {
-		integrations["states"] = states
+	endpoints := map[string]string{"lambda": cfg.LambdaEndpoint}
+	for k, v := range cfg.Endpoints {
+		endpoints[k] = v
+	}
+	awsCaller := integrations.NewAWS(integrations.AWSConfig{Region: cfg.Region, Endpoints: endpoints})
+	optimized := integrations.NewOptimized(awsCaller)
+	integs := defaultIntegrations(cfg, optimized, awsCaller)
+	if _, ok := integs["states"]; !ok {
+		integs["states"] = states
 	}
 	if a.Tasks, err = actors.NewTasks(ctx, a.Store, actors.TasksConfig{
-		WaitTimeScale: cfg.WaitTimeScale, Logger: cfg.Logger, Integrations: integrations,
+		WaitTimeScale: cfg.WaitTimeScale, Logger: cfg.Logger, Integrations: integs,
 		ActivityExists: func(ctx context.Context, arn string) (bool, error) {
 			_, err := a.res.Activity(ctx, arn)
 			if errors.Is(err, events.ErrNotFound) {
@@ -164,6 +175,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Tasks.UseEngine(a.Engine)
+	optimized.Bind(a.Engine)
 	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits})
 	a.API = sfn.New(sfn.Config{Logger: cfg.Logger}, a.Store, a.res)
 	a.Edge.Register(a.API.Service())
@@ -260,12 +272,23 @@ func (a *App) recover(ctx context.Context) error {
 	return nil
 }
 
-// defaultIntegrations adds the built-in integrations (Lambda, HTTP) to the
-// configured ones; a configured integration of the same type wins.
-func defaultIntegrations(cfg Config) map[string]actors.Integration {
+// defaultIntegrations adds the built-in integrations (Lambda, HTTP, the AWS
+// services' optimized and aws-sdk integrations) to the configured ones; a configured
+// integration of the same type wins.
+func defaultIntegrations(cfg Config, optimized *integrations.Optimized, awsCaller *integrations.AWS) map[string]actors.Integration {
+	lambdaEndpoint := cfg.LambdaEndpoint
+	if lambdaEndpoint == "" {
+		lambdaEndpoint = integrations.EndpointFromEnv(os.Getenv, integrations.Services["lambda"])
+	}
 	m := map[string]actors.Integration{
-		"lambda": integrations.NewLambda(integrations.LambdaConfig{Endpoint: cfg.LambdaEndpoint, Region: cfg.Region}),
+		"lambda": integrations.NewLambda(integrations.LambdaConfig{Endpoint: lambdaEndpoint, Region: cfg.Region}),
 		"http":   integrations.NewHTTPInvoke(nil),
+	}
+	for k, v := range optimized.Integrations() {
+		m[k] = v
+	}
+	for k, v := range integrations.SDKIntegrations(awsCaller) {
+		m[k] = v
 	}
 	for k, v := range cfg.Integrations {
 		m[k] = v

@@ -1,0 +1,126 @@
+package testutil
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Real servers that tests start beside sfnd (DynamoDB's dynalite, Kinesis's
+// kinesalite from npm; Go servers such as goaws or versitygw from the Go module
+// proxy). Each is installed once into a cache directory shared by test runs
+// ($SFND_TEST_CACHE, default <user cache dir>/sfnd-test) and started as a process of
+// the test, killed with it.
+
+// cacheDir is the directory tools are installed into.
+func cacheDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("SFND_TEST_CACHE")
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		dir = filepath.Join(base, "sfnd-test")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// NPMPackage installs an npm package at an exact version (once; later calls reuse
+// it) and returns the path of one of its bins. A machine without npm skips the test,
+// saying so; an install that fails fails it.
+func NPMPackage(t testing.TB, pkg, version, bin string) string {
+	t.Helper()
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skipf("npm is not installed: the test needs the npm package %s@%s", pkg, version)
+	}
+	dir := filepath.Join(cacheDir(t), "npm", pkg+"@"+version)
+	path := filepath.Join(dir, "node_modules", ".bin", bin)
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, pkg+"@"+version)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("npm install %s@%s: %v\n%s", pkg, version, err, out)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("npm install %s@%s did not provide %s", pkg, version, bin)
+	}
+	return path
+}
+
+// GoTool builds a Go command at an exact module version (once) with `go install`
+// and returns its path.
+func GoTool(t testing.TB, pkgPath, version string) string {
+	t.Helper()
+	dir := filepath.Join(cacheDir(t), "go", strings.ReplaceAll(pkgPath, "/", "_")+"@"+version)
+	name := filepath.Base(pkgPath)
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	cmd := exec.Command("go", "install", pkgPath+"@"+version)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOFLAGS=-mod=mod")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go install %s@%s: %v\n%s", pkgPath, version, err, out)
+	}
+	return path
+}
+
+// FreePort returns a TCP port free on 127.0.0.1 at the time of the call.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// RunServer starts a server process, kills it when the test ends, and waits (up to
+// 60 s) until it accepts connections on port.
+func RunServer(t testing.TB, port int, dir string, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	logFile, err := os.CreateTemp(t.TempDir(), "server-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return
+		}
+		if cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(logFile.Name())
+	t.Fatalf("%s did not listen on %s:\n%s", name, addr, log)
+}
