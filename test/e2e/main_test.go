@@ -87,7 +87,10 @@ func clientFor(endpoint, region string) *sfn.Client {
 		Region:           region,
 		BaseEndpoint:     aws.String(endpoint),
 		Credentials:      aws.NewCredentialsCache(staticCreds{}),
-		RetryMaxAttempts: 1,
+		// The SDK's retries stay on: aws-sdk-go-v2 has a client-side race with fast local
+		// servers ("use of closed network connection", aws/aws-sdk-go-v2#1825) that a retry
+		// absorbs; documented errors are 4xx and are not retried.
+		RetryMaxAttempts: 3,
 		HTTPClient:       httpClient,
 	})
 }
