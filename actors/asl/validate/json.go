@@ -32,6 +32,9 @@ type jsonValue struct {
 	boolean bool
 	items   []*jsonValue
 	members []jsonMember
+	// index maps the keys of a large object to their position in members (nil for
+	// objects of up to smallObject members, which are searched in order).
+	index map[string]int
 	// dups lists the keys that appeared more than once in this object, in order of their
 	// second appearance.
 	dups []string
@@ -42,15 +45,51 @@ type jsonMember struct {
 	value *jsonValue
 }
 
+// smallObject is the largest object whose members are looked up by scanning them.
+const smallObject = 8
+
+// find returns the position of key in members, or -1.
+func (v *jsonValue) find(key string) int {
+	if v.index != nil {
+		if i, ok := v.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, m := range v.members {
+		if m.key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// set adds a member, or replaces the value of an existing one and records the key as a
+// duplicate (Jackson keeps the last value, in the position of the first).
+func (v *jsonValue) set(key string, val *jsonValue) {
+	if i := v.find(key); i >= 0 {
+		v.members[i].value = val
+		v.dups = append(v.dups, key)
+		return
+	}
+	v.members = append(v.members, jsonMember{key: key, value: val})
+	if v.index != nil {
+		v.index[key] = len(v.members) - 1
+	} else if len(v.members) > smallObject {
+		v.index = make(map[string]int, 2*len(v.members))
+		for i, m := range v.members {
+			v.index[m.key] = i
+		}
+	}
+}
+
 // get returns the member named key (the last one, as Jackson keeps it), or nil.
 func (v *jsonValue) get(key string) *jsonValue {
 	if v == nil || v.kind != kindObject {
 		return nil
 	}
-	for _, m := range v.members {
-		if m.key == key {
-			return m.value
-		}
+	if i := v.find(key); i >= 0 {
+		return v.members[i].value
 	}
 	return nil
 }
@@ -71,10 +110,18 @@ func (v *jsonValue) isArray() bool  { return v != nil && v.kind == kindArray }
 func (v *jsonValue) isNumber() bool { return v != nil && v.kind == kindNumber }
 func (v *jsonValue) isBool() bool   { return v != nil && v.kind == kindBool }
 
+// MaxNestingDepth is the deepest nesting of arrays and objects accepted in a definition
+// or a JSON payload: the depth the interpreter's JSON decoding (encoding/json) supports.
+// AWS's limit is not documented; Jackson, whose words AWS's syntax errors carry, refuses
+// documents nested deeper than its StreamReadConstraints allow, in the words used here.
+const MaxNestingDepth = 10000
+
 // jsonSyntaxError is a Jackson-worded parse failure.
 type jsonSyntaxError struct {
-	msg      string // without the location suffix
-	location string // "[Source: (String)\"...\"; line: L, column: C]"
+	msg string // without the location suffix
+	// location is "[Source: (String)\"...\"; line: L, column: C]", or "" for the
+	// errors Jackson reports without one (a nesting too deep).
+	location string
 }
 
 type jsonParser struct {
@@ -149,17 +196,175 @@ func parseJSON(src string) (*jsonValue, *jsonSyntaxError) {
 	return p.value()
 }
 
+// value parses one value and everything nested in it. It keeps the open arrays and
+// objects on a stack of its own rather than recursing, so any depth of nesting costs
+// heap proportional to the input and time linear in it.
 func (p *jsonParser) value() (*jsonValue, *jsonSyntaxError) {
+	var open []openContainer
+	for {
+		// A value starts here (at the top, after '[' or ',' in an array, or after ':').
+		p.skipSpace()
+		if p.pos >= len(p.src) {
+			if len(open) == 0 {
+				return nil, p.fail(p.pos, "Unexpected end-of-input: expected a value")
+			}
+			return nil, p.unclosed(open[len(open)-1])
+		}
+		var val *jsonValue
+		switch c := p.src[p.pos]; c {
+		case '{', '[':
+			if len(open) >= MaxNestingDepth {
+				return nil, &jsonSyntaxError{msg: fmt.Sprintf("Document nesting depth (%d) exceeds the maximum allowed "+
+					"(%d, from `StreamReadConstraints.getMaxNestingDepth()`)", len(open)+1, MaxNestingDepth)}
+			}
+			o := openContainer{start: p.pos, object: c == '{'}
+			closer := byte(']')
+			if o.object {
+				closer = '}'
+			}
+			p.pos++
+			p.skipSpace()
+			if p.pos < len(p.src) && p.src[p.pos] == closer {
+				p.pos++
+				val = o.value()
+				break
+			}
+			if o.object {
+				key, err := p.memberName(o)
+				if err != nil {
+					return nil, err
+				}
+				o.key = key
+			}
+			open = append(open, o)
+			continue
+		default:
+			v, err := p.scalar()
+			if err != nil {
+				return nil, err
+			}
+			val = v
+		}
+		// val is complete: add it to the innermost open container, and close every
+		// container that ends here.
+		for {
+			if len(open) == 0 {
+				return val, nil
+			}
+			o := &open[len(open)-1]
+			o.add(val)
+			p.skipSpace()
+			if p.pos >= len(p.src) {
+				return nil, p.unclosed(*o)
+			}
+			closer, what := byte(']'), "Array"
+			if o.object {
+				closer, what = '}', "Object"
+			}
+			c := p.src[p.pos]
+			if c == ',' {
+				p.pos++
+				if o.object {
+					key, err := p.memberName(*o)
+					if err != nil {
+						return nil, err
+					}
+					o.key = key
+				}
+				break
+			}
+			if c != closer {
+				r, size := utf8.DecodeRuneInString(p.src[p.pos:])
+				p.pos += size
+				return nil, p.fail(p.pos, "Unexpected character (%s): was expecting comma to separate %s entries", describeChar(r), what)
+			}
+			p.pos++
+			val = o.value()
+			open = open[:len(open)-1]
+		}
+	}
+}
+
+// openContainer is an array or object whose closing bracket has not been read yet.
+type openContainer struct {
+	start  int  // offset of its opening bracket
+	object bool // an object, else an array
+	// v is what has been read of it, allocated with its first member: unterminated
+	// nesting costs no more than the stack entry.
+	v   *jsonValue
+	key string // an object's member whose value is being read
+}
+
+// add appends an item to an array, or sets the member o.key of an object.
+func (o *openContainer) add(val *jsonValue) {
+	if o.v == nil {
+		o.v = o.value()
+	}
+	if o.object {
+		o.v.set(o.key, val)
+	} else {
+		o.v.items = append(o.v.items, val)
+	}
+}
+
+// value returns the container's value.
+func (o *openContainer) value() *jsonValue {
+	if o.v != nil {
+		return o.v
+	}
+	if o.object {
+		return &jsonValue{kind: kindObject}
+	}
+	return &jsonValue{kind: kindArray}
+}
+
+// unclosed reports the end of the input inside o.
+func (p *jsonParser) unclosed(o openContainer) *jsonSyntaxError {
+	what := "Array"
+	if o.object {
+		what = "Object"
+	}
+	return p.fail(p.pos, "Unexpected end-of-input: expected close marker for %s (start marker at %s)", what, p.locationAt(o.start))
+}
+
+// memberName reads an object member's name and the colon after it, up to the start of its
+// value.
+func (p *jsonParser) memberName(o openContainer) (string, *jsonSyntaxError) {
 	p.skipSpace()
 	if p.pos >= len(p.src) {
-		return nil, p.fail(p.pos, "Unexpected end-of-input: expected a value")
+		return "", p.unclosed(o)
 	}
+	if p.src[p.pos] != '"' {
+		r, size := utf8.DecodeRuneInString(p.src[p.pos:])
+		p.pos += size
+		return "", p.fail(p.pos, "Unexpected character (%s): was expecting double-quote to start field name", describeChar(r))
+	}
+	key, err := p.stringLit()
+	if err != nil {
+		return "", err
+	}
+	p.skipSpace()
+	if p.pos >= len(p.src) {
+		return "", p.unclosed(o)
+	}
+	if p.src[p.pos] != ':' {
+		r, size := utf8.DecodeRuneInString(p.src[p.pos:])
+		p.pos += size
+		return "", p.fail(p.pos, "Unexpected character (%s): was expecting a colon to separate field name and value", describeChar(r))
+	}
+	p.pos++
+	p.skipSpace()
+	if p.pos >= len(p.src) {
+		return "", p.unclosed(o)
+	}
+	return key, nil
+}
+
+// scalar parses a string, number or literal at p.pos, or reports what stands there
+// instead of a value.
+func (p *jsonParser) scalar() (*jsonValue, *jsonSyntaxError) {
 	c := p.src[p.pos]
 	switch {
-	case c == '{':
-		return p.object()
-	case c == '[':
-		return p.array()
 	case c == '"':
 		s, err := p.stringLit()
 		if err != nil {
@@ -226,112 +431,20 @@ func (p *jsonParser) badToken() *jsonSyntaxError {
 		"or token 'null', 'true' or 'false')", p.src[start:p.pos])
 }
 
-func (p *jsonParser) object() (*jsonValue, *jsonSyntaxError) {
-	startLoc := p.locationAt(p.pos)
-	p.pos++ // '{'
-	v := &jsonValue{kind: kindObject}
-	index := map[string]int{}
-	p.skipSpace()
-	if p.pos < len(p.src) && p.src[p.pos] == '}' {
-		p.pos++
-		return v, nil
-	}
-	for {
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return nil, p.fail(p.pos, "Unexpected end-of-input: expected close marker for Object (start marker at %s)", startLoc)
-		}
-		if p.src[p.pos] != '"' {
-			r, size := utf8.DecodeRuneInString(p.src[p.pos:])
-			p.pos += size
-			return nil, p.fail(p.pos, "Unexpected character (%s): was expecting double-quote to start field name", describeChar(r))
-		}
-		key, err := p.stringLit()
-		if err != nil {
-			return nil, err
-		}
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return nil, p.fail(p.pos, "Unexpected end-of-input: expected close marker for Object (start marker at %s)", startLoc)
-		}
-		if p.src[p.pos] != ':' {
-			r, size := utf8.DecodeRuneInString(p.src[p.pos:])
-			p.pos += size
-			return nil, p.fail(p.pos, "Unexpected character (%s): was expecting a colon to separate field name and value", describeChar(r))
-		}
-		p.pos++
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return nil, p.fail(p.pos, "Unexpected end-of-input: expected close marker for Object (start marker at %s)", startLoc)
-		}
-		val, err := p.value()
-		if err != nil {
-			return nil, err
-		}
-		if i, ok := index[key]; ok {
-			v.members[i].value = val
-			v.dups = append(v.dups, key)
-		} else {
-			index[key] = len(v.members)
-			v.members = append(v.members, jsonMember{key: key, value: val})
-		}
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return nil, p.fail(p.pos, "Unexpected end-of-input: expected close marker for Object (start marker at %s)", startLoc)
-		}
-		switch p.src[p.pos] {
-		case ',':
-			p.pos++
-		case '}':
-			p.pos++
-			return v, nil
-		default:
-			r, size := utf8.DecodeRuneInString(p.src[p.pos:])
-			p.pos += size
-			return nil, p.fail(p.pos, "Unexpected character (%s): was expecting comma to separate Object entries", describeChar(r))
-		}
-	}
-}
-
-func (p *jsonParser) array() (*jsonValue, *jsonSyntaxError) {
-	startLoc := p.locationAt(p.pos)
-	p.pos++ // '['
-	v := &jsonValue{kind: kindArray}
-	p.skipSpace()
-	if p.pos < len(p.src) && p.src[p.pos] == ']' {
-		p.pos++
-		return v, nil
-	}
-	for {
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return nil, p.fail(p.pos, "Unexpected end-of-input: expected close marker for Array (start marker at %s)", startLoc)
-		}
-		val, err := p.value()
-		if err != nil {
-			return nil, err
-		}
-		v.items = append(v.items, val)
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return nil, p.fail(p.pos, "Unexpected end-of-input: expected close marker for Array (start marker at %s)", startLoc)
-		}
-		switch p.src[p.pos] {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			return v, nil
-		default:
-			r, size := utf8.DecodeRuneInString(p.src[p.pos:])
-			p.pos += size
-			return nil, p.fail(p.pos, "Unexpected character (%s): was expecting comma to separate Array entries", describeChar(r))
-		}
-	}
-}
-
 func (p *jsonParser) stringLit() (string, *jsonSyntaxError) {
 	p.pos++ // opening quote
+	// Most strings hold no escapes: they are a slice of the source.
+	start := p.pos
+	for i := start; i < len(p.src); i++ {
+		c := p.src[i]
+		if c == '"' {
+			p.pos = i + 1
+			return p.src[start:i], nil
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
 	var b strings.Builder
 	for {
 		if p.pos >= len(p.src) {

@@ -55,10 +55,14 @@ type Diagnostic struct {
 func Validate(definition string) []Diagnostic {
 	root, synErr := parseJSON(definition)
 	if synErr != nil {
+		msg := synErr.msg
+		if synErr.location != "" {
+			msg += "\n at " + synErr.location
+		}
 		return []Diagnostic{{
 			Severity: SeverityError,
 			Code:     CodeInvalidJSON,
-			Message:  synErr.msg + "\n at " + synErr.location,
+			Message:  msg,
 			Location: synErr.location,
 		}}
 	}
