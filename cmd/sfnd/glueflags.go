@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 )
@@ -36,6 +37,7 @@ func glueFlags(fs *flag.FlagSet) func() (app.GlueWork, error) {
 	crawlDefault, _ := strconv.ParseFloat(env("SFND_GLUE_CRAWL_SECONDS", "1"), 64)
 	crawlSeconds := fs.Float64("glue-crawl-seconds", crawlDefault, "duration of a simulated crawl; a crawler's tag sfnd:crawl-seconds overrides it (SFND_GLUE_CRAWL_SECONDS)")
 	crawlHook := fs.String("glue-crawl-hook", env("SFND_GLUE_CRAWL_HOOK", ""), "shell command run for each crawl with the crawler as JSON on stdin; exit 0 = SUCCEEDED (SFND_GLUE_CRAWL_HOOK)")
+	ackWait := fs.Duration("glue-job-lease", envDuration("SFND_GLUE_JOB_LEASE", 30*time.Second), "a node that holds a Glue job run and stays silent this long (it died) loses it: another node reports the run FAILED as interrupted (SFND_GLUE_JOB_LEASE)")
 	noRunner := fs.Bool("glue-no-runner", env("SFND_GLUE_NO_RUNNER", "") == "1", "run no Glue jobs or crawls on this node: outside workers take the GLUE_WORK queue (SFND_GLUE_NO_RUNNER=1)")
 	return func() (app.GlueWork, error) {
 		if cmdErr != nil {
@@ -43,7 +45,15 @@ func glueFlags(fs *flag.FlagSet) func() (app.GlueWork, error) {
 		}
 		return app.GlueWork{
 			Commands: commands, JobOutputDir: *outDir, Python: *python,
-			CrawlSeconds: *crawlSeconds, CrawlHook: *crawlHook, NoRunner: *noRunner,
+			CrawlSeconds: *crawlSeconds, CrawlHook: *crawlHook, NoRunner: *noRunner, AckWait: *ackWait,
 		}, nil
 	}
+}
+
+// envDuration reads a duration from the environment, or def.
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil {
+		return d
+	}
+	return def
 }
