@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/cockroachdb/errors"
+
+	"github.com/sfnd/sfnd/actors/objects"
 )
 
 // ErrNotFound marks a location that holds nothing.
@@ -81,4 +83,47 @@ func (f LocalFetcher) path(location string) (string, error) {
 		return location, nil
 	}
 	return "", errors.Newf("%s is neither an s3:// nor a file:// location", location)
+}
+
+// ObjectsFetcher reads locations through the node's object store (actors/objects):
+// s3://bucket/key from --s3-local-root or an S3 endpoint, file:///path and absolute
+// paths from the local disk.
+type ObjectsFetcher struct {
+	Store *objects.Store
+}
+
+var _ Fetcher = ObjectsFetcher{}
+
+// Fetch implements Fetcher.
+func (f ObjectsFetcher) Fetch(ctx context.Context, location string, maxBytes int64) ([]byte, error) {
+	if !strings.HasPrefix(location, "s3://") {
+		return LocalFetcher{}.Fetch(ctx, location, maxBytes)
+	}
+	l, err := objects.ParseLocation(location)
+	if err != nil {
+		return nil, err
+	}
+	if l.Key == "" || strings.HasSuffix(l.Key, "/") {
+		return nil, errors.Newf("%s does not name an object (s3://bucket/key)", location)
+	}
+	rc, _, err := f.Store.OpenObject(ctx, l.Bucket, l.Key)
+	if err != nil {
+		if objects.IsNotFound(err) {
+			return nil, errors.Mark(err, ErrNotFound)
+		}
+		return nil, err
+	}
+	defer func() { _ = rc.Close() }()
+	var r io.Reader = rc
+	if maxBytes > 0 {
+		r = io.LimitReader(rc, maxBytes+1)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, errors.Wrapf(err, "read %s", location)
+	}
+	if maxBytes > 0 && int64(len(data)) > maxBytes {
+		return nil, errors.Newf("%s is larger than %d bytes", location, maxBytes)
+	}
+	return data, nil
 }

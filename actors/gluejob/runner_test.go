@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/cockroachdb/errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sfnd/sfnd/actors/objects"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
 )
@@ -535,5 +537,35 @@ func TestLocalFetcher(t *testing.T) {
 	}
 	if _, err := (LocalFetcher{}).Fetch(ctx, "s3://b/k/s.py", 0); err == nil || !strings.Contains(err.Error(), "--s3-local-root") {
 		t.Errorf("s3 without a root: %v", err)
+	}
+}
+
+func TestObjectsFetcher(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "bucket", "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "bucket", "dir", "s.py"), []byte("print(2)"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store, err := objects.New(context.Background(), objects.Config{LocalRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := ObjectsFetcher{Store: store}
+	ctx := context.Background()
+	for _, loc := range []string{"s3://bucket/dir/s.py", "file://" + filepath.Join(root, "bucket/dir/s.py"), filepath.Join(root, "bucket/dir/s.py")} {
+		if b, err := f.Fetch(ctx, loc, 100); err != nil || string(b) != "print(2)" {
+			t.Errorf("%s: %q %v", loc, b, err)
+		}
+	}
+	if _, err := f.Fetch(ctx, "s3://bucket/dir/s.py", 3); err == nil {
+		t.Error("size limit ignored")
+	}
+	if _, err := f.Fetch(ctx, "s3://bucket/missing.py", 0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing object: %v", err)
+	}
+	if _, err := f.Fetch(ctx, "s3://bucket/dir/", 0); err == nil {
+		t.Error("a folder was fetched")
 	}
 }

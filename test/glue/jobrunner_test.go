@@ -16,12 +16,16 @@ import (
 )
 
 // TestJobProcessTalksToThisNode runs a pythonshell job on a node's built-in runner: the
-// script's boto3.client("glue") reaches this sfnd (AWS_ENDPOINT_URL_GLUE) and the
-// awsglue package is importable; its output is kept where the report says.
+// script comes from s3:// (--s3-local-root), its boto3.client("glue") reaches this sfnd
+// (AWS_ENDPOINT_URL_GLUE) and the awsglue package is importable; its output is kept
+// where the report says.
 func TestJobProcessTalksToThisNode(t *testing.T) {
-	a := testutil.Start(t, testutil.Options{})
-	dir := t.TempDir()
-	script := filepath.Join(dir, "probe.py")
+	root := t.TempDir()
+	a := testutil.Start(t, testutil.Options{S3LocalRoot: root})
+	if err := os.MkdirAll(filepath.Join(root, "scripts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(root, "scripts", "probe.py")
 	if err := os.WriteFile(script, []byte(`
 import sys, boto3
 from awsglue.utils import getResolvedOptions
@@ -56,7 +60,7 @@ except glue.exceptions.EntityNotFoundException as e:
 	}
 	if err := a.Store.EnqueueGlueJob(ctx, events.GlueJobTask{
 		JobName: "probe-job", JobRunId: "jr_probe", Timeout: 5, StartedOn: time.Now(),
-		Command:   events.GlueJobCommand{Name: "pythonshell", ScriptLocation: "file://" + script},
+		Command:   events.GlueJobCommand{Name: "pythonshell", ScriptLocation: "s3://scripts/probe.py"},
 		Arguments: map[string]string{"--probe": "42"},
 	}); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,8 @@ type GlueWork struct {
 	// AckWait is how long a node may be silent about a job run it holds before another
 	// node reports the run interrupted (default 30 s).
 	AckWait time.Duration
-	// Fetcher reads script and blueprint locations (default: file:// and absolute paths).
+	// Fetcher reads script and blueprint locations (default: the node's object store,
+	// --s3-local-root or --s3-endpoint, and file:// or absolute paths).
 	Fetcher gluejob.Fetcher
 }
 
@@ -45,14 +46,14 @@ func (a *App) startGlueWork(ctx context.Context) error {
 		g.JobOutputDir = filepath.Join(a.cfg.DataDir, "glue", "jobruns")
 	}
 	if g.Fetcher == nil {
-		g.Fetcher = gluejob.LocalFetcher{}
+		g.Fetcher = gluejob.ObjectsFetcher{Store: a.Objects}
 	}
 	endpoint := a.localEndpoint()
 	var err error
 	if !g.NoRunner {
 		a.GlueRunner, err = gluejob.Start(ctx, a.Store.JS, a.nc, gluejob.Config{
 			Endpoint: endpoint, Region: a.cfg.Region, Commands: g.Commands, Python: g.Python,
-			OutputDir: g.JobOutputDir, Fetcher: g.Fetcher, StopGrace: g.StopGrace, AckWait: g.AckWait,
+			S3Endpoint: a.cfg.S3Endpoint, OutputDir: g.JobOutputDir, Fetcher: g.Fetcher, StopGrace: g.StopGrace, AckWait: g.AckWait,
 			CrawlSeconds: g.CrawlSeconds, CrawlHook: g.CrawlHook,
 			Logger: a.cfg.Logger.With("component", "glue-runner"),
 		})
@@ -62,7 +63,8 @@ func (a *App) startGlueWork(ctx context.Context) error {
 	}
 	a.Blueprints, err = glueblueprint.New(glueblueprint.Config{
 		Fetcher: g.Fetcher, StoreDir: filepath.Join(a.cfg.DataDir, "glue", "blueprints"), Python: g.Python,
-		Endpoint: endpoint, Region: a.cfg.Region, Logger: a.cfg.Logger.With("component", "glue-blueprints"),
+		Endpoint: endpoint, Region: a.cfg.Region, S3Endpoint: a.cfg.S3Endpoint,
+		Logger: a.cfg.Logger.With("component", "glue-blueprints"),
 	})
 	return err
 }
