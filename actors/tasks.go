@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	stderrors "errors"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,6 +176,9 @@ type Tasks struct {
 
 	mu        sync.Mutex
 	consumers map[string]*activityConsumer
+	// workers are the workers this node handed each activity's tasks to, with when
+	// (the console's "workers recently seen"; kept in memory, at most maxWorkersSeen).
+	workers map[string]map[string]time.Time
 	// local, when set, hands a command to this node's engine without the command
 	// stream (see UseEngine).
 	local atomic.Pointer[Engine]
@@ -596,6 +600,80 @@ func (t *Tasks) createConsumer(activityARN string) (jetstream.Consumer, error) {
 	return c, errors.Wrap(err, "create activity consumer")
 }
 
+// maxWorkersSeen bounds the workers remembered per activity (the oldest go first).
+const maxWorkersSeen = 64
+
+// WorkerSeen is a worker that took a task of an activity on this node.
+type WorkerSeen struct {
+	Name     string    `json:"name"`
+	LastSeen time.Time `json:"lastSeen"`
+}
+
+// sawWorker remembers that worker took a task of the activity.
+func (t *Tasks) sawWorker(activityARN, worker string) {
+	if worker == "" {
+		worker = "(unnamed)"
+	}
+	now := t.cfg.Now().UTC()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.workers == nil {
+		t.workers = map[string]map[string]time.Time{}
+	}
+	m := t.workers[activityARN]
+	if m == nil {
+		m = map[string]time.Time{}
+		t.workers[activityARN] = m
+	}
+	m[worker] = now
+	if len(m) > maxWorkersSeen {
+		oldest, at := "", now
+		for w, ts := range m {
+			if ts.Before(at) {
+				oldest, at = w, ts
+			}
+		}
+		delete(m, oldest)
+	}
+}
+
+// Workers lists the workers this node handed tasks of the activity to since it
+// started, most recent first (GetActivityTask's workerName; "(unnamed)" without one).
+func (t *Tasks) Workers(activityARN string) []WorkerSeen {
+	t.mu.Lock()
+	out := make([]WorkerSeen, 0, len(t.workers[activityARN]))
+	for w, ts := range t.workers[activityARN] {
+		out = append(out, WorkerSeen{Name: w, LastSeen: ts})
+	}
+	t.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].LastSeen.Equal(out[j].LastSeen) {
+			return out[i].LastSeen.After(out[j].LastSeen)
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// ActivityQueue is the state of an activity's task queue, on every node.
+type ActivityQueue struct {
+	Waiting int `json:"waiting"` // tasks scheduled and not yet handed to a worker
+	Pollers int `json:"pollers"` // GetActivityTask polls waiting for a task
+}
+
+// Queue describes the activity's task queue.
+func (t *Tasks) Queue(ctx context.Context, activityARN string) (ActivityQueue, error) {
+	c, err := t.consumer(ctx, activityARN)
+	if err != nil {
+		return ActivityQueue{}, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return ActivityQueue{}, errors.Wrap(err, "activity consumer info")
+	}
+	return ActivityQueue{Waiting: int(info.NumPending) + info.NumAckPending, Pollers: info.NumWaiting}, nil
+}
+
 // Pollers is the number of GetActivityTask polls waiting for a task of the activity,
 // on every node.
 func (t *Tasks) Pollers(ctx context.Context, activityARN string) (int, error) {
@@ -707,6 +785,7 @@ func (t *Tasks) claim(m jetstream.Msg, worker string) (*ActivityTask, error) {
 			return nil, errors.Wrap(err, "claim task record")
 		}
 		_ = m.Ack()
+		t.sawWorker(rec.Activity, worker)
 		started := events.TaskResult{ScheduledEventID: am.Scheduled, Status: "Started", WorkerName: worker}
 		if e := t.local.Load(); e != nil {
 			e.Deliver(events.Command{Kind: events.CmdTaskResult, ExecARN: am.Exec, Time: t.cfg.Now().UTC(), Task: &started}, nil)

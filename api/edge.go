@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -84,6 +85,19 @@ func New(cfg Config) *Server {
 
 // Register adds a service's operations.
 func (s *Server) Register(svc *Service) { s.services = append(s.services, svc) }
+
+// Targets lists every X-Amz-Target the edge serves ("AWSStepFunctions.StartExecution"),
+// sorted: what a client (the console) can call.
+func (s *Server) Targets() []string {
+	var out []string
+	for _, svc := range s.services {
+		for name := range svc.Ops {
+			out = append(out, svc.Prefix+name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // HandleGet serves GET (and HEAD) requests for path; a path ending in "/" serves
 // every path below it (the longest registered prefix wins).

@@ -23,6 +23,7 @@ import (
 	"github.com/sfnd/sfnd/actors/objects"
 	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/api/glue"
+	"github.com/sfnd/sfnd/api/console"
 	"github.com/sfnd/sfnd/api/sfn"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
@@ -192,6 +193,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.Glue = glue.New(glue.Config{Logger: cfg.Logger}, a.Store, a.res)
 	a.Glue.SetDeployment(cfg.Region, cfg.Account)
 	a.Edge.Register(a.Glue.Service())
+	a.enableConsole()
 	if err := a.recover(ctx); err != nil {
 		return nil, err
 	}
@@ -270,6 +272,29 @@ func (a *App) recover(ctx context.Context) error {
 		a.cfg.Logger.Info("resuming executions", "count", len(running))
 	}
 	return nil
+}
+
+// enableConsole serves the web console on GET / (every deep link below it) and its
+// read-only operations (SfndConsole.*) through the edge, over the same stores.
+func (a *App) enableConsole() {
+	a.Edge.Register(console.Service(console.Deps{
+		History: func(ctx context.Context, arn string) ([]events.HistoryEvent, error) {
+			h, _, err := a.Store.ReadHistory(ctx, arn)
+			return h, err
+		},
+		TaskToken: a.Tasks.Token,
+		ActivityExists: func(ctx context.Context, arn string) (bool, error) {
+			_, err := a.res.Activity(ctx, arn)
+			if errors.Is(err, events.ErrNotFound) {
+				return false, nil
+			}
+			return err == nil, err
+		},
+		Queue:   a.Tasks.Queue,
+		Workers: a.Tasks.Workers,
+		Targets: a.Edge.Targets,
+	}))
+	a.Edge.HandleGet("/", console.Handler())
 }
 
 // defaultIntegrations adds the built-in integrations (Lambda, HTTP, the AWS
