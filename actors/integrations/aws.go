@@ -263,11 +263,25 @@ func serviceError(err error, style errorStyle) error {
 		return &actors.IntegrationError{Name: style.prefix + ".SdkClientException", Cause: "Unable to execute HTTP request: " + cause}
 	}
 	code := apiErr.ErrorCode()
-	if i := strings.LastIndexAny(code, "#."); i >= 0 {
+	if i := strings.LastIndexAny(code, "#"); i >= 0 {
 		code = code[i+1:]
 	}
 	if code == "" || code == "UnknownError" {
 		code = "Unknown"
+	}
+	// The error's name is its shape's: the type aws-sdk-go-v2 models it with
+	// (QueueDoesNotExist for SQS's AWS.SimpleQueueService.NonExistentQueue), else its
+	// code; the AWS SDKs for Java that Step Functions uses name the exception class
+	// <Shape>Exception (SQS.QueueDoesNotExistException, S3.NoSuchKeyException).
+	name := code
+	if t := reflect.TypeOf(apiErr); t.Kind() == reflect.Pointer && t.Elem().Name() != "GenericAPIError" {
+		name = t.Elem().Name()
+	}
+	if i := strings.LastIndex(name, "."); i >= 0 {
+		name = name[i+1:]
+	}
+	if !strings.HasSuffix(name, "Exception") {
+		name += "Exception"
 	}
 	msg := apiErr.ErrorMessage()
 	if msg == "" {
@@ -281,15 +295,10 @@ func serviceError(err error, style errorStyle) error {
 	if style.v1 {
 		cause := msg + " (Service: " + style.service + "; Status Code: " + strconv.Itoa(status) +
 			"; Error Code: " + code + "; Request ID: " + reqID + "; Proxy: null)"
-		return &actors.IntegrationError{Name: style.prefix + "." + code, Cause: cause}
-	}
-	// aws-sdk integrations always name the error with an "Exception" suffix
-	// (S3's BucketAlreadyExists is S3.BucketAlreadyExistsException).
-	if !strings.HasSuffix(code, "Exception") {
-		code += "Exception"
+		return &actors.IntegrationError{Name: style.prefix + "." + name, Cause: cause}
 	}
 	cause := msg + " (Service: " + style.service + ", Status Code: " + strconv.Itoa(status) + ", Request ID: " + reqID + ")"
-	return &actors.IntegrationError{Name: style.prefix + "." + code, Cause: cause}
+	return &actors.IntegrationError{Name: style.prefix + "." + name, Cause: cause}
 }
 
 func upperFirst(s string) string {

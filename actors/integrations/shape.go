@@ -3,6 +3,7 @@ package integrations
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
@@ -57,7 +58,13 @@ func (e *shapeError) Error() string {
 	return "The value of the field '" + e.path + "' " + e.msg
 }
 
-var timeType = reflect.TypeOf(time.Time{})
+var (
+	timeType   = reflect.TypeOf(time.Time{})
+	readerType = reflect.TypeFor[io.Reader]()
+)
+
+// maxBody bounds a streamed body read into an output: Step Functions' payload quota.
+const maxBody = 256 * 1024
 
 // toShape sets dst (a pointer to an input struct) from v, a parsed JSON value.
 func (u unions) toShape(dst reflect.Value, v any, path string) error {
@@ -75,6 +82,15 @@ func (u unions) toShape(dst reflect.Value, v any, path string) error {
 		dst.Set(p)
 		return nil
 	case reflect.Interface:
+		if t == readerType {
+			// A streamed body (S3's PutObject Body): text as it is, JSON as its text.
+			text, ok := v.(string)
+			if !ok {
+				text = expr.Marshal(v)
+			}
+			dst.Set(reflect.ValueOf(strings.NewReader(text)))
+			return nil
+		}
 		un := u[t]
 		obj, ok := v.(*expr.Object)
 		if un == nil {
@@ -239,6 +255,15 @@ func (u unions) fromShape(v reflect.Value) any {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return nil
+		}
+		if r, ok := v.Interface().(io.Reader); ok {
+			// A streamed body (S3's GetObject Body) is read and given as text, as
+			// Step Functions does; at most the largest payload it can hold.
+			b, _ := io.ReadAll(io.LimitReader(r, maxBody))
+			if c, ok := r.(io.Closer); ok {
+				_ = c.Close()
+			}
+			return string(b)
 		}
 		if v.Kind() == reflect.Interface {
 			inner := v.Elem()

@@ -123,7 +123,7 @@ func TestDynamoDB(t *testing.T) {
 	// An optimized action AWS does not offer (query is aws-sdk only) and a service
 	// sfnd does not call fail naming what is missing.
 	for resource, want := range map[string]string{
-		"arn:aws:states:::dynamodb:query":           "the dynamodb integration serves",
+		"arn:aws:states:::dynamodb:query":            "the dynamodb integration serves",
 		"arn:aws:states:::aws-sdk:route53:listZones": "no integration serves the resource type 'aws-sdk:route53'",
 	} {
 		_, out = run(t, c, "unsupported-"+strconv.Itoa(len(resource)), `{"StartAt":"G","States":{"G":{"Type":"Task","Resource":"`+resource+`",
