@@ -84,9 +84,9 @@ func client(region string) *sfn.Client {
 
 func clientFor(endpoint, region string) *sfn.Client {
 	return sfn.New(sfn.Options{
-		Region:           region,
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      aws.NewCredentialsCache(staticCreds{}),
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  aws.NewCredentialsCache(staticCreds{}),
 		// The SDK's retries stay on: aws-sdk-go-v2 has a client-side race with fast local
 		// servers ("use of closed network connection", aws/aws-sdk-go-v2#1825) that a retry
 		// absorbs; documented errors are 4xx and are not retried.
