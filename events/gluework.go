@@ -48,6 +48,8 @@ type GlueCrawlTask struct {
 	// Crawler is the Crawler shape as GetCrawler returns it.
 	Crawler   json.RawMessage `json:"Crawler,omitempty"`
 	StartedOn time.Time       `json:"StartedOn"`
+	// TimeScale multiplies the crawl's duration; 0 or 1 = real time.
+	TimeScale float64 `json:"TimeScale,omitempty"`
 }
 
 // Kinds of GlueWorkReport.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/actors/gluerun"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/fault"
@@ -151,7 +152,7 @@ func (s *Server) startCrawler(ctx context.Context, r *request) (any, error) {
 	if s.runs == nil {
 		return nil, fault.New(fault.InternalFailure, "crawls are not enabled")
 	}
-	if err := s.runs.StartCrawl(ctx, name); err != nil {
+	if _, err := s.runs.StartCrawl(ctx, actors.GlueCrawlRequest{CrawlerName: name, API: true}); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil

@@ -42,6 +42,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (injected so tests can control it).
 	Now func() time.Time
+	// TimeScale multiplies the delays of schedules and event batch windows (tests run
+	// minutes in seconds); 0 or 1 = real time.
+	TimeScale float64
 }
 
 // Server serves the Glue API.

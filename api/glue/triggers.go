@@ -6,6 +6,7 @@ import (
 
 	"github.com/cockroachdb/errors"
 
+	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/actors/gluerun"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/fault"
@@ -275,7 +276,7 @@ func (s *Server) triggerChanged(ctx context.Context, t events.GlueTriggerBody) {
 	if s.runs == nil {
 		return
 	}
-	if err := s.runs.TriggerChanged(ctx, t); err != nil {
+	if err := s.armSchedule(ctx, t); err != nil {
 		s.cfg.Logger.Error("schedule trigger", "trigger", t.Name, "err", err)
 	}
 }
@@ -557,9 +558,9 @@ func (s *Server) fireOnDemand(ctx context.Context, r *request, t events.GlueTrig
 	for _, a := range t.Actions {
 		var err error
 		if a.JobName != nil {
-			_, err = s.runs.StartJobRun(ctx, JobRunRequest{JobName: *a.JobName, Arguments: a.Arguments, Timeout: deref(a.Timeout), TriggerName: t.Name})
+			_, err = s.runs.StartJobRun(ctx, JobRunRequest{JobName: *a.JobName, Arguments: a.Arguments, Timeout: deref(a.Timeout), TriggerName: t.Name, API: true})
 		} else if a.CrawlerName != nil {
-			err = s.runs.StartCrawl(ctx, *a.CrawlerName)
+			_, err = s.runs.StartCrawl(ctx, actors.GlueCrawlRequest{CrawlerName: *a.CrawlerName, API: true})
 		}
 		if err != nil {
 			return err

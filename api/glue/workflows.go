@@ -161,7 +161,7 @@ func (s *Server) deleteWorkflow(ctx context.Context, r *request) (any, error) {
 		}
 	}
 	if s.runs != nil {
-		if err := s.runs.DeleteRuns(ctx, name); err != nil {
+		if err := s.deleteRuns(ctx, name); err != nil {
 			return nil, err
 		}
 	}

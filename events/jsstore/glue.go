@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/events"
@@ -111,3 +112,61 @@ func ReportGlueWork(ctx context.Context, js jetstream.JetStream, r events.GlueWo
 	_, err = js.Publish(ctx, GlueReportSubject, data, jetstream.WithMsgID(r.RunId+"#"+r.State))
 	return errors.Wrap(err, "report glue work")
 }
+
+// GlueHistorySubject is the history subject of one workflow run.
+func GlueHistorySubject(runID string) string { return GlueHistoryPrefix + Token(runID) }
+
+// GlueRunCommandSubject is the command subject of one workflow run.
+func GlueRunCommandSubject(runID string) string { return GlueCommandPrefix + "run." + Token(runID) }
+
+// GlueTriggerCommandSubject is the command subject of one trigger (schedule firings,
+// event batch windows).
+func GlueTriggerCommandSubject(trigger string) string {
+	return GlueCommandPrefix + "trigger." + Token(trigger)
+}
+
+// AppendGlueHistory appends one decision (data: its events, encoded by the decider's
+// owner) to a workflow run's history if the subject's last sequence is still
+// expectLast. msgID deduplicates a repeated append. It returns the new sequence, or an
+// error marked events.ErrConflict.
+func (s *Store) AppendGlueHistory(ctx context.Context, runID string, expectLast uint64, data []byte, msgID string) (uint64, error) {
+	ack, err := s.JS.Publish(ctx, GlueHistorySubject(runID), data,
+		jetstream.WithExpectLastSequencePerSubject(expectLast), jetstream.WithMsgID(msgID))
+	if err != nil {
+		return 0, classify(err, "append glue run history")
+	}
+	if ack.Duplicate {
+		return 0, errors.Mark(errors.Newf("decision %s already stored", msgID), events.ErrConflict)
+	}
+	return ack.Sequence, nil
+}
+
+// ReadGlueHistory calls fn with every message of a workflow run's history and
+// returns the last sequence (0: none).
+func (s *Store) ReadGlueHistory(ctx context.Context, runID string, fn func([]byte) error) (uint64, error) {
+	return s.scanSubject(ctx, GlueHistoryStream, GlueHistorySubject(runID), fn)
+}
+
+// PublishGlueCommand makes a command durable on subj (msgID deduplicates repeats).
+func (s *Store) PublishGlueCommand(ctx context.Context, subj string, data []byte, msgID string) error {
+	var opts []jetstream.PublishOpt
+	if msgID != "" {
+		opts = append(opts, jetstream.WithMsgID(msgID))
+	}
+	_, err := s.JS.Publish(ctx, subj, data, opts...)
+	return errors.Wrap(err, "publish glue command")
+}
+
+// ScheduleGlueCommand makes the server publish data onto subj at due (a durable
+// timer; one per id: a newer schedule with the same id replaces the older).
+func (s *Store) ScheduleGlueCommand(ctx context.Context, subj, id string, data []byte, due time.Time) error {
+	m := nats.NewMsg(GlueSchedulePrefix + Token(id))
+	m.Data = data
+	m.Header.Set(jetstream.ScheduleHeader, "@at "+due.UTC().Format(time.RFC3339Nano))
+	m.Header.Set(jetstream.ScheduleTargetHeader, subj)
+	_, err := s.JS.PublishMsg(ctx, m)
+	return errors.Wrap(err, "schedule glue command")
+}
+
+// GlueCommands returns the Glue command stream.
+func (s *Store) GlueCommands() jetstream.Stream { return s.glueCmd }

@@ -33,6 +33,9 @@ type Options struct {
 	S3LocalRoot, S3Endpoint string
 	// Endpoints are the AWS services' endpoints for Task integrations, by service id.
 	Endpoints map[string]string
+	// GlueTimeScale multiplies Glue job timeouts, crawl durations and schedules
+	// (default 1: real time).
+	GlueTimeScale float64
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -52,6 +55,7 @@ func Start(t testing.TB, opts Options) *app.App {
 		Endpoints:   opts.Endpoints,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		S3LocalRoot: opts.S3LocalRoot, S3Endpoint: opts.S3Endpoint,
+		GlueTimeScale: opts.GlueTimeScale,
 	})
 	if err != nil {
 		t.Fatalf("start sfnd: %v", err)

@@ -66,7 +66,10 @@ type Config struct {
 	// id ("dynamodb", "sqs", ...); unset ones come from the environment the way the
 	// AWS SDKs read it (integrations.EndpointFromEnv).
 	Endpoints map[string]string
-	Logger    *slog.Logger
+	// GlueTimeScale multiplies Glue's job timeouts, crawl durations, schedules and
+	// event batch windows (tests run minutes in seconds); 0 or 1 = real time.
+	GlueTimeScale float64
+	Logger        *slog.Logger
 }
 
 // App is a running node.
@@ -87,8 +90,10 @@ type App struct {
 	// GlueRunner runs Glue job runs and crawls; Blueprints runs blueprint layouts.
 	GlueRunner *gluejob.Runner
 	Blueprints *glueblueprint.Engine
-	http       *http.Server
-	ln         net.Listener
+	// GlueRuns runs Glue workflow runs and keeps job runs and crawls.
+	GlueRuns *actors.Glue
+	http     *http.Server
+	ln       net.Listener
 }
 
 // Start brings a node up and returns once it serves requests.
@@ -190,9 +195,18 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		}
 	})
 	a.API.EnableTasks(a.Tasks)
-	a.Glue = glue.New(glue.Config{Logger: cfg.Logger}, a.Store, a.res)
+	if cfg.GlueTimeScale <= 0 {
+		cfg.GlueTimeScale = 1
+	}
+	a.Glue = glue.New(glue.Config{Logger: cfg.Logger, TimeScale: cfg.GlueTimeScale}, a.Store, a.res)
 	a.Glue.SetDeployment(cfg.Region, cfg.Account)
 	a.Edge.Register(a.Glue.Service())
+	if a.GlueRuns, err = actors.NewGlue(ctx, a.Store, actors.GlueConfig{
+		Logger: cfg.Logger, TimeScale: cfg.GlueTimeScale, IdleTimeout: cfg.IdleTimeout, WaitFor: a.res.WaitFor,
+	}); err != nil {
+		return nil, err
+	}
+	a.Glue.EnableRuns(a.GlueRuns)
 	a.enableConsole()
 	if err := a.recover(ctx); err != nil {
 		return nil, err
@@ -207,6 +221,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}()
 	if err := a.startGlueWork(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.recoverGlue(ctx); err != nil {
 		return nil, err
 	}
 	ok = true
@@ -239,6 +256,9 @@ func (a *App) close() {
 		cancel()
 	}
 	a.closeGlueWork()
+	if a.GlueRuns != nil {
+		a.GlueRuns.Close()
+	}
 	if a.Engine != nil {
 		a.Engine.Close()
 	}
@@ -319,4 +339,14 @@ func defaultIntegrations(cfg Config, optimized *integrations.Optimized, awsCalle
 		m[k] = v
 	}
 	return m
+}
+
+// recoverGlue wakes every Glue workflow run the read model says is RUNNING or
+// STOPPING: its actor rebuilds from the history and re-issues what it waits for.
+func (a *App) recoverGlue(ctx context.Context) error {
+	n, err := a.Glue.Recover(ctx)
+	if n > 0 {
+		a.cfg.Logger.Info("resuming glue workflow runs", "count", n)
+	}
+	return err
 }

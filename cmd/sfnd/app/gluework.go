@@ -53,7 +53,7 @@ func (a *App) startGlueWork(ctx context.Context) error {
 	if !g.NoRunner {
 		a.GlueRunner, err = gluejob.Start(ctx, a.Store.JS, a.nc, gluejob.Config{
 			Endpoint: endpoint, Region: a.cfg.Region, Commands: g.Commands, Python: g.Python,
-			S3Endpoint: a.cfg.S3Endpoint, OutputDir: g.JobOutputDir, Fetcher: g.Fetcher, StopGrace: g.StopGrace, AckWait: g.AckWait,
+			S3Endpoint: a.cfg.S3Endpoint, OutputDir: g.JobOutputDir, Fetcher: g.Fetcher, StopGrace: g.StopGrace, AckWait: g.AckWait, TimeScale: a.cfg.GlueTimeScale,
 			CrawlSeconds: g.CrawlSeconds, CrawlHook: g.CrawlHook,
 			Logger: a.cfg.Logger.With("component", "glue-runner"),
 		})
