@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"maps"
 	"sort"
+	"time"
 
 	"github.com/cockroachdb/errors"
 
@@ -392,11 +393,13 @@ func (s *Server) getWorkflowRuns(ctx context.Context, r *request) (any, error) {
 }
 
 // runSortKey orders runs newest first as ascending strings.
-func runSortKey(run *gluerun.Run) string {
-	ms := run.StartedOn.UnixNano()
-	inv := uint64(1<<63-1) - uint64(ms)
+func runSortKey(run *gluerun.Run) string { return newestFirstKey(run.StartedOn, run.RunId) }
+
+// newestFirstKey is a sort key that puts later start times (then greater ids) first.
+func newestFirstKey(started time.Time, id string) string {
+	inv := uint64(1<<63-1) - uint64(started.UnixNano())
 	return hex.EncodeToString([]byte{byte(inv >> 56), byte(inv >> 48), byte(inv >> 40), byte(inv >> 32), byte(inv >> 24), byte(inv >> 16), byte(inv >> 8), byte(inv)}) +
-		"/" + invert(run.RunId)
+		"/" + invert(id)
 }
 
 func invert(s string) string {
@@ -741,6 +744,9 @@ func (s *Server) batchStopJobRun(ctx context.Context, r *request) (any, error) {
 // Recover wakes every workflow run that is RUNNING or STOPPING (after a restart) and
 // returns how many.
 func (s *Server) Recover(ctx context.Context) (int, error) {
+	if err := s.recoverBlueprints(ctx); err != nil {
+		return 0, err
+	}
 	if s.runs == nil {
 		return 0, nil
 	}

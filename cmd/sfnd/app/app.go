@@ -223,6 +223,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.startGlueWork(ctx); err != nil {
 		return nil, err
 	}
+	if a.Blueprints != nil {
+		a.Glue.EnableBlueprints(a.Blueprints)
+	}
 	if err := a.recoverGlue(ctx); err != nil {
 		return nil, err
 	}
