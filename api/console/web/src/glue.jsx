@@ -64,7 +64,7 @@ function GlueGraph({ graph }) {
   };
   const cls = (s) => ({ SUCCEEDED: 'succeeded', FAILED: 'failed', ERROR: 'failed', TIMEOUT: 'failed', RUNNING: 'running', STARTING: 'running', STOPPED: 'cancelled' }[s] || 'notreached');
   return (
-    <div class="graph-wrap"><svg class="graph" width={lay.w} height={lay.h}>
+    <div class="graph-wrap" id="glue-graph"><svg class="graph" width={lay.w} height={lay.h}>
       <defs><marker id="garrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M 0 0 L 10 5 L 0 10 z" fill="#7a8699" /></marker></defs>
       {lay.g.edges().map((e) => {
         const p = lay.g.edge(e).points || [];
@@ -74,7 +74,7 @@ function GlueGraph({ graph }) {
         const p = lay.g.node(n.UniqueId);
         const s = stateOf(n);
         return (
-          <g class={'node st-' + (n.Type === 'TRIGGER' ? 'plain' : cls(s))} data-node={n.Name}>
+          <g class={'node st-' + (n.Type === 'TRIGGER' ? 'plain' : cls(s))} data-node={n.Name} data-type={n.Type}>
             <rect x={p.x - p.width / 2} y={p.y - p.height / 2} width={p.width} height={p.height} rx={n.Type === 'TRIGGER' ? 18 : 5} />
             <text class="name" x={p.x} y={p.y - 2} text-anchor="middle">{n.Name}</text>
             <text class="type" x={p.x} y={p.y + 12} text-anchor="middle">{n.Type}{s ? ' · ' + s : ''}</text>
@@ -88,8 +88,12 @@ function GlueGraph({ graph }) {
 export function GlueWorkflow({ name }) {
   const [d, err] = useAsync(async () => {
     await needGlue();
-    const [wf, runs] = await Promise.all([glue('GetWorkflow', { Name: name, IncludeGraph: true }), glue('GetWorkflowRuns', { Name: name, MaxResults: 100 })]);
-    return { wf: wf.Workflow || {}, runs: runs.Runs || [] };
+    const ops = await served();
+    const [wf, runs] = await Promise.all([
+      glue('GetWorkflow', { Name: name, IncludeGraph: true }),
+      ops.has('AWSGlue.GetWorkflowRuns') ? glue('GetWorkflowRuns', { Name: name, MaxResults: 100 }) : null,
+    ]);
+    return { wf: wf.Workflow || {}, runs: runs ? runs.Runs || [] : null };
   }, [name]);
   if (err) return <section><h1>{name}</h1><ErrorBox err={err} /></section>;
   if (!d) return <Spinner />;
@@ -100,7 +104,7 @@ export function GlueWorkflow({ name }) {
       {d.wf.Description ? <p>{d.wf.Description}</p> : null}
       <GlueGraph graph={d.wf.Graph} />
       <h3>Runs</h3>
-      {d.runs.length ? (
+      {d.runs === null ? <p class="muted">This sfnd does not serve workflow runs (GetWorkflowRuns) yet.</p> : d.runs.length ? (
         <table class="list" id="glue-runs"><thead><tr><th>Run</th><th>Status</th><th>Started</th><th>Completed</th></tr></thead>
           <tbody>{d.runs.map((r) => <tr><td><Link href={runHref(name, r.WorkflowRunId)}>{r.WorkflowRunId}</Link></td><td><Status s={r.Status} /></td><td>{fmtTime(r.StartedOn)}</td><td>{fmtTime(r.CompletedOn)}</td></tr>)}</tbody>
         </table>
