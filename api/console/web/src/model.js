@@ -79,7 +79,7 @@ export function stepsOf(events) {
   const steps = [];
   const stepOf = new Map(); // StateEntered id -> step
   const exitOf = new Map(); // StateExited id -> step
-  const open = new Map(); // state name -> open step indexes
+  const open = new Map(); // state name -> Set of open step indexes (insertion order)
   const owner = new Int32Array(n).fill(-1);
   const out = { steps, owner, status: 'RUNNING', error: '', cause: '', output: undefined, start: 0, end: 0 };
   const ev = (id) => {
@@ -103,12 +103,12 @@ export function stepsOf(events) {
     return -1;
   };
   const openMap = (name, id) => {
-    const list = open.get(name) || [];
-    for (let k = list.length - 1; k >= 0; k--) {
-      const s = steps[list[k]];
-      if (s.type === 'Map' && s.eventId < id) return list[k];
+    let found = -1;
+    for (const k of open.get(name) || []) {
+      const s = steps[k];
+      if (s.type === 'Map' && s.eventId < id) found = k;
     }
-    return -1;
+    return found;
   };
   const context = (prev) => {
     for (let k = 0; prev > 0 && k < n; k++) {
@@ -131,9 +131,9 @@ export function stepsOf(events) {
     return [-1, -1];
   };
   const pair = (name, prev) => {
-    const list = open.get(name) || [];
-    if (list.length === 0) return -1;
-    if (list.length === 1) return list[0];
+    const set = open.get(name);
+    if (!set || set.size === 0) return -1;
+    if (set.size === 1) return set.values().next().value;
     for (let k = 0; prev > 0 && k < n; k++) {
       const s = stepOf.get(prev);
       if (s !== undefined && steps[s].name === name && !steps[s].exitId) return s;
@@ -141,7 +141,9 @@ export function stepsOf(events) {
       if (!e) break;
       prev = e.previousEventId;
     }
-    return list[list.length - 1];
+    let last = -1;
+    for (const k of set) last = k;
+    return last;
   };
   const t0 = n ? Date.parse(events[0].timestamp) || events[0].timestamp * 1000 : 0;
   out.start = t0;
@@ -160,8 +162,8 @@ export function stepsOf(events) {
       });
       const s = steps.length - 1;
       stepOf.set(e.id, s);
-      if (!open.has(d.name)) open.set(d.name, []);
-      open.get(d.name).push(s);
+      if (!open.has(d.name)) open.set(d.name, new Set());
+      open.get(d.name).add(s);
       owner[i] = s;
       continue;
     }
@@ -172,8 +174,7 @@ export function stepsOf(events) {
       if (s < 0) continue;
       Object.assign(steps[s], { exitId: e.id, output: d.output, exited: ts });
       exitOf.set(e.id, s);
-      const list = open.get(d.name);
-      list.splice(list.indexOf(s), 1);
+      open.get(d.name).delete(s);
       continue;
     }
     const o = ownerOf(e.previousEventId);
