@@ -28,6 +28,9 @@ type execActor struct {
 	// the mock test case it runs (mocks.go).
 	parent *events.ParentTask
 	mock   *mockRun
+	// ending holds the stored events that ended the execution (nil while it runs):
+	// a command reaching an ended execution reports the end to the read model again.
+	ending []events.HistoryEvent
 }
 
 // Receive implements actor.Actor.
@@ -82,10 +85,12 @@ func (a *execActor) handle(m *commandMsg) {
 				e.cfg.Logger.Error("decide", "execution", a.arn, "trigger", trig.Kind, "err", err)
 			}
 			a.loaded = false // the decider may have touched x: rebuild before the next command
+			a.reconcile(ctx)
 			a.ack(m)
 			return
 		}
 		if len(evs) == 0 {
+			a.reconcile(ctx)
 			a.ack(m)
 			// Nothing new (a stale or repeated command), but a waiter here may be
 			// waiting for the state another node's decision produced.
@@ -99,6 +104,7 @@ func (a *execActor) handle(m *commandMsg) {
 			st := m.cmd.Start
 			evs[0].Ext.Definition = st.Definition
 			evs[0].Ext.Parent, evs[0].Ext.MockTestCase = st.Parent, st.MockTestCase
+			evs[0].Ext.TraceHeader = st.TraceHeader
 			a.nestedStarted(st.Parent, st.StateMachineName, st.MockTestCase)
 		}
 		if evs[0].Ext.Trigger, err = json.Marshal(trig); err != nil {
@@ -124,6 +130,9 @@ func (a *execActor) handle(m *commandMsg) {
 		a.childEnded(ctx, evs)
 		// The read model shows the end only once its consequences are done (queued
 		// tasks dropped, children told).
+		if a.x.Status() != asl.StatusRunning {
+			a.ending = evs
+		}
 		if e.cfg.Ended != nil && a.x.Status() != asl.StatusRunning {
 			if err := e.cfg.Ended(ctx, a.arn, evs); err != nil {
 				e.cfg.Logger.Warn("update ended execution's read model", "execution", a.arn, "err", err)
@@ -157,7 +166,10 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 		return err
 	}
 	a.lastSeq = last
-	a.x, a.sm = nil, nil
+	a.x, a.sm, a.ending = nil, nil, nil
+	if n := len(hist); n > 0 && terminal(hist[n-1].Type) {
+		a.ending = hist[n-1:]
+	}
 	if len(hist) == 0 {
 		if cmd.Start != nil {
 			if a.sm, err = a.engine.parse(cmd.Start.Definition); err != nil {
@@ -185,6 +197,29 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 	}
 	a.loaded = true
 	return nil
+}
+
+// reconcile reports the end of an ended execution to the read model again when a
+// command finds nothing to do: the read model may have missed it (the process died
+// between the append and the update, or the projection's update was lost), and a
+// Wake at recovery or a StopExecution must not leave it RUNNING. Applying an end the
+// read model has is a no-op.
+func (a *execActor) reconcile(ctx context.Context) {
+	if len(a.ending) == 0 || a.engine.cfg.Ended == nil {
+		return
+	}
+	if err := a.engine.cfg.Ended(ctx, a.arn, a.ending); err != nil {
+		a.engine.cfg.Logger.Warn("update ended execution's read model", "execution", a.arn, "err", err)
+	}
+}
+
+// terminal tells whether an event ends an execution.
+func terminal(t events.Type) bool {
+	switch t {
+	case events.ExecutionSucceeded, events.ExecutionFailed, events.ExecutionAborted, events.ExecutionTimedOut:
+		return true
+	}
+	return false
 }
 
 // rearm re-issues what a recovered execution waits for: its timers and its tasks.

@@ -154,6 +154,9 @@ type Ext struct {
 	// MockTestCase, on ExecutionStarted, is the mock configuration test case the
 	// execution runs (SFN Local's "<stateMachineArn>#<TestCase>").
 	MockTestCase string `json:"mockTestCase,omitempty"`
+	// TraceHeader, on ExecutionStarted, is the start request's X-Ray trace header (the
+	// history holds everything the execution's read model is rebuilt from).
+	TraceHeader string `json:"traceHeader,omitempty"`
 }
 
 // ExecutionDataDetails says whether input or output was truncated.

@@ -40,6 +40,8 @@ type Executions struct {
 	js    jetstream.JetStream
 	cc    jetstream.ConsumeContext
 	track *Tracker
+	done  chan struct{} // closed by Stop
+	stop  sync.Once
 }
 
 // ExecutionKey is the bucket key of an execution.
@@ -72,15 +74,32 @@ func StartExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Exe
 	if err != nil {
 		return nil, err
 	}
-	cons, err := st.HistoryStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	p.done = make(chan struct{})
+	// Every history message is acknowledged on its own, and only once applied: an
+	// acknowledgement covering a range (AckAll) would also cover a message delivered
+	// before a crash and due again only after AckWait, which then was never applied.
+	cfg := jetstream.ConsumerConfig{
 		Durable:       executionConsumer,
-		AckPolicy:     jetstream.AckAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 		MaxAckPending: 20000,
 		AckWait:       30 * time.Second,
-	})
+	}
+	stream := st.HistoryStream()
+	cons, err := stream.CreateOrUpdateConsumer(ctx, cfg)
 	if err != nil {
-		return nil, errors.Wrap(err, "create execution consumer")
+		// A consumer of an older sfnd (AckAll) cannot change its ack policy: replace
+		// it, and fold every history again (applying an end twice changes nothing).
+		old, gerr := stream.Consumer(ctx, executionConsumer)
+		if gerr != nil || old.CachedInfo().Config.AckPolicy == cfg.AckPolicy {
+			return nil, errors.Wrap(err, "create execution consumer")
+		}
+		if err := stream.DeleteConsumer(ctx, executionConsumer); err != nil {
+			return nil, errors.Wrap(err, "replace execution consumer")
+		}
+		if cons, err = stream.CreateOrUpdateConsumer(ctx, cfg); err != nil {
+			return nil, errors.Wrap(err, "create execution consumer")
+		}
 	}
 	info, err := cons.Info(ctx)
 	if err != nil {
@@ -99,57 +118,65 @@ func (p *Executions) OnTerminal(fn func(stateMachineARN string)) { p.onTerminal.
 
 // Stop stops the projection.
 func (p *Executions) Stop() {
+	if p.done != nil {
+		p.stop.Do(func() { close(p.done) })
+	}
 	if p.cc != nil {
 		p.cc.Stop()
 	}
 }
 
+// handle folds one history message and acknowledges it once folded. A failure is
+// retried in place rather than nak'ed, so the message is never left behind.
 func (p *Executions) handle(m jetstream.Msg) {
 	md, err := m.Metadata()
 	if err != nil {
+		_ = m.Term()
 		return
 	}
+	for delay := 50 * time.Millisecond; ; delay = min(2*delay, 2*time.Second) {
+		err := p.fold(m)
+		if err == nil {
+			break
+		}
+		select {
+		case <-p.done:
+			return // not acked: delivered again after a restart
+		case <-time.After(delay):
+		}
+	}
+	_ = m.Ack()
+	p.track.Advance(md.Sequence.Stream)
+}
+
+// fold applies the execution-level events of one history message to its record.
+func (p *Executions) fold(m jetstream.Msg) error {
 	// The header lists the message's event types: most messages hold nothing this
 	// projection folds and are passed without decoding.
 	if !executionLevel(m.Headers().Get(jsstore.TypeHeader)) {
-		if md.Sequence.Consumer%256 == 0 {
-			_ = m.Ack()
-		}
-		p.track.Advance(md.Sequence.Stream)
-		return
+		return nil
 	}
 	execARN, err := jsstore.Untoken(strings.TrimPrefix(m.Subject(), jsstore.HistoryPrefix))
 	if err != nil {
-		_ = m.Ack()
-		return
+		return nil // not an execution's subject: nothing to fold, ever
 	}
 	// The execution's end is the message's last event: when the owner already applied
 	// it in this process, nothing needs decoding.
 	if last, err := strconv.ParseInt(m.Headers().Get(jsstore.LastIDHeader), 10, 64); err == nil && p.ended.covers(execARN, last) {
-		_ = m.Ack()
-		p.track.Advance(md.Sequence.Stream)
-		return
+		return nil
 	}
 	evs, err := decodeExecutionLevel(m.Headers().Get(jsstore.TypeHeader), m.Data())
 	if err != nil {
-		_ = m.Ack()
-		return
+		return nil // a message we cannot read will never become readable
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	// Only an execution's end changes its record; an end the owner already applied
 	// in this process needs no read.
 	if last := lastTerminalID(evs); last == 0 || p.ended.covers(execARN, last) {
-		_ = m.Ack()
-		p.track.Advance(md.Sequence.Stream)
-		return
+		return nil
 	}
-	if err := p.apply(ctx, execARN, evs); err != nil {
-		_ = m.NakWithDelay(100 * time.Millisecond)
-		return
-	}
-	_ = m.Ack()
-	p.track.Advance(md.Sequence.Stream)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return p.apply(ctx, execARN, evs)
 }
 
 // decodeExecutionLevel decodes only the execution-level events of a history message:
@@ -195,6 +222,9 @@ func executionLevel(types string) bool {
 // no-op). Concurrent appliers are safe: the write is a compare-and-set on the record's
 // revision, and events at or below the record's LastEventID are skipped.
 func (p *Executions) Apply(ctx context.Context, execARN string, evs []events.HistoryEvent) error {
+	if p.ended.covers(execARN, lastTerminalID(evs)) {
+		return nil
+	}
 	if err := p.apply(ctx, execARN, evs); err != nil {
 		return err
 	}
@@ -344,17 +374,16 @@ func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (_
 	if err != nil {
 		return rec, errors.Wrap(err, "encode execution record")
 	}
-	// The index entry first: a crash between the two leaves an entry without a
+	// The index entry first, stored before the record is created (the two streams
+	// are written independently): a crash between the two leaves an entry without a
 	// record (skipped by Page), never an execution missing from the list.
 	indexed, err := p.indexStart(ctx, rec)
 	if err != nil {
 		return rec, err
 	}
-	defer func() {
-		if ierr := indexed(); ierr != nil && err == nil {
-			err = ierr
-		}
-	}()
+	if err := indexed(); err != nil {
+		return rec, err
+	}
 	if _, err := p.kv.Create(ctx, key, b); err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			var cur events.ExecutionRecord

@@ -42,22 +42,8 @@ type Resources struct {
 
 // StartResources creates the buckets and the durable consumer and starts applying.
 func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Resources, error) {
-	if replicas == 0 {
-		replicas = 1
-	}
-	r := &Resources{js: st.JS, stream: st.ResourceStream(), done: make(chan struct{})}
-	var err error
-	if r.sms, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: StateMachineBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
-	}); err != nil {
-		return nil, errors.Wrap(err, "create state machine bucket")
-	}
-	if r.acts, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: ActivityBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
-	}); err != nil {
-		return nil, errors.Wrap(err, "create activity bucket")
-	}
-	if r.vers, err = createVersionBucket(ctx, st, replicas); err != nil {
+	r, err := openResources(ctx, st, replicas)
+	if err != nil {
 		return nil, err
 	}
 	if r.glue, err = createGlueBucket(ctx, st, replicas); err != nil {
@@ -88,6 +74,29 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 	r.cc, err = r.cons.Consume(r.handle)
 	if err != nil {
 		return nil, errors.Wrap(err, "consume resource stream")
+	}
+	return r, nil
+}
+
+// openResources opens (or creates) the resource buckets without consuming.
+func openResources(ctx context.Context, st *jsstore.Store, replicas int) (*Resources, error) {
+	if replicas == 0 {
+		replicas = 1
+	}
+	r := &Resources{js: st.JS, stream: st.ResourceStream(), done: make(chan struct{})}
+	var err error
+	if r.sms, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: StateMachineBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	}); err != nil {
+		return nil, errors.Wrap(err, "create state machine bucket")
+	}
+	if r.acts, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: ActivityBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	}); err != nil {
+		return nil, errors.Wrap(err, "create activity bucket")
+	}
+	if r.vers, err = createVersionBucket(ctx, st, replicas); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,6 +128,9 @@ func historyCmd(args []string) int {
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sfnd history %s: %v\n", args[0], err)
+		if hint := errors.FlattenHints(err); hint != "" {
+			fmt.Fprintf(os.Stderr, "hint: %s\n", hint)
+		}
 		return exitUsage
 	}
 	return code
@@ -191,7 +194,7 @@ func isFile(arg string) bool {
 // open connects to the histories: the running deployment's NATS (--nats-url), or the
 // data directory's store opened with an in-process NATS server that listens on no
 // port. Opening a directory a running server uses would let two servers write the
-// same files, so it is refused when another process holds the store's files open.
+// same files, so it is refused while another process holds the data directory's lock.
 func (h *historyTool) open(ctx context.Context) error {
 	if h.store != nil {
 		return nil
@@ -207,10 +210,10 @@ func (h *historyTool) open(ctx context.Context) error {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return errors.Newf("%s holds no sfnd store (no %s)", h.dataDir, dir)
 		}
-		if pid := storeInUse(dir); pid != 0 {
-			return errors.Newf("the store in %s is in use by process %d: stop that server first, or point --nats-url at its NATS", h.dataDir, pid)
+		h.embedded, err = jsstore.StartEmbedded(jsstore.EmbeddedConfig{StoreDir: dir, Port: 0, Logger: quietLogger(h.errw)})
+		if errors.Is(err, jsstore.ErrDataDirInUse) {
+			return errors.WithHint(err, "stop that server first, or point --nats-url at its NATS")
 		}
-		h.embedded, err = jsstore.StartEmbedded(jsstore.EmbeddedConfig{StoreDir: dir, Port: 0})
 		if err != nil {
 			return err
 		}
@@ -240,42 +243,9 @@ func (h *historyTool) close() {
 	}
 }
 
-// storeInUse returns the id of another process holding a file under dir open, or 0.
-// It looks at /proc (Linux); elsewhere it finds nothing, and the README says to stop
-// the server before an offline audit.
-func storeInUse(dir string) int {
-	if runtime.GOOS != "linux" {
-		return 0
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return 0
-	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = r
-	}
-	procs, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	self := os.Getpid()
-	for _, p := range procs {
-		pid, err := strconv.Atoi(p.Name())
-		if err != nil || pid == self {
-			continue
-		}
-		fds, err := os.ReadDir(filepath.Join("/proc", p.Name(), "fd"))
-		if err != nil {
-			continue
-		}
-		for _, fd := range fds {
-			target, err := os.Readlink(filepath.Join("/proc", p.Name(), "fd", fd.Name()))
-			if err == nil && strings.HasPrefix(target, abs+string(filepath.Separator)) {
-				return pid
-			}
-		}
-	}
-	return 0
+// quietLogger logs the embedded server's warnings and errors to w.
+func quietLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // load returns a history from a file or from the store.

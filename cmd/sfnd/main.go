@@ -4,6 +4,7 @@
 //	sfnd bench      measure a node (its own, or --endpoint)
 //	sfnd history    export, replay, verify or import histories
 //	sfnd version    print the version
+//	sfnd projections check or rebuild the read models
 package main
 
 import (
@@ -33,6 +34,8 @@ func main() {
 		err = serve(os.Args[2:])
 	case "history":
 		os.Exit(historyCmd(os.Args[2:]))
+	case "projections":
+		os.Exit(projectionsCmd(os.Args[2:], os.Stdout, os.Stderr))
 	case "bench":
 		err = benchCmd(os.Args[2:])
 	case "version", "-version", "--version":
@@ -60,6 +63,7 @@ commands:
   bench    measure throughput and latency (--quick: about a minute)
   history  export, replay, verify or import execution histories (audits)
   version  print the version, commit and Go version
+  projections  check or rebuild the read models from the streams
 `)
 }
 
@@ -137,6 +141,7 @@ func serve(args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	exitWithParent()
 	cfg := app.Config{
 		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag,
 		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,

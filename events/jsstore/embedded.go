@@ -3,6 +3,10 @@
 package jsstore
 
 import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -18,15 +22,44 @@ type EmbeddedConfig struct {
 	// of the machine (75% of RAM, 1 TB of disk).
 	MaxMemory int64
 	MaxStore  int64
+	// Logger receives the server's warnings and errors (a damaged store is reported
+	// there); nil: slog.Default().
+	Logger *slog.Logger
 }
 
 // Embedded is a running in-process NATS server with JetStream.
 type Embedded struct {
 	Server *server.Server
+	lock   *os.File
 }
 
+// ErrDataDirInUse marks a start refused because another process holds the store.
+var ErrDataDirInUse = errors.New("data directory in use")
+
+// LockName is the lock file in the store directory: while a process runs an embedded
+// server on the store, it holds an exclusive flock on it (its pid is the content).
+const LockName = "sfnd.lock"
+
 // StartEmbedded starts NATS with JetStream on cfg.StoreDir and waits until it is ready.
-func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
+// The store directory is created if needed and locked for the life of the server: a
+// second process on the same store fails at once (ErrDataDirInUse, naming the pid),
+// and so does a store that cannot be created or written, naming the path and cause.
+func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.StoreDir, 0o755); err != nil {
+		return nil, errors.Wrapf(err, "data directory %s", filepath.Dir(cfg.StoreDir))
+	}
+	lock, err := lockFile(filepath.Join(cfg.StoreDir, LockName))
+	if err != nil {
+		return nil, errors.Wrapf(err, "data directory %s", filepath.Dir(cfg.StoreDir))
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
 	if cfg.MaxMemory == 0 {
 		cfg.MaxMemory = 256 << 20
 	}
@@ -43,19 +76,51 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		JetStreamMaxMemory: cfg.MaxMemory,
 		JetStreamMaxStore:  cfg.MaxStore,
 		NoSigs:             true,
-		NoLog:              true,
 		MaxPayload:         8 << 20,
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, errors.Wrap(err, "configure embedded nats")
 	}
+	logs := &natsLogger{log: cfg.Logger.With("component", "nats"), fatal: make(chan string, 1)}
+	s.SetLogger(logs, false, false)
 	go s.Start()
-	if !s.ReadyForConnections(30 * time.Second) {
-		s.Shutdown()
-		return nil, errors.New("embedded nats did not become ready in 30s")
+	// A server that cannot start (its store unreadable, say) reports a fatal error
+	// instead of becoming ready: fail with it at once.
+	for deadline := time.Now().Add(30 * time.Second); !s.ReadyForConnections(50 * time.Millisecond); {
+		select {
+		case msg := <-logs.fatal:
+			s.Shutdown()
+			return nil, errors.Newf("embedded nats on %s: %s", cfg.StoreDir, msg)
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.Shutdown()
+			return nil, errors.Newf("embedded nats on %s did not become ready in 30s", cfg.StoreDir)
+		}
 	}
-	return &Embedded{Server: s}, nil
+	return &Embedded{Server: s, lock: lock}, nil
+}
+
+// natsLogger is nats-server's Logger on slog: warnings and errors at their levels,
+// notices (start-up chatter) at debug; fatal errors also fail a start in progress.
+type natsLogger struct {
+	log   *slog.Logger
+	fatal chan string
+}
+
+func (l *natsLogger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *natsLogger) Warnf(format string, v ...any)   { l.log.Warn(fmt.Sprintf(format, v...)) }
+func (l *natsLogger) Errorf(format string, v ...any)  { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l *natsLogger) Debugf(format string, v ...any)  { l.log.Debug(fmt.Sprintf(format, v...)) }
+func (l *natsLogger) Tracef(format string, v ...any)  {}
+func (l *natsLogger) Fatalf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	l.log.Error(msg, "fatal", true)
+	select {
+	case l.fatal <- msg:
+	default:
+	}
 }
 
 // Connect opens a client connection to the embedded server (in-process, no socket).
@@ -72,8 +137,12 @@ func (e *Embedded) ClientURL() string {
 	return e.Server.ClientURL()
 }
 
-// Shutdown stops the server and waits for it.
+// Shutdown stops the server, waits for it and releases the store's lock.
 func (e *Embedded) Shutdown() {
 	e.Server.Shutdown()
 	e.Server.WaitForShutdown()
+	if e.lock != nil {
+		e.lock.Close()
+		e.lock = nil
+	}
 }

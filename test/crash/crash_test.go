@@ -502,8 +502,10 @@ type server struct {
 	t    *testing.T
 	dir  string
 	port int
-	cmd  *exec.Cmd
-	logf *os.File
+	// scale is the --wait-time-scale (0: the package's scale).
+	scale float64
+	cmd   *exec.Cmd
+	logf  *os.File
 }
 
 func (s *server) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(s.port) }
@@ -531,8 +533,12 @@ func (s *server) start() {
 			}
 		})
 	}
+	sc := s.scale
+	if sc == 0 {
+		sc = scale
+	}
 	cmd := exec.Command(binPath, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(s.port), "--data-dir", s.dir,
-		"--wait-time-scale", strconv.FormatFloat(scale, 'f', -1, 64), "--log-level", "warn")
+		"--wait-time-scale", strconv.FormatFloat(sc, 'f', -1, 64), "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = s.logf, s.logf
 	fmt.Fprintf(s.logf, "---- start %s\n", time.Now().Format(time.RFC3339Nano))
 	if err := cmd.Start(); err != nil {

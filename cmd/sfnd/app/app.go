@@ -120,7 +120,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	var err error
 	if cfg.NatsURL == "" {
 		a.embedded, err = jsstore.StartEmbedded(jsstore.EmbeddedConfig{
-			StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Port: cfg.NATSPort,
+			StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Port: cfg.NATSPort, Logger: cfg.Logger,
 		})
 		if err != nil {
 			return nil, err
@@ -134,6 +134,10 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	if a.Store, err = jsstore.Open(ctx, a.nc, jsstore.Options{}); err != nil {
+		return nil, err
+	}
+	// Read models are derived: one missing or behind its streams is rebuilt first.
+	if err = projections.Repair(ctx, a.Store, 1, cfg.Logger); err != nil {
 		return nil, err
 	}
 	if a.res, err = projections.StartResources(ctx, a.Store, 1); err != nil {
