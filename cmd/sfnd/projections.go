@@ -94,7 +94,7 @@ func projectionsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sfnd projections rebuild: %v\n", err)
 		return exitFault
 	}
-	fmt.Fprintf(stdout, "rebuilt in %v: %d resources; %d executions (%d records were missing, %d ends were behind) in %v; %d list index entries\n",
+	fmt.Fprintf(stdout, "rebuilt in %v: %d resources; %d executions (%d records were missing, %d ends folded in) in %v; %d list index entries\n",
 		stats.Took.Round(time.Millisecond), stats.Resources, stats.Histories, stats.Created, stats.Ended,
 		stats.Executions.Round(time.Millisecond), stats.Indexed)
 	return exitOK
