@@ -33,7 +33,7 @@ import (
 
 // Staleness says which read models Check found missing or behind, and why.
 type Staleness struct {
-	Resources  bool // state machines, versions, activities
+	Resources  bool // state machines, versions, activities, Glue resources
 	Executions bool // execution records
 	Index      bool // the execution list index (stream and ordinals)
 	Reasons    []string
@@ -82,7 +82,7 @@ func Check(ctx context.Context, st *jsstore.Store) (Staleness, error) {
 		return out, errors.Newf("read the streams' state: %s", strings.Join(out.Reasons, "; "))
 	}
 	var keys uint64
-	for _, b := range []string{StateMachineBucket, ActivityBucket, VersionBucket} {
+	for _, b := range []string{StateMachineBucket, ActivityBucket, VersionBucket, GlueBucket} {
 		kv := get("KV_" + b)
 		switch {
 		case !kv.exists && res.msgs > 0:

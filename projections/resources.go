@@ -46,9 +46,6 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 	if err != nil {
 		return nil, err
 	}
-	if r.glue, err = createGlueBucket(ctx, st, replicas); err != nil {
-		return nil, err
-	}
 	r.cons, err = st.ResourceStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
 		Durable:       resourceConsumer,
 		AckPolicy:     jetstream.AckExplicitPolicy,
@@ -96,6 +93,9 @@ func openResources(ctx context.Context, st *jsstore.Store, replicas int) (*Resou
 		return nil, errors.Wrap(err, "create activity bucket")
 	}
 	if r.vers, err = createVersionBucket(ctx, st, replicas); err != nil {
+		return nil, err
+	}
+	if r.glue, err = createGlueBucket(ctx, st, replicas); err != nil {
 		return nil, err
 	}
 	return r, nil

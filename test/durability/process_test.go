@@ -24,8 +24,11 @@ func TestDataDirLock(t *testing.T) {
 	waitHealthy(t, first, port, 30*time.Second)
 	pid := strconv.Itoa(first.cmd.Process.Pid)
 
+	second := serve(t, dir, freePort(t))
+	if !second.exited(10*time.Second) || !strings.Contains(second.output(), "in use by process "+pid) {
+		t.Errorf("a second sfnd serve on the data directory in use: %v\n%s", second.err, second.output())
+	}
 	for _, args := range [][]string{
-		{"serve", "--listen", "127.0.0.1:" + strconv.Itoa(freePort(t)), "--data-dir", dir},
 		{"history", "verify", "--all", "--data-dir", dir},
 		{"projections", "check", "--data-dir", dir},
 		{"projections", "rebuild", "--data-dir", dir},
@@ -50,8 +53,8 @@ func TestDataDirLock(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("check after the server died: exit %d\n%s", code, out)
 	}
-	second := serve(t, dir, port)
-	waitHealthy(t, second, port, 30*time.Second)
+	third := serve(t, dir, port)
+	waitHealthy(t, third, port, 30*time.Second)
 }
 
 // TestBadDataDir: a data directory that is a regular file, or that the server may

@@ -323,10 +323,13 @@ func TestProjectionsRebuildCommand(t *testing.T) {
 	})
 }
 
-// run runs the sfnd binary and returns its output and exit status.
+// run runs the sfnd binary and returns its output and exit status; one still running
+// after a minute is killed (exit status -1).
 func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(binPath, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binPath, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
