@@ -288,6 +288,16 @@ func TestRunningExecutionUpdatesLive(t *testing.T) {
 	if !eval[bool](p, `window.__noReload === true`) {
 		t.Fatal("the page reloaded")
 	}
+	// Stop: a second execution stopped from its page ends ABORTED, live.
+	x2 := testutil.StartExecution(t, e.c, sm, `{"n":2}`)
+	p.open(execPath(x2))
+	p.waitJS(10*time.Second, nodeStatusJS("Work")+` === 'running'`)
+	p.click("#stop")
+	p.click("#stop-confirm")
+	p.waitJS(15*time.Second, `document.querySelector('section.exec').dataset.status === 'ABORTED' && `+nodeStatusJS("Work")+` === 'cancelled'`)
+	if d, err := e.c.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(x2)}); err != nil || d.Status != types.ExecutionStatusAborted {
+		t.Fatalf("after Stop: %v %v", d, err)
+	}
 	// The activity page shows the worker.
 	p.open("/activities/" + enc(act))
 	p.waitJS(10*time.Second, `document.querySelector('#act-workers') && document.querySelector('#act-workers').innerText.includes('live-worker')`)
@@ -327,4 +337,32 @@ func TestStartFormStartsAnExecution(t *testing.T) {
 	p.click(`button[data-tab="definition"]`)
 	p.click(`button[data-tab="yaml"]`)
 	p.waitJS(5*time.Second, `document.querySelector('#definition').innerText.includes('StartAt: Echo')`)
+	p.click(`button[data-tab="graph"]`)
+	p.waitJS(5*time.Second, `document.querySelector('g.node[data-state="Echo"]')`)
+
+	// Pages of 25 executions, newest first.
+	for i := range 30 {
+		testutil.StartExecution(t, e.c, sm, fmt.Sprintf(`{"i":%d}`, i))
+	}
+	p.open(smPath(sm))
+	p.waitJS(10*time.Second, `document.querySelectorAll('#exec-table tbody tr').length === 25`)
+	first := eval[string](p, `document.querySelector('#exec-table tbody tr td').innerText`)
+	p.click("#exec-older")
+	p.waitJS(10*time.Second, `document.querySelectorAll('#exec-table tbody tr').length === 6`)
+	if last := eval[string](p, `[...document.querySelectorAll('#exec-table tbody tr')].pop().querySelector('td').innerText`); last != "from-the-console" || first == last {
+		t.Fatalf("newest %q, oldest %q: want the console's execution last", first, last)
+	}
+
+	// Versions and aliases.
+	v, err := e.c.PublishStateMachineVersion(context.Background(), &sfn.PublishStateMachineVersionInput{StateMachineArn: aws.String(sm)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.c.CreateStateMachineAlias(context.Background(), &sfn.CreateStateMachineAliasInput{Name: aws.String("live"),
+		RoutingConfiguration: []types.RoutingConfigurationListItem{{StateMachineVersionArn: v.StateMachineVersionArn, Weight: 100}}}); err != nil {
+		t.Fatal(err)
+	}
+	p.open(smPath(sm))
+	p.click(`button[data-tab="versions"]`)
+	p.waitJS(10*time.Second, `document.body.innerText.includes('live') && document.body.innerText.includes('1: 100%')`)
 }
