@@ -351,6 +351,8 @@ func (a *glueRunActor) handle(m *glueMsg) {
 			g.publish(a.runID, a.run.Status)
 			return
 		}
+		decided := t
+		evs[0].Decided = &decided
 		data, err := json.Marshal(evs)
 		if err != nil {
 			g.cfg.Logger.Error("encode glue run events", "run", a.runID, "err", err)

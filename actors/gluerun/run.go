@@ -111,6 +111,9 @@ type Event struct {
 	Arguments    map[string]string `json:"arguments,omitempty"`
 	Timeout      int               `json:"timeout,omitempty"`
 	Properties   map[string]string `json:"properties,omitempty"`
+	// Decided is, on the first event of each decision, the trigger it was decided on
+	// (an audit replay re-decides it: Verify).
+	Decided *Trigger `json:"decided,omitempty"`
 }
 
 // Trigger kinds: what can happen to a run.

@@ -36,6 +36,7 @@ const historyUsage = `usage: sfnd history <command> [flags] ...
 
 commands:
   export <executionArn>              write the history as GetExecutionHistory JSON
+                                     (a Glue workflow run id wr_...: its run events)
   replay <executionArn | file>       rebuild the execution and print its state timeline
   verify --all | --state-machine <arn> | <executionArn | file>...
                                      re-run the decider over stored histories and report
@@ -103,10 +104,18 @@ func historyCmd(args []string) int {
 		if len(rest) != 1 {
 			return h.usage("export takes one execution ARN")
 		}
+		if isGlueRun(rest[0]) {
+			err = h.exportGlue(ctx, rest[0], outFile)
+			break
+		}
 		err = h.export(ctx, rest[0], outFile, withExt)
 	case "replay", "import":
 		if len(rest) != 1 {
 			return h.usage(args[0] + " takes one execution ARN or file")
+		}
+		if isGlueRun(rest[0]) {
+			code, err = h.replayGlue(ctx, rest[0])
+			break
 		}
 		if args[0] == "import" && !isFile(rest[0]) {
 			return h.usage("import takes a file written by `aws stepfunctions get-execution-history` (or `sfnd history export`)")
@@ -395,6 +404,13 @@ func (h *historyTool) verify(ctx context.Context, all bool, smARN string, args [
 		if targets, err = h.executions(ctx, smARN); err != nil {
 			return exitUsage, err
 		}
+		if all {
+			runs, err := h.glueRuns(ctx)
+			if err != nil {
+				return exitUsage, err
+			}
+			targets = append(targets, runs...)
+		}
 	default:
 		targets = args
 	}
@@ -415,8 +431,14 @@ func (h *historyTool) verify(ctx context.Context, all bool, smARN string, args [
 	var faults, unverifiable, nEvents, decisions, running int
 	for i, target := range targets {
 		rep := verifyReport{Execution: target}
-		hist, err := h.load(ctx, target)
-		if err == nil {
+		var hist []events.HistoryEvent
+		var err error
+		if isGlueRun(target) {
+			rep, err = h.verifyGlue(ctx, target)
+		} else {
+			hist, err = h.load(ctx, target)
+		}
+		if err == nil && !isGlueRun(target) {
 			var res audit.Result
 			res, err = audit.Verify(hist, opts)
 			rep.Events, rep.Decisions, rep.Fault = res.Events, res.Decisions, res.Fault
