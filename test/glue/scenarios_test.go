@@ -23,7 +23,8 @@ func TestScenarios(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scenarios: %v", err)
 	}
-	a := testutil.Start(t, testutil.Options{})
+	s3root := t.TempDir()
+	a := testutil.Start(t, testutil.Options{S3LocalRoot: s3root})
 	fixtures := t.TempDir()
 	dir, _ := filepath.Abs("testdata/scenarios")
 	for _, f := range files {
@@ -34,7 +35,7 @@ func TestScenarios(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "python3", filepath.Join(dir, base+".py"))
 			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "SFND_ENDPOINT="+a.Endpoint(), "SFND_FIXTURES="+fixtures,
+			cmd.Env = append(os.Environ(), "SFND_ENDPOINT="+a.Endpoint(), "SFND_FIXTURES="+fixtures, "SFND_S3_ROOT="+s3root,
 				"SFND_PREFIX="+strings.ReplaceAll(base, "_", "-"), "PYTHONPATH="+dir, "PYTHONDONTWRITEBYTECODE=1",
 				"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1")
 			out, err := cmd.CombinedOutput()

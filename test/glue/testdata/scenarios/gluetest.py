@@ -169,3 +169,45 @@ def stats(run, **want):
 def done(msg="ok"):
     print(msg)
     sys.exit(0)
+
+
+def put_s3(bucket, key, data):
+    """Write an object where the node's --s3-local-root serves it; return its s3:// URL."""
+    root = os.environ["SFND_S3_ROOT"]
+    p = os.path.join(root, bucket, key)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "wb") as f:
+        f.write(data)
+    return "s3://%s/%s" % (bucket, key)
+
+
+def zip_bytes(files):
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for n, body in files.items():
+            z.writestr(n, body)
+    return buf.getvalue()
+
+
+def wait_blueprint(n, timeout=60):
+    deadline = time.time() + timeout
+    while True:
+        bp = glue.get_blueprint(Name=n)["Blueprint"]
+        if bp["Status"] not in ("CREATING", "UPDATING"):
+            return bp
+        if time.time() > deadline:
+            raise AssertionError("blueprint %s still %s" % (n, bp["Status"]))
+        time.sleep(0.2)
+
+
+def wait_blueprint_run(n, run_id, timeout=90):
+    deadline = time.time() + timeout
+    while True:
+        r = glue.get_blueprint_run(BlueprintName=n, RunId=run_id)["BlueprintRun"]
+        if r["State"] not in ("RUNNING", "ROLLING_BACK"):
+            return r
+        if time.time() > deadline:
+            raise AssertionError("blueprint run %s still %s" % (run_id, r["State"]))
+        time.sleep(0.2)
