@@ -69,7 +69,7 @@ var Services = map[string]*Service{}
 
 func init() {
 	for _, s := range []*Service{&dynamodbService, &sqsService, &snsService, &eventBridgeService, &ecsService,
-		&batchService, &s3Service, &lambdaService, &kinesisService, &stsService} {
+		&batchService, &s3Service, &lambdaService, &kinesisService, &stsService, &glueService} {
 		Services[s.ID] = s
 	}
 }

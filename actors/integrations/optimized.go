@@ -100,6 +100,7 @@ type jobRef struct {
 	Region  string `json:"r"`
 	Role    string `json:"role,omitempty"`
 	Cluster string `json:"c,omitempty"`
+	Name    string `json:"n,omitempty"` // the job's name, where the job id alone does not find it (Glue)
 	ID      string `json:"id"`
 }
 
@@ -211,7 +212,7 @@ func NewOptimized(a *AWS) *Optimized {
 	o := &Optimized{byType: map[string]actors.Integration{}}
 	for typ, in := range map[string]*optimized{
 		"dynamodb": newDynamoDB(a), "sqs": newSQS(a), "sns": newSNS(a), "events": newEventBridge(a),
-		"ecs": newECS(a), "batch": newBatch(a),
+		"ecs": newECS(a), "batch": newBatch(a), "glue": newGlue(a),
 	} {
 		if in.job != nil {
 			o.byType[typ] = optimizedJob{in}

@@ -157,9 +157,19 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	// Nested executions (states:startExecution) start through the API's start path.
 	states := integrations.NewStatesIntegration()
+	// The listener exists before anything runs: Glue tasks and Glue job processes call
+	// this node's own Glue API. Requests wait in its backlog until the API serves.
+	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, errors.Wrapf(err, "listen on %s", cfg.Listen)
+	}
 	endpoints := map[string]string{"lambda": cfg.LambdaEndpoint}
+	if os.Getenv("AWS_ENDPOINT_URL_GLUE") == "" {
+		endpoints["glue"] = a.localEndpoint()
+	}
 	for k, v := range cfg.Endpoints {
-		endpoints[k] = v
+		if v != "" || k != "glue" {
+			endpoints[k] = v
+		}
 	}
 	awsCaller := integrations.NewAWS(integrations.AWSConfig{Region: cfg.Region, Endpoints: endpoints})
 	optimized := integrations.NewOptimized(awsCaller)
@@ -215,9 +225,6 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if err := a.recover(ctx); err != nil {
 		return nil, err
 	}
-	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, errors.Wrapf(err, "listen on %s", cfg.Listen)
-	}
 	a.http = a.Edge.HTTPServer()
 	go func() {
 		if err := a.http.Serve(a.Edge.Listener(a.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -261,6 +268,8 @@ func (a *App) close() {
 			_ = a.http.Close()
 		}
 		cancel()
+	} else if a.ln != nil {
+		_ = a.ln.Close()
 	}
 	a.closeGlueWork()
 	if a.GlueRuns != nil {
