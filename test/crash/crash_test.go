@@ -506,6 +506,7 @@ type server struct {
 	scale float64
 	cmd   *exec.Cmd
 	logf  *os.File
+	args  []string // extra flags of sfnd serve
 }
 
 func (s *server) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(s.port) }
@@ -539,6 +540,7 @@ func (s *server) start() {
 	}
 	cmd := exec.Command(binPath, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(s.port), "--data-dir", s.dir,
 		"--wait-time-scale", strconv.FormatFloat(sc, 'f', -1, 64), "--log-level", "warn")
+	cmd.Args = append(cmd.Args, s.args...)
 	cmd.Stdout, cmd.Stderr = s.logf, s.logf
 	fmt.Fprintf(s.logf, "---- start %s\n", time.Now().Format(time.RFC3339Nano))
 	if err := cmd.Start(); err != nil {
