@@ -1,6 +1,6 @@
 // Glue workflows: served once sfnd answers AWSGlue.* operations (the page checks
 // DescribeConsole's list of targets first).
-import { useMemo } from 'preact/hooks';
+import { useEffect, useMemo } from 'preact/hooks';
 import dagre from '@dagrejs/dagre';
 import { call, served } from './api.js';
 import { ErrorBox, Link, Spinner, Status, fmtTime, useAsync } from './ui.jsx';
@@ -114,22 +114,30 @@ export function GlueWorkflow({ name }) {
 }
 
 export function GlueRun({ name, runId }) {
-  const [r, err] = useAsync(async () => {
+  const [r, err, , reload] = useAsync(async () => {
     await needGlue();
     return (await glue('GetWorkflowRun', { Name: name, RunId: runId, IncludeGraph: true })).Run || {};
   }, [name, runId]);
+  // Follow a run that has not ended.
+  const live = r && (r.Status === 'RUNNING' || r.Status === 'STOPPING');
+  useEffect(() => {
+    if (!live) return;
+    const t = setTimeout(reload, 1500);
+    return () => clearTimeout(t);
+  }, [r]);
   if (err) return <section><h1>{runId}</h1><ErrorBox err={err} /></section>;
   if (!r) return <Spinner />;
   const jobs = ((r.Graph && r.Graph.Nodes) || []).filter((n) => n.JobDetails && n.JobDetails.JobRuns);
   return (
     <section>
       <div class="crumbs"><Link href="/glue/workflows">Glue workflows</Link> › <Link href={wfHref(name)}>{name}</Link> ›</div>
-      <h1>{runId} <Status s={r.Status} /></h1>
+      <h1>{runId} <Status s={r.Status} />{live ? <span class="live">● live</span> : null}</h1>
       <dl class="facts"><dt>Started</dt><dd>{fmtTime(r.StartedOn)}</dd><dt>Completed</dt><dd>{fmtTime(r.CompletedOn) || '—'}</dd>
+        {r.Statistics ? <><dt>Actions</dt><dd id="glue-stats">{['Total', 'Succeeded', 'Failed', 'Running', 'Stopped', 'TimedOut', 'Errored', 'Waiting'].filter((k) => r.Statistics[k + 'Actions']).map((k) => `${r.Statistics[k + 'Actions']} ${k.toLowerCase()}`).join(', ') || '0'}</dd></> : null}
         {r.ErrorMessage ? <><dt>Error</dt><dd>{r.ErrorMessage}</dd></> : null}</dl>
       <GlueGraph graph={r.Graph} />
       <h3>Job runs</h3>
-      <table class="list"><thead><tr><th>Node</th><th>Job run</th><th>State</th><th>Started</th><th>Completed</th><th>Error</th></tr></thead>
+      <table class="list" id="glue-jobruns"><thead><tr><th>Node</th><th>Job run</th><th>State</th><th>Started</th><th>Completed</th><th>Error</th></tr></thead>
         <tbody>{jobs.flatMap((n) => n.JobDetails.JobRuns.map((j) => <tr><td>{n.Name}</td><td class="mono">{j.Id}</td><td><Status s={j.JobRunState} /></td><td>{fmtTime(j.StartedOn)}</td><td>{fmtTime(j.CompletedOn)}</td><td>{j.ErrorMessage || ''}</td></tr>))}</tbody>
       </table>
     </section>
