@@ -109,6 +109,7 @@ func driveExecution(t *testing.T, def, input, smName, exName string, stop bool) 
 	}
 	var hist []events.HistoryEvent
 	timers := map[string]time.Time{}
+	var runs []StartMapRun
 	apply := func(tr Trigger) error {
 		evs, effs, err := Decide(sm, x, tr)
 		if err != nil {
@@ -116,8 +117,45 @@ func driveExecution(t *testing.T, def, input, smName, exName string, stop bool) 
 		}
 		hist = append(hist, evs...)
 		for _, e := range effs {
-			if st, ok := e.(ScheduleTimer); ok {
-				timers[st.ID] = st.Due
+			switch e := e.(type) {
+			case ScheduleTimer:
+				timers[e.ID] = e.Due
+			case StartMapRun:
+				runs = append(runs, e)
+			}
+		}
+		return nil
+	}
+	// runMapRuns does what the engine does for a Distributed Map: each input runs as a
+	// child execution (here driven in memory), and the run's end is a task result.
+	runMapRuns := func() error {
+		for len(runs) > 0 && x.Status() == StatusRunning {
+			r := runs[0]
+			runs = runs[1:]
+			results := make([]ChildResult, len(r.Run.Inputs))
+			failed := 0
+			for i, in := range r.Run.Inputs {
+				child, err := driveExecution(t, r.Run.Definition, in, smName+"-child", fmt.Sprintf("%s-%d", exName, i), false)
+				if err != nil {
+					return err
+				}
+				cx := child.exec
+				results[i] = ChildResult{Status: string(cx.Status()), Error: cx.Error, Cause: cx.Cause}
+				if o := cx.Output(); o != nil {
+					results[i].Output = *o
+				}
+				if cx.Status() != StatusSucceeded {
+					failed++
+				}
+			}
+			now = now.Add(time.Second)
+			tr := Trigger{Kind: TriggerTaskSucceeded, Time: now, Seed: 44, ScheduledEventID: r.ScheduledEventID, Output: MapRunOutput(results)}
+			if !Tolerated(failed, len(results), r.Run.ToleratedCount, r.Run.ToleratedPct) {
+				tr = Trigger{Kind: TriggerTaskFailed, Time: now, Seed: 44, ScheduledEventID: r.ScheduledEventID,
+					Error: ErrExceedToleratedFailureThreshold, Cause: CauseExceedToleratedFailureThreshold}
+			}
+			if err := apply(tr); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -130,6 +168,9 @@ func driveExecution(t *testing.T, def, input, smName, exName string, stop bool) 
 		if err := apply(Trigger{Kind: TriggerStop, Time: now, Seed: 43}); err != nil {
 			return nil, err
 		}
+	}
+	if err := runMapRuns(); err != nil {
+		return nil, err
 	}
 	for i := 0; x.Status() == StatusRunning && len(timers) > 0 && i < 10000; i++ {
 		ids := make([]string, 0, len(timers))
@@ -148,6 +189,9 @@ func driveExecution(t *testing.T, def, input, smName, exName string, stop bool) 
 		}
 		delete(timers, id)
 		if err := apply(Trigger{Kind: TriggerTimerFired, Time: now, TimerID: id, Seed: uint64(100 + i)}); err != nil {
+			return nil, err
+		}
+		if err := runMapRuns(); err != nil {
 			return nil, err
 		}
 	}

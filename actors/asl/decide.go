@@ -167,6 +167,9 @@ type decider struct {
 	mapInput textCache
 	// execInput caches the parsed execution input ($$.Execution.Input).
 	execInput textCache
+	// readOut holds the items a Distributed Map's ItemReader read (distmap.go)
+	// while the Map state continues with them.
+	readOut *string
 	// full is set once the history reached MaxHistoryEvents: the execution has failed
 	// and whatever the decision would still emit is dropped.
 	full bool
@@ -320,6 +323,15 @@ func (d *decider) start() {
 // handle dispatches a trigger other than Start.
 func (d *decider) handle() {
 	x := d.x
+	switch d.t.Kind {
+	case TriggerTaskStarted, TriggerTaskSubmitted, TriggerTaskSucceeded, TriggerTaskFailed:
+		if f := d.taskFrame(); f != nil && isDistTask(f.Task) {
+			if d.t.Kind == TriggerTaskSucceeded || d.t.Kind == TriggerTaskFailed {
+				d.distResult(f) // distmap.go
+			}
+			return
+		}
+	}
 	switch d.t.Kind {
 	case TriggerStop:
 		d.endExecution(events.HistoryEvent{Type: events.ExecutionAborted,

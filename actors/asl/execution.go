@@ -469,6 +469,7 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 	case events.ParallelStateStarted:
 		x.openBranches(f, ev, d)
 	case events.MapStateStarted:
+		x.closeDistTask(f)
 		x.openMap(f, ev, d)
 	case events.MapRunStarted:
 		x.mapRuns++
@@ -477,11 +478,15 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 	case events.ParallelStateSucceeded, events.ParallelStateFailed, events.ParallelStateAborted,
 		events.MapStateSucceeded, events.MapStateFailed, events.MapStateAborted,
 		events.MapRunSucceeded, events.MapRunFailed, events.MapRunAborted:
+		x.closeDistTask(f)
 		x.closeChildren(f)
 	case events.WaitStateAborted, events.TaskStateAborted:
 		f.Phase = phEntered
 	}
 	x.applyExtView(ev, &e)
+	if d != nil {
+		x.applyDistMap(ev, d) // distmap.go
+	}
 }
 
 // extView holds the Ext.Data entries Apply reads for every event, read in one pass
@@ -540,6 +545,7 @@ func lookup(d map[string]any, k string, n int) (any, bool) {
 func (x *Execution) applyExt(ev *events.HistoryEvent, d map[string]any) {
 	e := viewExt(d)
 	x.applyExtView(ev, &e)
+	x.applyDistMap(ev, d)
 }
 
 func (x *Execution) applyExtView(ev *events.HistoryEvent, e *extView) {

@@ -426,7 +426,7 @@ func (d *decider) jsonataMap(f *frame, st *State) {
 		return
 	}
 	if st.ProcessorMode == "DISTRIBUTED" {
-		d.runDistributed(f, st, arr)
+		d.startMapRun(f, st, raw) // distmap.go
 	}
 }
 

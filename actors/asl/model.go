@@ -102,6 +102,7 @@ type State struct {
 	Items                          Template // JSONata
 	ItemSelector                   Template
 	Processor                      *StateMachine // ItemProcessor or Iterator
+	ProcessorRaw                   json.RawMessage
 	ProcessorMode                  string        // INLINE or DISTRIBUTED
 	ExecutionType                  string
 	MaxConcurrency                 *json.Number
@@ -418,6 +419,7 @@ func parseState(name string, b []byte, machineQL string) (*State, error) {
 		var rp rawProcessor
 		_ = json.Unmarshal(proc, &rp)
 		st.Processor = p
+		st.ProcessorRaw = proc
 		st.ProcessorMode = rp.ProcessorConfig.Mode
 		st.ExecutionType = rp.ProcessorConfig.ExecutionType
 		if st.ProcessorMode == "" {

@@ -507,7 +507,13 @@ func (d *decider) runMap(f *frame, st *State) {
 		return
 	}
 	items := in
-	if st.ItemsPath.Set && !st.ItemsPath.Null && st.ItemsPath.Path != "$" {
+	if st.ProcessorMode == "DISTRIBUTED" && st.ItemReader.Set {
+		v, ok := d.readItems(f, st, in) // distmap.go
+		if !ok {
+			return
+		}
+		items = valPayload(v)
+	} else if st.ItemsPath.Set && !st.ItemsPath.Null && st.ItemsPath.Path != "$" {
 		p := st.ItemsPath.Path
 		v, err := expr.ApplyPath(&p, d.env(f, in.Value()))
 		if err != nil {
@@ -553,7 +559,7 @@ func (d *decider) runMap(f *frame, st *State) {
 		return
 	}
 	if st.ProcessorMode == "DISTRIBUTED" {
-		d.runDistributed(f, st, arr)
+		d.startMapRun(f, st, in) // distmap.go
 	}
 }
 
@@ -679,69 +685,6 @@ func (d *decider) finishMap(f *frame, st *State) {
 		}
 	}
 	result := rawPayload("[" + strings.Join(parts, ",") + "]")
-	d.emit(f, events.HistoryEvent{Type: events.MapStateSucceeded}, nil)
-	d.finishResult(f, st, result)
-}
-
-// runDistributed runs a DISTRIBUTED Map in the engine: each item runs as a child
-// execution of the processor in memory; the history records MapRunStarted and
-// MapRunSucceeded/MapRunFailed as AWS does. Iterations that need outside work (tasks,
-// waits) are not supported in this form.
-func (d *decider) runDistributed(f *frame, st *State, items []any) {
-	m := f.Map
-	label := st.Label
-	if label == "" {
-		label = d.uuid()
-	}
-	smArn := d.x.info.StateMachineArn
-	base := strings.Replace(smArn, ":stateMachine:", ":mapRun:", 1)
-	arn := base + "/" + label + ":" + d.uuid()
-	d.emit(f, events.HistoryEvent{Type: events.MapRunStarted,
-		MapRunStartedEventDetails: &events.MapRunStartedEventDetails{MapRunArn: arn}}, nil)
-	var outs []string
-	failed := 0
-	var firstErr stateError
-	for i := range items {
-		in, err := d.itemInput(f, st, i)
-		if err != nil {
-			d.failErr(f, st, err)
-			return
-		}
-		child := NewExecution(st.Processor)
-		info := d.x.info
-		info.Input = in
-		_, _, err = Decide(st.Processor, child, Trigger{Kind: TriggerStart, Time: d.t.Time, Seed: d.rng.Uint64(), Start: &info})
-		if err != nil || child.status == StatusRunning {
-			failed++
-			if firstErr.name == "" {
-				firstErr = stateError{"States.Runtime", "Distributed Map iterations that wait for tasks or timers are not supported"}
-			}
-			continue
-		}
-		switch child.status {
-		case StatusSucceeded:
-			outs = append(outs, *child.output)
-		default:
-			failed++
-			if firstErr.name == "" {
-				firstErr = stateError{child.Error, child.Cause}
-			}
-		}
-	}
-	tol := *m
-	tol.Failed = failed
-	if failed > 0 && !d.mapToleratesFailure(&tol) {
-		name, cause := firstErr.name, firstErr.cause
-		if m.TolCount >= 0 || m.TolPctSet {
-			name, cause = "States.ExceedToleratedFailureThreshold", "The specified tolerated failure threshold was exceeded"
-		}
-		d.emit(f, events.HistoryEvent{Type: events.MapRunFailed,
-			MapRunFailedEventDetails: &events.ErrorDetails{Error: name, Cause: cause}}, nil)
-		d.fail(f, st, stateError{name, cause})
-		return
-	}
-	d.emit(f, events.HistoryEvent{Type: events.MapRunSucceeded}, nil)
-	result := rawPayload("[" + strings.Join(outs, ",") + "]")
 	d.emit(f, events.HistoryEvent{Type: events.MapStateSucceeded}, nil)
 	d.finishResult(f, st, result)
 }
