@@ -42,6 +42,9 @@ type Config struct {
 	// Mocks is the mock configuration (SFN Local's MockConfigFile): executions started
 	// on "<stateMachineArn>#<TestCase>" take their Task states' results from it.
 	Mocks *MockConfig
+	// MapRuns runs the Distributed Map effects (asl.ReadItems, asl.StartMapRun) and
+	// hears the ends of Map Run children.
+	MapRuns *MapRuns
 }
 
 // TaskDispatcher runs the task effects of a decision (asl.ScheduleActivity,

@@ -31,6 +31,8 @@ type execActor struct {
 	// ending holds the stored events that ended the execution (nil while it runs):
 	// a command reaching an ended execution reports the end to the read model again.
 	ending []events.HistoryEvent
+	// mapRun is the Map Run this execution is a child of (mapruns.go).
+	mapRun *events.MapRunChild
 }
 
 // Receive implements actor.Actor.
@@ -106,6 +108,7 @@ func (a *execActor) handle(m *commandMsg) {
 			evs[0].Ext.Parent, evs[0].Ext.MockTestCase = st.Parent, st.MockTestCase
 			evs[0].Ext.TraceHeader = st.TraceHeader
 			a.nestedStarted(st.Parent, st.StateMachineName, st.MockTestCase)
+			evs[0].Ext.MapRun, a.mapRun = st.MapRun, st.MapRun
 		}
 		if evs[0].Ext.Trigger, err = json.Marshal(trig); err != nil {
 			e.cfg.Logger.Error("encode trigger", "execution", a.arn, "err", err)
@@ -137,6 +140,9 @@ func (a *execActor) handle(m *commandMsg) {
 			if err := e.cfg.Ended(ctx, a.arn, evs); err != nil {
 				e.cfg.Logger.Warn("update ended execution's read model", "execution", a.arn, "err", err)
 			}
+		}
+		if a.mapRun != nil && e.cfg.MapRuns != nil && a.x.Status() != asl.StatusRunning {
+			e.cfg.MapRuns.ChildEnded(*a.mapRun, a.x)
 		}
 		a.ack(m)
 		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status()), Settled: true})
@@ -186,7 +192,10 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 	if a.sm, err = a.engine.parse(def); err != nil {
 		return errors.Wrap(err, "parse recorded definition")
 	}
-	a.parent, a.mock = nil, nil
+	a.parent, a.mock, a.mapRun = nil, nil, nil
+	if ext := hist[0].Ext; ext != nil {
+		a.mapRun = ext.MapRun
+	}
 	if ext := hist[0].Ext; ext != nil && (ext.Parent != nil || ext.MockTestCase != "") {
 		a.x = a.rebuildNested(hist) // integ_states.go, mocks.go
 	} else {
@@ -286,6 +295,10 @@ func (a *execActor) run(ctx context.Context, effects []asl.Effect) {
 		case asl.CancelTimer:
 			// A cancelled timer that fires anyway is ignored by the decider.
 		default:
+			if IsMapRunEffect(ef) {
+				a.dispatchMapRun(ctx, ef)
+				continue
+			}
 			if a.mocked(ctx, ef) {
 				continue // the execution's mock test case answered the task
 			}

@@ -1042,6 +1042,9 @@ func (a *execActor) tasksClosed(ctx context.Context, before []int64) {
 	}
 	if len(closed) > 0 {
 		tr.closed(ctx, a.arn, closed)
+		if mr := a.engine.cfg.MapRuns; mr != nil {
+			mr.Closed(ctx, a.arn, closed)
+		}
 	}
 }
 
@@ -1050,10 +1053,18 @@ func (a *execActor) tasksClosed(ctx context.Context, before []int64) {
 func (a *execActor) redispatch(ctx context.Context) {
 	effects := a.recovered
 	a.recovered = nil
+	for _, ef := range effects {
+		if IsMapRunEffect(ef) {
+			a.dispatchMapRun(ctx, ef)
+		}
+	}
 	if a.engine.cfg.Tasks == nil {
 		return
 	}
 	for _, ef := range effects {
+		if IsMapRunEffect(ef) {
+			continue
+		}
 		if a.mocked(ctx, ef) {
 			continue // mocks.go
 		}
@@ -1074,6 +1085,10 @@ func pendingTaskEffects(hist []events.HistoryEvent, pending []int64) []asl.Effec
 	for i := range hist {
 		ev := &hist[i]
 		if !want[ev.ID] {
+			continue
+		}
+		if ef, ok := asl.EffectOf(ev); ok {
+			out = append(out, ef) // a Distributed Map's reader or Map Run (mapruns.go)
 			continue
 		}
 		switch {

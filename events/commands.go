@@ -46,6 +46,16 @@ type StartCommand struct {
 	// MockTestCase is the test case of the mock configuration (SFN Local's
 	// MockConfigFile) the execution runs, from a "<stateMachineArn>#<TestCase>" start.
 	MockTestCase string `json:"mockTestCase,omitempty"`
+	// MapRun names the Map Run (Distributed Map) this execution is a child of.
+	MapRun *MapRunChild `json:"mapRun,omitempty"`
+}
+
+// MapRunChild is a child execution's place in its Map Run.
+type MapRunChild struct {
+	ARN   string `json:"arn"`
+	Index int    `json:"index"`
+	// Express: the child runs as an EXPRESS execution (ExecutionType).
+	Express bool `json:"express,omitempty"`
 }
 
 // ParentTask is the task of a parent execution that started a child execution.

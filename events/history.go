@@ -157,6 +157,8 @@ type Ext struct {
 	// TraceHeader, on ExecutionStarted, is the start request's X-Ray trace header (the
 	// history holds everything the execution's read model is rebuilt from).
 	TraceHeader string `json:"traceHeader,omitempty"`
+	// MapRun, on ExecutionStarted, names the Map Run the execution is a child of.
+	MapRun *MapRunChild `json:"mapRun,omitempty"`
 }
 
 // ExecutionDataDetails says whether input or output was truncated.

@@ -97,4 +97,43 @@ type ExecutionRecord struct {
 	Start           *StartCommand `json:"start"`
 	// LastEventID is the id of the newest history event the projection applied.
 	LastEventID int64 `json:"lastEventId,omitempty"`
+	// IndexARN, when set, is the list the execution is listed in instead of its state
+	// machine's: a Map Run's children are listed under the Map Run's ARN.
+	IndexARN string `json:"indexArn,omitempty"`
+}
+
+// MapRunRecord is the read model of a Map Run (Distributed Map): DescribeMapRun and
+// ListMapRuns answer from it, UpdateMapRun changes it.
+type MapRunRecord struct {
+	ARN             string     `json:"arn"`
+	ExecutionARN    string     `json:"executionArn"`    // the parent execution
+	StateMachineARN string     `json:"stateMachineArn"` // <state machine>/<label>
+	Scheduled       int64      `json:"scheduled"`       // the parent's MapRunStarted event id
+	Status          string     `json:"status"`          // RUNNING, SUCCEEDED, FAILED, ABORTED
+	StartDate       time.Time  `json:"startDate"`
+	StopDate        *time.Time `json:"stopDate,omitempty"`
+	MaxConcurrency  int        `json:"maxConcurrency"`
+	// ToleratedFailureCount / Percentage; nil when not set.
+	ToleratedFailureCount      *int64       `json:"toleratedFailureCount,omitempty"`
+	ToleratedFailurePercentage *float64     `json:"toleratedFailurePercentage,omitempty"`
+	Items                      MapRunCounts `json:"itemCounts"`
+	Executions                 MapRunCounts `json:"executionCounts"`
+	Error                      string       `json:"error,omitempty"`
+	Cause                      string       `json:"cause,omitempty"`
+	// Output is the run's result reported to the parent (kept to report it again).
+	Output       string     `json:"output,omitempty"`
+	RedriveCount int        `json:"redriveCount"`
+	RedriveDate  *time.Time `json:"redriveDate,omitempty"`
+}
+
+// MapRunCounts counts a Map Run's items or child executions by state.
+type MapRunCounts struct {
+	Pending        int64 `json:"pending"`
+	Running        int64 `json:"running"`
+	Succeeded      int64 `json:"succeeded"`
+	Failed         int64 `json:"failed"`
+	TimedOut       int64 `json:"timedOut"`
+	Aborted        int64 `json:"aborted"`
+	Total          int64 `json:"total"`
+	ResultsWritten int64 `json:"resultsWritten"`
 }

@@ -122,7 +122,11 @@ func request(ctx context.Context, nc *nats.Conn, m *nats.Msg) (pubAck, error) {
 // published asynchronously: wait for its acknowledgement with the returned function
 // (the caller creates the record meanwhile).
 func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord) (func() error, error) {
-	smTok := jsstore.Token(rec.StateMachineARN)
+	list := rec.StateMachineARN
+	if rec.IndexARN != "" {
+		list = rec.IndexARN // a Map Run's children
+	}
+	smTok := jsstore.Token(list)
 	m := nats.NewMsg(executionCounterPrefix + smTok)
 	m.Header.Set("Nats-Incr", "+1")
 	ack, err := request(ctx, p.nc, m)
@@ -207,7 +211,13 @@ func (p *Executions) records(ctx context.Context, smTok string, entries []indexE
 	}
 	subjects := make([]string, len(entries))
 	for i, e := range entries {
-		subjects[i] = "$KV." + ExecutionBucket + "." + smTok + "." + jsstore.Token(e.ARN)
+		// A record's key starts with its own state machine (a Map Run's children are
+		// listed under the Map Run but kept under <state machine>/<label>).
+		tok := smTok
+		if sm := StateMachineOf(e.ARN); sm != "" {
+			tok = jsstore.Token(sm)
+		}
+		subjects[i] = "$KV." + ExecutionBucket + "." + tok + "." + jsstore.Token(e.ARN)
 	}
 	err := directGet(ctx, p.nc, "KV_"+ExecutionBucket, map[string]any{"multi_last": subjects, "batch": len(subjects)}, func(m *nats.Msg) error {
 		if op := m.Header.Get("KV-Operation"); op != "" {

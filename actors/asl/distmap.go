@@ -79,9 +79,10 @@ type MapRunSpec struct {
 	StateName     string   `json:"stateName"`
 	Label         string   `json:"label,omitempty"`
 	ExecutionType string   `json:"executionType"` // STANDARD or EXPRESS
-	Definition    string   `json:"definition"`    // the ItemProcessor as a state machine
-	Inputs        []string `json:"inputs"`        // one per child execution
-	Items         int      `json:"items"`         // items read (before batching)
+	RoleArn       string   `json:"roleArn,omitempty"`
+	Definition    string   `json:"definition"` // the ItemProcessor as a state machine
+	Inputs        []string `json:"inputs"`     // one per child execution
+	Items         int      `json:"items"`      // items read (before batching)
 	// MaxConcurrency 0 means as many as possible (AWS: up to 10,000).
 	MaxConcurrency int          `json:"maxConcurrency"`
 	ToleratedCount *int         `json:"toleratedFailureCount,omitempty"`
@@ -297,7 +298,8 @@ func (d *decider) startMapRun(f *frame, st *State, in *payload) {
 	base := strings.Replace(smArn, ":stateMachine:", ":mapRun:", 1)
 	arn := base + "/" + label + ":" + d.uuid()
 	spec := MapRunSpec{MapRunArn: arn, StateName: f.State, Label: st.Label, ExecutionType: st.ExecutionType,
-		Definition: st.processorDefinition(), MaxConcurrency: m.MaxConc, Items: len(m.Items)}
+		Definition: st.processorDefinition(), MaxConcurrency: m.MaxConc, Items: len(m.Items),
+		RoleArn: d.x.info.RoleArn}
 	if spec.ExecutionType == "" {
 		spec.ExecutionType = "STANDARD"
 	}

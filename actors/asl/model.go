@@ -103,7 +103,7 @@ type State struct {
 	ItemSelector                   Template
 	Processor                      *StateMachine // ItemProcessor or Iterator
 	ProcessorRaw                   json.RawMessage
-	ProcessorMode                  string        // INLINE or DISTRIBUTED
+	ProcessorMode                  string // INLINE or DISTRIBUTED
 	ExecutionType                  string
 	MaxConcurrency                 *json.Number
 	MaxConcurrencyPath             string

@@ -257,6 +257,7 @@ type describeExecutionOutput struct {
 	RedriveCount           int          `json:"redriveCount"`
 	RedriveStatus          string       `json:"redriveStatus"`
 	RedriveStatusReason    *string      `json:"redriveStatusReason,omitempty"`
+	MapRunArn              *string      `json:"mapRunArn,omitempty"`
 }
 
 func optString(s string) *string {
@@ -293,6 +294,9 @@ func (s *Server) describeExecution(ctx context.Context, r *request) (any, error)
 		out.TraceHeader = optString(rec.Start.TraceHeader)
 		out.StateMachineVersionArn = optString(rec.Start.StateMachineVersionARN)
 		out.StateMachineAliasArn = optString(rec.Start.StateMachineAliasARN)
+		if rec.Start.MapRun != nil {
+			out.MapRunArn = optString(rec.Start.MapRun.ARN)
+		}
 	}
 	switch rec.Status {
 	case "SUCCEEDED":
@@ -402,13 +406,19 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 	if in.StateMachineArn == nil && in.MapRunArn == nil {
 		return nil, fault.New(fault.ValidationException, "Must provide a StateMachine ARN or a MapRun ARN")
 	}
-	if in.StateMachineArn == nil {
-		return nil, fault.New(fault.ResourceNotFound, "Resource not found: '%s'", *in.MapRunArn)
-	}
-	smARN := *in.StateMachineArn
 	var items []events.ExecutionRecord
 	var next *string
-	if a, err := parseARN(smARN, "stateMachine"); err == nil && a.qualifier == "" {
+	smARN := ""
+	if in.StateMachineArn != nil {
+		smARN = *in.StateMachineArn
+	}
+	if in.StateMachineArn == nil {
+		// A Map Run's child executions (mapruns.go).
+		var err error
+		if items, next, err = s.pageMapRunExecutions(ctx, *in.MapRunArn, in.StatusFilter, in.page); err != nil {
+			return nil, err
+		}
+	} else if a, err := parseARN(smARN, "stateMachine"); err == nil && a.qualifier == "" {
 		// A state machine's own executions: read from the list index, one page at a time.
 		if items, next, err = s.pageExecutions(ctx, smARN, in.StatusFilter, in.page); err != nil {
 			return nil, err
@@ -607,6 +617,8 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, r *reques
 		RevisionID              string                       `json:"revisionId,omitempty"`
 		VariableReferences      map[string][]string          `json:"variableReferences,omitempty"`
 		EncryptionConfiguration map[string]any               `json:"encryptionConfiguration"`
+		MapRunArn               *string                      `json:"mapRunArn,omitempty"`
+		Label                   *string                      `json:"label,omitempty"`
 	}{
 		StateMachineArn: rec.StateMachineARN, Name: sm.Name, UpdateDate: Time(updated),
 		LoggingConfiguration: sm.Logging, TracingConfiguration: sm.Tracing, RevisionID: sm.RevisionID,
@@ -626,6 +638,13 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, r *reques
 		}
 		if out.Name == "" {
 			out.Name = rec.Start.StateMachineName
+		}
+		if mr := rec.Start.MapRun; mr != nil {
+			// A Map Run's child: the state machine "<name>/<label>".
+			out.MapRunArn = optString(mr.ARN)
+			if i := strings.LastIndexByte(rec.Start.StateMachineName, '/'); i >= 0 {
+				out.Label = optString(rec.Start.StateMachineName[i+1:])
+			}
 		}
 	}
 	if out.Name == "" {

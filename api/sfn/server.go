@@ -36,6 +36,8 @@ type Server struct {
 	engine *actors.Engine
 	hist   *jsstore.Store
 	execs  *projections.Executions
+	// mapRuns serves the Map Run operations (mapruns.go).
+	mapRuns *actors.MapRuns
 	// deleting holds the ARNs of state machines marked DELETING that wait for their
 	// last execution to end.
 	deleting sync.Map

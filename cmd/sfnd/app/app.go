@@ -83,10 +83,11 @@ type App struct {
 	execs     *projections.Executions
 	Engine    *actors.Engine
 	Tasks     *actors.Tasks
-	Objects   *objects.Store // where s3:// and file:// objects are read and written
-	API       *sfn.Server    // the Step Functions service
-	Glue      *glue.Server   // the Glue service
-	Edge      *api.Server    // the HTTP edge every service is served through
+	Objects   *objects.Store  // where s3:// and file:// objects are read and written
+	MapRuns   *actors.MapRuns // Distributed Map runs
+	API       *sfn.Server     // the Step Functions service
+	Glue      *glue.Server    // the Glue service
+	Edge      *api.Server     // the HTTP edge every service is served through
 	// GlueRunner runs Glue job runs and crawls; Blueprints runs blueprint layouts.
 	GlueRunner *gluejob.Runner
 	Blueprints *glueblueprint.Engine
@@ -189,13 +190,20 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}); err != nil {
 		return nil, err
 	}
+	if a.MapRuns, err = actors.NewMapRuns(ctx, a.Store, a.Objects, cfg.Logger); err != nil {
+		return nil, err
+	}
 	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, Tasks: a.Tasks, Mocks: mocks,
-		Ended: a.execs.Apply,
+		MapRuns: a.MapRuns,
+		Ended:   a.execs.Apply,
 	}); err != nil {
 		return nil, err
 	}
 	a.Tasks.UseEngine(a.Engine)
 	optimized.Bind(a.Engine)
+	a.MapRuns.Bind(a.Engine, a.execs.Reserve, func(ctx context.Context, list, cursor string, limit int) ([]events.ExecutionRecord, string, error) {
+		return a.execs.Page(ctx, list, "", cursor, limit)
+	})
 	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits})
 	a.API = sfn.New(sfn.Config{Logger: cfg.Logger}, a.Store, a.res)
 	a.Edge.Register(a.API.Service())
@@ -213,6 +221,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		cfg.GlueTimeScale = 1
 	}
 	a.Glue = glue.New(glue.Config{Logger: cfg.Logger, TimeScale: cfg.GlueTimeScale}, a.Store, a.res)
+	a.API.EnableMapRuns(a.MapRuns)
 	a.Glue.SetDeployment(cfg.Region, cfg.Account)
 	a.Edge.Register(a.Glue.Service())
 	if a.GlueRuns, err = actors.NewGlue(ctx, a.Store, actors.GlueConfig{
