@@ -269,6 +269,9 @@ func TestRunningExecutionUpdatesLive(t *testing.T) {
 	 "Work":{"Type":"Task","Resource":"`+act+`","Next":"After"},"After":{"Type":"Pass","End":true}}}`)
 	x := testutil.StartExecution(t, e.c, sm, `{"n":1}`)
 	p := newPage(t, e.url)
+	// The task waits in the activity's queue: its page says so.
+	p.open("/activities/" + enc(act))
+	p.waitJS(10*time.Second, `document.querySelector('#act-waiting') && document.querySelector('#act-waiting').innerText === '1'`)
 	p.open(execPath(x))
 	p.waitJS(10*time.Second, nodeStatusJS("Work")+` === 'running' && document.querySelector('.live')`)
 	if got := eval[string](p, nodeStatusJS("After")); got != "notreached" {
