@@ -696,3 +696,39 @@ func (d *decider) uuid() string {
 	b = (b &^ (0x3 << 62)) | (0x2 << 62)
 	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xffff, b>>48, b&0xffffffffffff)
 }
+
+// TaskResource is a Task state's resource, as the engine dispatches it.
+type TaskResource struct {
+	State    string // the state's name
+	Resource string // the Resource field
+	// Type is what serves it: "activity", "lambda" (a function ARN), or the
+	// integration's resource type ("dynamodb", "aws-sdk:s3", "states", ...).
+	Type string
+}
+
+// TaskResources lists the Task states of a machine, its Parallel branches and Map
+// processors included, in definition order.
+func TaskResources(sm *StateMachine) []TaskResource {
+	var out []TaskResource
+	var walk func(m *StateMachine)
+	walk = func(m *StateMachine) {
+		for _, name := range m.Names {
+			st := m.States[name]
+			if st.Type == "Task" && st.Resource != "" {
+				kind, typ, _ := taskKind(st.Resource)
+				if kind != "task" {
+					typ = kind
+				}
+				out = append(out, TaskResource{State: name, Resource: st.Resource, Type: typ})
+			}
+			for _, b := range st.Branches {
+				walk(b)
+			}
+			if st.Processor != nil {
+				walk(st.Processor)
+			}
+		}
+	}
+	walk(sm)
+	return out
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/actors/asl"
 	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
@@ -24,6 +25,9 @@ type Config struct {
 	// Random returns a number in [0, n): it picks the version an alias routes an
 	// execution to (injected so tests can control it; math/rand/v2 by default).
 	Random func(n int) int
+	// Unserved lists the Task states of a definition whose resources no integration
+	// of this server serves (nil: not checked); Create/UpdateStateMachine log them.
+	Unserved func(definition string) []asl.TaskResource
 }
 
 // Server serves the Step Functions API.

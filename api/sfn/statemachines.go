@@ -150,6 +150,7 @@ func (s *Server) createStateMachine(ctx context.Context, r *request) (any, error
 		return out, nil
 	}
 	out := createStateMachineOutput{StateMachineArn: smARN, CreationDate: Time(now)}
+	s.warnUnserved(smARN, *in.Definition)
 	if version != nil {
 		vseq, err := s.writeVersion(ctx, *version)
 		if err != nil {
@@ -412,6 +413,9 @@ func (s *Server) updateStateMachine(ctx context.Context, r *request) (any, error
 	if err != nil {
 		return nil, err
 	}
+	if in.Definition != nil {
+		s.warnUnserved(smARN, *in.Definition)
+	}
 	if version != nil {
 		vseq, err := s.writeVersion(ctx, *version)
 		if err != nil {
@@ -561,4 +565,17 @@ func (s *Server) listStateMachines(ctx context.Context, r *request) (any, error)
 		})
 	}
 	return out, nil
+}
+
+// warnUnserved logs, for a definition just stored, each Task state whose resource no
+// integration of this server serves: AWS accepts such a definition, and so does sfnd,
+// but its executions will fail at that state.
+func (s *Server) warnUnserved(smARN, definition string) {
+	if s.cfg.Unserved == nil {
+		return
+	}
+	for _, w := range s.cfg.Unserved(definition) {
+		s.cfg.Logger.Warn("state machine calls a resource this server does not serve: its executions fail there",
+			"stateMachine", smARN, "state", w.State, "resource", w.Resource)
+	}
 }

@@ -1,12 +1,14 @@
 package testutil
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -123,4 +125,31 @@ func RunServer(t testing.TB, port int, dir string, name string, args ...string) 
 	}
 	log, _ := os.ReadFile(logFile.Name())
 	t.Fatalf("%s did not listen on %s:\n%s", name, addr, log)
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// SfndBinary builds the sfnd command once per test process and returns its path
+// (for tests that kill the server with SIGKILL).
+func SfndBinary(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sfnd-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sfnd")
+		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/sfnd/sfnd/cmd/sfnd").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/actors/asl"
 	"github.com/sfnd/sfnd/actors/glueblueprint"
 	"github.com/sfnd/sfnd/actors/gluejob"
 	"github.com/sfnd/sfnd/actors/integrations"
@@ -205,7 +206,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return a.execs.Page(ctx, list, "", cursor, limit)
 	})
 	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits})
-	a.API = sfn.New(sfn.Config{Logger: cfg.Logger}, a.Store, a.res)
+	a.API = sfn.New(sfn.Config{Logger: cfg.Logger, Unserved: unserved(integs)}, a.Store, a.res)
 	a.Edge.Register(a.API.Service())
 	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
 	states.Bind(a.Engine, a.API.StartChild)
@@ -374,4 +375,22 @@ func (a *App) recoverGlue(ctx context.Context) error {
 		a.cfg.Logger.Info("resuming glue workflow runs", "count", n)
 	}
 	return err
+}
+
+// unserved lists the Task states of a definition that no integration serves
+// (activities and Lambda function ARNs are always served).
+func unserved(integs map[string]actors.Integration) func(string) []asl.TaskResource {
+	return func(def string) []asl.TaskResource {
+		sm, err := asl.Parse(def)
+		if err != nil {
+			return nil
+		}
+		var out []asl.TaskResource
+		for _, r := range asl.TaskResources(sm) {
+			if _, ok := integs[r.Type]; !ok && r.Type != "activity" && r.Type != "lambda" {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
 }
