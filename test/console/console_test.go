@@ -269,7 +269,9 @@ func TestRunningExecutionUpdatesLive(t *testing.T) {
 	 "Work":{"Type":"Task","Resource":"`+act+`","Next":"After"},"After":{"Type":"Pass","End":true}}}`)
 	x := testutil.StartExecution(t, e.c, sm, `{"n":1}`)
 	p := newPage(t, e.url)
-	// The task waits in the activity's queue: its page says so.
+	// The task waits in the activity's queue: the list and the activity's page say so.
+	p.open("/activities")
+	p.waitJS(10*time.Second, `document.querySelector('tr[data-activity="slow"] .c-waiting') && document.querySelector('tr[data-activity="slow"] .c-waiting').innerText === '1'`)
 	p.open("/activities/" + enc(act))
 	p.waitJS(10*time.Second, `document.querySelector('#act-waiting') && document.querySelector('#act-waiting').innerText === '1'`)
 	p.open(execPath(x))
@@ -305,6 +307,9 @@ func TestRunningExecutionUpdatesLive(t *testing.T) {
 	p.open("/activities/" + enc(act))
 	p.waitJS(10*time.Second, `document.querySelector('#act-workers') && document.querySelector('#act-workers').innerText.includes('live-worker')`)
 	p.screenshot("activity")
+	p.open("/activities")
+	p.waitJS(10*time.Second, `document.querySelector('tr[data-activity="slow"] .c-workers') && document.querySelector('tr[data-activity="slow"] .c-workers').innerText.includes('live-worker')`)
+	p.screenshot("activities")
 }
 
 func TestStartFormStartsAnExecution(t *testing.T) {

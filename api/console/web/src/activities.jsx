@@ -4,6 +4,25 @@ import { ErrorBox, Link, Spinner, actHref, fmtTime, useAsync } from './ui.jsx';
 
 export function ActivityList() {
   const [items, err, loading] = useAsync(() => all('ListActivities', { maxResults: 1000 }, 'activities'), []);
+  // Each activity's queue (the first 200 activities), refreshed every 3 s.
+  const [queues, setQueues] = useState({});
+  useEffect(() => {
+    if (!items || !items.length) return;
+    let live = true;
+    let timer;
+    const tick = async () => {
+      const got = {};
+      await Promise.all(items.slice(0, 200).map((a) => call('SfndConsole.DescribeActivityQueue', { activityArn: a.activityArn }).then((q) => { got[a.activityArn] = q; }, () => {})));
+      if (!live) return;
+      setQueues(got);
+      timer = setTimeout(tick, 3000);
+    };
+    tick();
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [items]);
   return (
     <section>
       <h1>Activities {items ? <span class="count">({items.length})</span> : null}</h1>
@@ -12,8 +31,19 @@ export function ActivityList() {
       {items && !items.length ? <p class="muted">No activities yet (CreateActivity).</p> : null}
       {items && items.length ? (
         <table class="list" id="act-table">
-          <thead><tr><th>Name</th><th>Created</th></tr></thead>
-          <tbody>{items.map((a) => <tr><td><Link href={actHref(a.activityArn)}>{a.name}</Link></td><td>{fmtTime(a.creationDate)}</td></tr>)}</tbody>
+          <thead><tr><th>Name</th><th title="tasks queued and not yet handed to a worker (a task of an execution that ended meanwhile counts until a poll drops it)">Tasks waiting</th><th>Polls waiting</th><th>Workers seen</th><th>Created</th></tr></thead>
+          <tbody>{items.map((a) => {
+            const q = queues[a.activityArn];
+            return (
+              <tr data-activity={a.name}>
+                <td><Link href={actHref(a.activityArn)}>{a.name}</Link></td>
+                <td class="c-waiting">{q ? q.waiting : ''}</td>
+                <td>{q ? q.pollers : ''}</td>
+                <td class="c-workers">{q ? q.workers.map((w) => w.name).slice(0, 5).join(', ') + (q.workers.length > 5 ? ` +${q.workers.length - 5}` : '') : ''}</td>
+                <td>{fmtTime(a.creationDate)}</td>
+              </tr>
+            );
+          })}</tbody>
         </table>
       ) : null}
     </section>
@@ -54,7 +84,7 @@ export function ActivityPage({ arn }) {
       <dl class="facts">
         <dt>ARN</dt><dd class="mono">{a.activityArn}</dd>
         <dt>Created</dt><dd>{fmtTime(a.creationDate)}</dd>
-        <dt>Tasks waiting</dt><dd id="act-waiting">{q ? q.waiting : '…'}</dd>
+        <dt title="tasks queued and not yet handed to a worker (a task of an execution that ended meanwhile counts until a poll drops it)">Tasks waiting</dt><dd id="act-waiting">{q ? q.waiting : '…'}</dd>
         <dt>Polls waiting</dt><dd id="act-pollers">{q ? q.pollers : '…'}</dd>
       </dl>
       <ErrorBox err={qErr} />
