@@ -91,3 +91,6 @@ require (
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.10 // indirect
 )
+
+// gnata v0.2.2 with sfnd's evaluation limits: third_party/gnata/SFND.md.
+replace github.com/recolabs/gnata => ./third_party/gnata
