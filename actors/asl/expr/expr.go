@@ -47,6 +47,10 @@ type Env struct {
 	// wherever Context or Vars is nil: the caller builds them only for an expression
 	// that refers to "$$" or to a variable.
 	Lazy LazyEnv
+
+	// Limits bound an intrinsic function call (zero fields: DefaultLimits).
+	Limits Limits
+	budget *budget // one evaluation's, set by EvalIntrinsic
 }
 
 // LazyEnv builds the context object and the variables of an Env on demand.

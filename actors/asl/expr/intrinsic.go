@@ -12,6 +12,7 @@ import (
 	"hash"
 	"math"
 	"math/big"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,6 +330,9 @@ func evalIntrinsic(expr string, env Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if env.budget == nil {
+		env.budget = newBudget(env.Limits)
+	}
 	return n.eval(env)
 }
 
@@ -361,7 +365,69 @@ func (n *inode) eval(env Env) (any, error) {
 		}
 		args[i] = v
 	}
+	// What the call may produce is charged before it runs: the text of its arguments
+	// for the functions that turn them into text, their items for the others.
+	for _, a := range args {
+		cost := shallowSize(a)
+		switch n.name {
+		case "States.Format", "States.JsonToString", "States.Hash", "States.Base64Encode",
+			"States.ArrayUnique", "States.ArrayContains": // text produced, or compared in full
+			cost = textSize(a, env.budget.Left())
+		}
+		if err := env.budget.Charge(cost); err != nil {
+			return nil, n.failf("%s", err.Error())
+		}
+	}
 	return n.apply(args, env)
+}
+
+// textSize is about the size of v's JSON text, or a number over limit once it is
+// known to be over limit; it walks no further than that.
+func textSize(v any, limit int) int {
+	n := 0
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch t := canon(v).(type) {
+		case string:
+			n += len(t) + 2
+		case json.Number:
+			n += len(t)
+		case []any:
+			n += 2 + len(t)
+			for _, e := range t {
+				if n > limit || !walk(e) {
+					return false
+				}
+			}
+		case *Object:
+			n += 2
+			for k, e := range t.All() {
+				n += len(k) + 4
+				if n > limit || !walk(e) {
+					return false
+				}
+			}
+		default:
+			n += 5
+		}
+		return n <= limit
+	}
+	walk(v)
+	return n
+}
+
+// shallowSize is what producing a copy of v costs at least: its text, or 16 bytes per
+// item or member.
+func shallowSize(v any) int {
+	switch t := canon(v).(type) {
+	case string:
+		return len(t)
+	case []any:
+		return 16 * len(t)
+	case *Object:
+		return 16 * t.Len()
+	}
+	return 0
 }
 
 func argCount(lim [2]int) string {
@@ -478,14 +544,19 @@ func (n *inode) apply(args []any, env Env) (any, error) {
 		if !ok {
 			return nil, n.failf("the argument must be an array")
 		}
+		// Values are bucketed by a key that equal values share, so the check is
+		// linear rather than quadratic in the array's length.
 		out := []any{}
+		seen := map[string][]any{}
 	outer:
 		for _, e := range a {
-			for _, seen := range out {
-				if Equal(seen, e) {
+			k := equalKey(e)
+			for _, prev := range seen[k] {
+				if Equal(prev, e) {
 					continue outer
 				}
 			}
+			seen[k] = append(seen[k], e)
 			out = append(out, e)
 		}
 		return out, nil
@@ -753,4 +824,48 @@ func (r *javaRandom) nextInt(bound int32) int32 {
 			return val
 		}
 	}
+}
+
+// equalKey is a key that values Equal holds equal share: their JSON with object members
+// sorted and numbers as doubles (values it conflates are told apart by Equal).
+func equalKey(v any) string {
+	var b strings.Builder
+	var walk func(v any)
+	walk = func(v any) {
+		switch t := canon(v).(type) {
+		case json.Number:
+			f, err := t.Float64()
+			if err != nil {
+				b.WriteString(string(t))
+				return
+			}
+			b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		case []any:
+			b.WriteByte('[')
+			for _, e := range t {
+				walk(e)
+				b.WriteByte(',')
+			}
+			b.WriteByte(']')
+		case *Object:
+			keys := make([]string, 0, t.Len())
+			for k := range t.All() {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			b.WriteByte('{')
+			for _, k := range keys {
+				e, _ := t.Get(k)
+				b.WriteString(strconv.Quote(k))
+				b.WriteByte(':')
+				walk(e)
+				b.WriteByte(',')
+			}
+			b.WriteByte('}')
+		default:
+			b.WriteString(Marshal(t))
+		}
+	}
+	walk(v)
+	return b.String()
 }

@@ -1,13 +1,13 @@
 package expr
 
 import (
-	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"math"
@@ -33,6 +33,8 @@ type JSONataEnv struct {
 	Vars   map[string]any
 	Rand   Rand
 	Now    time.Time
+	// Limits bound the evaluation (zero fields: DefaultLimits).
+	Limits Limits
 }
 
 // IsJSONata reports whether s is a JSONata expression string: "{% ... %}".
@@ -131,8 +133,12 @@ func EvalJSONata(s, field string, env JSONataEnv) (any, error) {
 	for k, v := range env.Vars {
 		genv.Bind(k, toGnata(v))
 	}
-	res, err := e.EvalWithCustomFuncs(context.Background(), input, genv)
+	res, err := e.EvalWithCustomFuncs(newBudget(env.Limits), input, genv)
 	if err != nil {
+		var lim *LimitError
+		if errors.As(err, &lim) {
+			return nil, fail("threw an error during evaluation. %s", lim.Error())
+		}
 		return nil, fail("threw an error during evaluation. %s", jsonataMessage(err))
 	}
 	if res == nil {
@@ -266,7 +272,7 @@ func floatResult(f float64) (any, bool) {
 // builtinType is the function type gnata's evaluator calls for built-ins (an internal
 // named type, reached through a registered built-in).
 var builtinType = func() reflect.Type {
-	fn, ok := gnata.NewCustomEnv(nil).Lookup("keys")
+	fn, ok := gnata.NewCustomEnv(nil).Lookup("sum")
 	if !ok {
 		return nil
 	}

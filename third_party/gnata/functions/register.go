@@ -91,6 +91,29 @@ func RegisterAll(env *evaluator.Environment, evalFn EvalFn) {
 	for _, b := range builtinFuncs {
 		env.Bind(b.name, evaluator.BuiltinFunction(b.fn))
 	}
+	// sfnd: $string is charged for the whole text it produces, not one level of it.
+	env.Bind("string", evaluator.EnvAwareBuiltin(func(args []any, focus any, env *evaluator.Environment) (any, error) {
+		if len(args) > 0 {
+			if err := evaluator.ChargeText(env, args[0]); err != nil {
+				return nil, err
+			}
+		}
+		return fnString(args, focus)
+	}))
+	// sfnd: functions whose work or result grows with the whole of their arguments,
+	// not one level of them, are charged for all of it.
+	for _, b := range builtinFuncs {
+		switch b.name {
+		case "flatten", "distinct", "merge", "keys", "values", "lookup", "spread", "contains", "zip":
+			fn := b.fn
+			env.Bind(b.name, evaluator.EnvAwareBuiltin(func(args []any, focus any, env *evaluator.Environment) (any, error) {
+				if err := evaluator.ChargeWork(env, args...); err != nil {
+					return nil, err
+				}
+				return fn(args, focus)
+			}))
+		}
+	}
 	env.Bind("uppercase", newSignedBuiltin(fnUppercase, "s-:s"))
 	env.Bind("lowercase", newSignedBuiltin(fnLowercase, "s-:s"))
 	env.Bind("match", makeFnMatch(evalFn))

@@ -124,6 +124,12 @@ func evalBinary(node *parser.Node, input any, env *Environment) (any, error) { /
 		return evalArithFloat64(l, r, op)
 
 	case "&":
+		if err := chargeText(env, left); err != nil { // sfnd
+			return nil, err
+		}
+		if err := chargeText(env, right); err != nil { // sfnd
+			return nil, err
+		}
 		ls, err := stringifyValue(left)
 		if err != nil {
 			return nil, err
@@ -138,11 +144,17 @@ func evalBinary(node *parser.Node, input any, env *Environment) (any, error) { /
 		if left == nil || right == nil {
 			return false, nil
 		}
+		if err := chargeWork(env, left, right); err != nil { // sfnd
+			return nil, err
+		}
 		return DeepEqual(left, right), nil
 
 	case "!=":
 		if left == nil || right == nil {
 			return false, nil
+		}
+		if err := chargeWork(env, left, right); err != nil { // sfnd
+			return nil, err
 		}
 		return !DeepEqual(left, right), nil
 
@@ -159,6 +171,9 @@ func evalBinary(node *parser.Node, input any, env *Environment) (any, error) { /
 		return compareValues(left, right, ">=")
 
 	case "in":
+		if err := chargeWork(env, left, right); err != nil { // sfnd
+			return nil, err
+		}
 		return containsValue(right, left), nil
 
 	case "..":

@@ -170,11 +170,11 @@ func callFunction(fn any, args []any, focus any, env *Environment) (any, error) 
 		}
 		switch f := fn.(type) {
 		case *SignedBuiltin:
-			return f.Fn(args, focus)
+			return metered(env, args, func() (any, error) { return f.Fn(args, focus) })
 		case BuiltinFunction:
-			return f(args, focus)
+			return metered(env, args, func() (any, error) { return f(args, focus) })
 		case EnvAwareBuiltin:
-			return f(args, focus, env)
+			return metered(env, args, func() (any, error) { return f(args, focus, env) })
 		case *Lambda:
 			if f.Sig != "" {
 				coerced, returnUndefined, err := processCallArgs(f.ParsedSig, args, focus)
@@ -223,4 +223,23 @@ func callFunction(fn any, args []any, focus any, env *Environment) (any, error) 
 			return nil, &JSONataError{Code: "T1006", Message: fmt.Sprintf("not a function: %T", fn)}
 		}
 	}
+}
+
+// metered runs a built-in function call, charging the evaluation's meter for its
+// arguments before and for its result after (sfnd).
+func metered(env *Environment, args []any, call func() (any, error)) (any, error) {
+	if meterOf(env) == nil {
+		return call()
+	}
+	if err := charge(env, argsSize(args)); err != nil {
+		return nil, err
+	}
+	res, err := call()
+	if err != nil {
+		return nil, err
+	}
+	if err := charge(env, shallowSize(res)); err != nil {
+		return nil, err
+	}
+	return res, nil
 }

@@ -1106,6 +1106,9 @@ func evalPathStep(
 			seq.Values = append(seq.Values, val)
 			continue
 		}
+		if err := charge(env, shallowSize(val)); err != nil { // sfnd
+			return nil, err
+		}
 		switch v := val.(type) {
 		case []any:
 			seq.Values = append(seq.Values, v...)
