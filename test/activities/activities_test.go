@@ -401,8 +401,8 @@ func TestWaitForTaskToken(t *testing.T) {
 
 	// A service sfnd does not implement: the task fails, no result is made up.
 	def = `{"StartAt":"Send","States":{"Send":{"Type":"Task",
-	  "Resource":"arn:aws:states:::sns:publish.waitForTaskToken",
-	  "Parameters":{"Message.$":"$$.Task.Token"},"End":true}}}`
+	  "Resource":"arn:aws:states:::sagemaker:createTransformJob.waitForTaskToken",
+	  "Parameters":{"TransformJobName.$":"$$.Task.Token"},"End":true}}}`
 	sm = testutil.CreateStateMachine(t, c, "cbnone", def)
 	exec = testutil.StartExecution(t, c, sm, `{}`)
 	out = testutil.WaitDone(t, c, exec, 5*time.Second)
