@@ -55,7 +55,15 @@ const (
 	GlueCmdRun      = "run"      // a trigger of a workflow run's decider
 	GlueCmdSchedule = "schedule" // a SCHEDULED trigger's instant
 	GlueCmdBatch    = "batch"    // an EVENT trigger's batch window ended
+	GlueCmdEvent    = "event"    // an event for a workflow's EVENT trigger
 )
+
+// GlueEvent is an event for a workflow's EVENT start trigger, as published on
+// jsstore.GlueEventSubject.
+type GlueEvent struct {
+	Workflow string `json:"workflow"`
+	Id       string `json:"id"`
+}
 
 // GlueCommand is one message of the GLUE_CMD stream.
 type GlueCommand struct {
@@ -150,6 +158,22 @@ func (g *Glue) now() time.Time { return g.cfg.Now().UTC() }
 
 func (g *Glue) route(m jetstream.Msg) {
 	var cmd GlueCommand
+	if m.Subject() == jsstore.GlueEventSubject {
+		var ev GlueEvent
+		if err := json.Unmarshal(m.Data(), &ev); err != nil || ev.Workflow == "" {
+			g.cfg.Logger.Warn("dropping unreadable glue event", "err", err)
+			_ = m.Term()
+			return
+		}
+		if ev.Id == "" {
+			if md, err := m.Metadata(); err == nil {
+				ev.Id = "event-" + itoa64(int64(md.Sequence.Stream))
+			}
+		}
+		cmd = GlueCommand{Kind: GlueCmdEvent, Workflow: ev.Workflow, Batch: ev.Id}
+		g.fire(m, cmd)
+		return
+	}
 	if err := json.Unmarshal(m.Data(), &cmd); err != nil {
 		g.cfg.Logger.Warn("dropping unreadable glue command", "subject", m.Subject(), "err", err)
 		_ = m.Term()
@@ -159,23 +183,32 @@ func (g *Glue) route(m jetstream.Msg) {
 	case GlueCmdRun:
 		g.deliver(cmd, m)
 	case GlueCmdSchedule, GlueCmdBatch:
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if g.fireTrigger == nil {
-				_ = m.NakWithDelay(time.Second)
-				return
-			}
-			if err := g.fireTrigger(ctx, cmd); err != nil {
-				g.cfg.Logger.Error("fire trigger", "trigger", cmd.TriggerName, "err", err)
-				_ = m.NakWithDelay(time.Second)
-				return
-			}
-			_ = m.Ack()
-		}()
+		g.fire(m, cmd)
 	default:
 		_ = m.Term()
 	}
+}
+
+// fire hands a schedule instant, batch window or event to the API's start path, off
+// the consumer's goroutine (a start waits for the run's first decision, which this
+// consumer delivers). An event batch is one resource changed with optimistic
+// concurrency, so events folded at once cannot lose each other.
+func (g *Glue) fire(m jetstream.Msg, cmd GlueCommand) {
+	run := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if g.fireTrigger == nil {
+			_ = m.NakWithDelay(time.Second)
+			return
+		}
+		if err := g.fireTrigger(ctx, cmd); err != nil {
+			g.cfg.Logger.Error("fire trigger", "trigger", cmd.TriggerName, "workflow", cmd.Workflow, "err", err)
+			_ = m.NakWithDelay(time.Second)
+			return
+		}
+		_ = m.Ack()
+	}
+	go run()
 }
 
 func (g *Glue) deliver(cmd GlueCommand, m jetstream.Msg) {

@@ -54,8 +54,11 @@ func (s *Server) scheduleFire(ctx context.Context, trigger, schedule string, due
 // window, events.go): it starts a run if the trigger is still ACTIVATED with the same
 // schedule, then arms the next instant.
 func (s *Server) fireScheduled(ctx context.Context, cmd actors.GlueCommand) error {
-	if cmd.Kind == actors.GlueCmdBatch {
+	switch cmd.Kind {
+	case actors.GlueCmdBatch:
 		return s.batchWindowEnded(ctx, cmd)
+	case actors.GlueCmdEvent:
+		return s.onEvent(ctx, cmd)
 	}
 	rec, err := s.res.Glue(ctx, events.GlueTrigger, "", cmd.TriggerName)
 	if errors.Is(err, events.ErrNotFound) {
@@ -122,5 +125,3 @@ func (s *Server) deleteRuns(ctx context.Context, wf string) error {
 	}
 	return nil
 }
-
-func (s *Server) batchWindowEnded(ctx context.Context, cmd actors.GlueCommand) error { return nil }

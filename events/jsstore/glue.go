@@ -33,6 +33,9 @@ const (
 	GlueCommandStream  = "GLUE_CMD"
 	GlueCommandPrefix  = "glue.cmd."
 	GlueSchedulePrefix = "glue.sched."
+	// GlueEventSubject takes events for workflows' EVENT start triggers (sfnd has no
+	// EventBridge): JSON {"workflow": "<name>", "id": "<event id>"}.
+	GlueEventSubject = "glue.cmd.event"
 )
 
 // GlueJobSubject is the work subject of job runs whose command is name.

@@ -1,6 +1,7 @@
 package glue
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	"github.com/aws/aws-sdk-go-v2/service/glue/types"
+
+	"github.com/sfnd/sfnd/events/jsstore"
+	"github.com/sfnd/sfnd/test/testutil"
 )
 
 // chain creates the 3-job chain of scenario 3 in workflow wf with the given scripts.
@@ -414,5 +418,62 @@ func TestCrawlerNodeAndDeletedJob(t *testing.T) {
 	d2 := nodeByName(run.Graph, "D2").JobDetails.JobRuns[0]
 	if d2.JobRunState != types.JobRunStateError || !strings.Contains(aws.ToString(d2.ErrorMessage), "D2 not found") {
 		t.Fatalf("D2 run: %+v", d2)
+	}
+}
+
+// TestScheduledAndEventStarts is scenarios 21 and 22 (schedules and batch windows
+// run a thousand times faster: GlueTimeScale 0.001).
+func TestScheduledAndEventStarts(t *testing.T) {
+	t.Parallel()
+	a := testutil.Start(t, testutil.Options{GlueTimeScale: 0.001})
+	c := client(a)
+	dir := scripts(t)
+	createJob(t, c, "E1", filepath.Join(dir, "ok.py"), nil)
+	do(c.CreateWorkflow(ctx, &glue.CreateWorkflowInput{Name: aws.String("ev")})).ok(t)
+	do(c.CreateTrigger(ctx, &glue.CreateTriggerInput{Name: aws.String("evT"), WorkflowName: aws.String("ev"), Type: types.TriggerTypeEvent,
+		StartOnCreation: true, EventBatchingCondition: &types.EventBatchingCondition{BatchSize: aws.Int32(2), BatchWindow: aws.Int32(30)},
+		Actions: []types.Action{{JobName: aws.String("E1")}}})).ok(t)
+	publish := func(id string) {
+		b, _ := json.Marshal(map[string]string{"workflow": "ev", "id": id})
+		if _, err := a.Store.JS.Publish(ctx, jsstore.GlueEventSubject, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runsOf := func(wf string, n int) []types.WorkflowRun {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			runs := do(c.GetWorkflowRuns(ctx, &glue.GetWorkflowRunsInput{Name: aws.String(wf)})).ok(t).Runs
+			if len(runs) >= n {
+				return runs
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d runs, want %d", wf, len(runs), n)
+			}
+		}
+	}
+	publish("e1")
+	publish("e2")
+	r := runsOf("ev", 1)[0]
+	if r.StartingEventBatchCondition == nil || aws.ToInt32(r.StartingEventBatchCondition.BatchSize) != 2 ||
+		r.WorkflowRunProperties["aws:eventIds"] != `["e1","e2"]` {
+		t.Fatalf("batch-size run: %+v %v", r.StartingEventBatchCondition, r.WorkflowRunProperties)
+	}
+	publish("e3") // the window (30 s, scaled to 30 ms) ends before a second event
+	runs := runsOf("ev", 2)
+	if w := runs[0].StartingEventBatchCondition; w == nil || aws.ToInt32(w.BatchWindow) != 30 || runs[0].WorkflowRunProperties["aws:eventIds"] != `["e3"]` {
+		t.Fatalf("window run: %+v %v", w, runs[0].WorkflowRunProperties)
+	}
+
+	// A SCHEDULED start trigger fires at its instants until it is stopped.
+	do(c.CreateWorkflow(ctx, &glue.CreateWorkflowInput{Name: aws.String("sch")})).ok(t)
+	do(c.CreateTrigger(ctx, &glue.CreateTriggerInput{Name: aws.String("schT"), WorkflowName: aws.String("sch"), Type: types.TriggerTypeScheduled,
+		Schedule: aws.String("cron(0/5 * * * ? *)"), StartOnCreation: true, Actions: []types.Action{{JobName: aws.String("E1")}}})).ok(t)
+	runsOf("sch", 2)
+	do(c.StopTrigger(ctx, &glue.StopTriggerInput{Name: aws.String("schT")})).ok(t)
+	time.Sleep(500 * time.Millisecond)
+	n := len(runsOf("sch", 0))
+	time.Sleep(1500 * time.Millisecond)
+	if m := len(runsOf("sch", 0)); m != n {
+		t.Fatalf("runs after stop_trigger: %d -> %d", n, m)
 	}
 }
