@@ -155,7 +155,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("sfnd listening", "endpoint", a.Endpoint(), "dataDir", *dataDir, "nats", natsDesc(a, *natsURL), "region", *region, "objects", a.Objects.Describe())
+	logger.Info("sfnd listening", "endpoint", a.Endpoint(), "console", a.Endpoint()+"/", "dataDir", *dataDir, "nats", natsDesc(a, *natsURL), "region", *region, "objects", a.Objects.Describe())
 	<-ctx.Done()
 	logger.Info("shutting down")
 	a.Close()
