@@ -167,8 +167,7 @@ func (d *decider) distResult(f *frame) {
 	switch f.Task.Type {
 	case taskItemReader:
 		if !ok {
-			d.emit(f, events.HistoryEvent{Type: events.MapStateFailed}, map[string]any{kError: d.t.Error, kCause: d.t.Cause})
-			d.failAfter(f, st, stateError{d.t.Error, d.t.Cause})
+			d.fail(f, st, stateError{d.t.Error, d.t.Cause}) // MapStateFailed closes the read
 			return
 		}
 		out := d.t.Output
@@ -186,11 +185,6 @@ func (d *decider) distResult(f *frame) {
 		d.emit(f, events.HistoryEvent{Type: events.MapStateSucceeded}, nil)
 		d.finishResult(f, st, rawPayload(d.t.Output))
 	}
-}
-
-// failAfter is fail for a state whose failure event is already recorded.
-func (d *decider) failAfter(f *frame, st *State, e stateError) {
-	d.fail(f, st, e)
 }
 
 // readItems returns the items of a Map state with an ItemReader once they have been
