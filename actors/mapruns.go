@@ -188,6 +188,10 @@ type mapRunner struct {
 	wake     chan struct{}
 	dirty    bool
 	finished bool
+	lastSave time.Time
+	// starting bounds the child starts in flight (each one reserves a name and an
+	// index entry: a round trip or two to NATS).
+	starting chan struct{}
 }
 
 // childName is the name of child index of a Map Run: a UUID derived from both, so a
@@ -226,7 +230,8 @@ func (m *MapRuns) start(ctx context.Context, execARN string, ef asl.StartMapRun)
 		return nil
 	}
 	r := &mapRunner{m: m, spec: ef.Run, parent: execARN, scheduled: ef.ScheduledEventID,
-		smARN: mapRunStateMachine(arn), running: map[int]bool{}, wake: make(chan struct{}, 1)}
+		smARN: mapRunStateMachine(arn), running: map[int]bool{}, wake: make(chan struct{}, 1),
+		starting: make(chan struct{}, 32)}
 	m.runs[arn] = r
 	m.byParent[parentKey(execARN, ef.ScheduledEventID)] = arn
 	m.mu.Unlock()
@@ -460,12 +465,19 @@ func (r *mapRunner) step(ctx context.Context) bool {
 	}
 	r.mu.Unlock()
 	for _, i := range toStart {
-		if err := r.startChild(ctx, i); err != nil {
-			r.m.logger.Error("start map run child", "mapRun", r.spec.MapRunArn, "index", i, "err", err)
-			r.childEnded(i, asl.ChildResult{Status: "FAILED", Error: "States.Runtime", Cause: err.Error()})
-		}
+		r.starting <- struct{}{}
+		go func(i int) {
+			defer func() { <-r.starting }()
+			if err := r.startChild(ctx, i); err != nil {
+				r.m.logger.Error("start map run child", "mapRun", r.spec.MapRunArn, "index", i, "err", err)
+				r.childEnded(i, asl.ChildResult{Status: "FAILED", Error: "States.Runtime", Cause: err.Error()})
+			}
+		}(i)
 	}
-	r.save(ctx, false)
+	if time.Since(r.lastSave) >= 100*time.Millisecond {
+		r.save(ctx, false)
+		r.lastSave = time.Now()
+	}
 	return false
 }
 
