@@ -574,3 +574,30 @@ func TestObjectsFetcher(t *testing.T) {
 		t.Error("a folder was fetched")
 	}
 }
+
+func TestExtraFiles(t *testing.T) {
+	h := newHarness(t)
+	h.start(nil)
+	lib := h.script("helper_mod.py", "def greet():\n    return 'hi from helper'\n")
+	data := h.script("settings.txt", "from-extra-files\n")
+	out := filepath.Join(h.dir, "extra.out")
+	p := h.script("uses_extras.py", `import sys, helper_mod
+from awsglue.utils import getResolvedOptions
+a = getResolvedOptions(sys.argv, ["out"])
+open(a["out"], "w").write(helper_mod.greet() + " " + open("settings.txt").read().strip())
+`)
+	h.enqueue(Request{RunID: "jr_extra", Name: "x", Command: Command{Name: "pythonshell", ScriptLocation: p},
+		Arguments: map[string]string{"--out": out, "--extra-py-files": "file://" + lib, "--extra-files": data}})
+	if end := h.end("jr_extra", 30*time.Second); end.State != StateSucceeded {
+		t.Fatalf("%+v", end)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "hi from helper from-extra-files" {
+		t.Fatalf("output %q", b)
+	}
+	h.enqueue(Request{RunID: "jr_extra_missing", Name: "x", Command: Command{Name: "pythonshell", ScriptLocation: p},
+		Arguments: map[string]string{"--out": out, "--extra-py-files": "file:///nonexistent/lib.py"}})
+	if end := h.next("jr_extra_missing", 30*time.Second); end.State != StateFailed ||
+		!strings.HasPrefix(end.ErrorMessage, "Unable to read --extra-py-files entry file:///nonexistent/lib.py") {
+		t.Fatalf("%+v", end)
+	}
+}
