@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/sfnd/sfnd/actors/gluepy"
 	"github.com/sfnd/sfnd/events"
@@ -66,13 +68,19 @@ type Runner struct {
 	js     jetstream.JetStream
 	ctx    context.Context
 	cancel context.CancelFunc
+	nc     *nats.Conn
+	id     string // this runner's instance, so it does not answer its own queries
 	sub    *nats.Subscription
+	holds  *nats.Subscription
 	pyPath string
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
 	running map[string]*active
 	stopped map[string]time.Time // stops of runs not held here, for a task taken later
+	ended   map[string]time.Time // runs this runner finished, against late redeliveries
+	// silent (tests) stops heartbeats, as an overloaded node would.
+	silent atomic.Bool
 }
 
 type active struct {
@@ -123,7 +131,8 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, cfg Confi
 	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
 		return nil, errors.Wrap(err, "create job output directory")
 	}
-	r := &Runner{cfg: cfg, js: js, running: map[string]*active{}, stopped: map[string]time.Time{}}
+	r := &Runner{cfg: cfg, js: js, nc: nc, id: nuid.Next(), running: map[string]*active{}, stopped: map[string]time.Time{},
+		ended: map[string]time.Time{}}
 	consumer := func(name, filter, what string) (jetstream.Consumer, error) {
 		c, err := js.CreateOrUpdateConsumer(ctx, jsstore.GlueWorkStream, jetstream.ConsumerConfig{
 			Durable:       name,
@@ -154,6 +163,9 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, cfg Confi
 	if r.sub, err = nc.Subscribe(jsstore.GlueStopPrefix+">", r.onStop); err != nil {
 		return nil, errors.Wrap(err, "subscribe to glue stop requests")
 	}
+	if r.holds, err = nc.Subscribe(HoldsPrefix+"*", r.onHolds); err != nil {
+		return nil, errors.Wrap(err, "subscribe to glue run queries")
+	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.wg.Add(2)
 	go r.loop(jobs, cfg.Slots, decodeJob)
@@ -168,6 +180,9 @@ func (r *Runner) Close() {
 	r.cancel()
 	if r.sub != nil {
 		_ = r.sub.Unsubscribe()
+	}
+	if r.holds != nil {
+		_ = r.holds.Unsubscribe()
 	}
 	r.wg.Wait()
 	_ = os.RemoveAll(r.pyPath)
@@ -214,19 +229,104 @@ func (r *Runner) loop(cons jetstream.Consumer, slots int, decode func([]byte) (r
 			}
 			continue
 		}
+		// Tell NATS at once that the task is being worked on, and claim it here before
+		// anything else can look: a redelivery that races a slow start must find it.
+		if !r.silent.Load() {
+			_ = msg.InProgress()
+		}
+		req, err := decode(msg.Data())
+		if err != nil {
+			r.cfg.Logger.Error("glue runner: dropping a malformed task", "subject", msg.Subject(), "err", err)
+			_ = msg.Term()
+			<-sem
+			continue
+		}
+		if r.endedHere(req.RunID) {
+			// A redelivery that crossed this runner's own acknowledgement.
+			_ = msg.Ack()
+			<-sem
+			continue
+		}
+		a, fresh := r.claim(req.RunID)
+		if !fresh {
+			// Redelivered while it still runs here (heartbeats fell behind): the holder
+			// keeps heartbeating and acknowledges it when it ends.
+			_ = msg.InProgress()
+			<-sem
+			continue
+		}
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
 			defer func() { <-sem }()
-			req, err := decode(msg.Data())
-			if err != nil {
-				r.cfg.Logger.Error("glue runner: dropping a malformed task", "subject", msg.Subject(), "err", err)
-				_ = msg.Term()
-				return
-			}
-			r.handle(msg, req)
+			defer r.release(req.RunID)
+			r.handle(msg, req, a)
 		}()
 	}
+}
+
+// claim registers a run as held here; fresh is false when it already was.
+func (r *Runner) claim(runID string) (*active, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a := r.running[runID]; a != nil {
+		return a, false
+	}
+	a := &active{stop: make(chan string, 1)}
+	r.running[runID] = a
+	return a, true
+}
+
+func (r *Runner) endedHere(runID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.ended[runID]
+	return ok && time.Since(at) < 10*time.Minute
+}
+
+func (r *Runner) markEnded(runID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	r.ended[runID] = now
+	if len(r.ended) > 10000 {
+		for k, at := range r.ended {
+			if now.Sub(at) > 10*time.Minute {
+				delete(r.ended, k)
+			}
+		}
+	}
+}
+
+func (r *Runner) release(runID string) {
+	r.mu.Lock()
+	delete(r.running, runID)
+	r.mu.Unlock()
+}
+
+// HoldsPrefix is the subject runners answer on when they hold a run
+// (glue.runner.holds.<token(run id)>): a runner that gets a redelivered task asks
+// before it calls the run interrupted, since a live holder may only be late with its
+// heartbeats.
+const HoldsPrefix = "glue.runner.holds."
+
+func (r *Runner) onHolds(m *nats.Msg) {
+	id, err := jsstore.Untoken(m.Subject[len(HoldsPrefix):])
+	if err != nil || string(m.Data) == r.id {
+		return
+	}
+	r.mu.Lock()
+	held := r.running[id] != nil
+	r.mu.Unlock()
+	if held {
+		_ = m.Respond([]byte("held"))
+	}
+}
+
+// heldElsewhere asks the other runners whether one of them holds the run.
+func (r *Runner) heldElsewhere(runID string) bool {
+	_, err := r.nc.Request(HoldsPrefix+jsstore.Token(runID), []byte(r.id), 2*time.Second)
+	return err == nil
 }
 
 func (r *Runner) onStop(m *nats.Msg) {
@@ -255,36 +355,25 @@ func (r *Runner) onStop(m *nats.Msg) {
 
 // handle runs one task to its end and acknowledges it once the terminal report is
 // stored.
-func (r *Runner) handle(msg jetstream.Msg, req request) {
+func (r *Runner) handle(msg jetstream.Msg, req request, a *active) {
 	log := r.cfg.Logger.With("kind", req.Kind, "name", req.Name, "runId", req.RunID)
-	a := &active{stop: make(chan string, 1)}
 	r.mu.Lock()
-	if r.running[req.RunID] != nil {
-		// Redelivered while it still runs here (heartbeats fell behind): keep running.
-		r.mu.Unlock()
-		_ = msg.InProgress()
-		return
-	}
-	r.running[req.RunID] = a
 	stoppedAt, stopped := r.stopped[req.RunID]
 	stopped = stopped && time.Since(stoppedAt) < 10*time.Minute
 	delete(r.stopped, req.RunID)
 	r.mu.Unlock()
-	defer func() {
-		r.mu.Lock()
-		delete(r.running, req.RunID)
-		r.mu.Unlock()
-	}()
 
 	hbDone := make(chan struct{})
 	defer close(hbDone)
 	go func() {
-		t := time.NewTicker(r.cfg.AckWait / 3)
+		t := time.NewTicker(r.cfg.AckWait / 4)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C:
-				_ = msg.InProgress()
+				if !r.silent.Load() {
+					_ = msg.InProgress()
+				}
 			case <-hbDone:
 				return
 			}
@@ -294,6 +383,9 @@ func (r *Runner) handle(msg jetstream.Msg, req request) {
 	var rep events.GlueWorkReport
 	meta, _ := msg.Metadata()
 	switch {
+	case meta != nil && meta.NumDelivered > 1 && r.heldElsewhere(req.RunID):
+		// Another runner still holds it (its heartbeats were late): leave it to that one.
+		return
 	case meta != nil && meta.NumDelivered > 1:
 		// The task was taken before and not finished: its process died with the node
 		// that ran it. A job is not idempotent, so it is not run again here; the engine
@@ -328,6 +420,7 @@ func (r *Runner) handle(msg jetstream.Msg, req request) {
 	if !r.publish(rep, log) {
 		return
 	}
+	r.markEnded(req.RunID)
 	if err := msg.DoubleAck(r.ctx); err != nil && r.ctx.Err() == nil {
 		log.Warn("glue runner: ack", "err", err)
 	}

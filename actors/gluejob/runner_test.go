@@ -601,3 +601,31 @@ open(a["out"], "w").write(helper_mod.greet() + " " + open("settings.txt").read()
 		t.Fatalf("%+v", end)
 	}
 }
+
+// TestLateHeartbeatsAreNotAnInterruption: a live runner whose heartbeats stop (an
+// overloaded node) gets its task redelivered, to itself or to another runner; neither
+// calls the run interrupted, and the run ends as its process does.
+func TestLateHeartbeatsAreNotAnInterruption(t *testing.T) {
+	h := newHarness(t)
+	slow := h.start(func(c *Config) { c.AckWait = time.Second })
+	slow.silent.Store(true)
+	p := h.script("sleep.py", sleeper)
+	pidfile := filepath.Join(h.dir, "late.pid")
+	h.enqueue(Request{RunID: "jr_late", Name: "s", Command: Command{Name: "pythonshell", ScriptLocation: p},
+		Arguments: map[string]string{"--pidfile": pidfile}})
+	if r := h.next("jr_late", 20*time.Second); r.State != StateRunning {
+		t.Fatalf("%+v", r)
+	}
+	waitFile(t, pidfile)
+	// A second runner joins; the task is redelivered (no heartbeats) for several AckWaits.
+	h.start(func(c *Config) { c.AckWait = time.Second })
+	select {
+	case r := <-h.reports:
+		t.Fatalf("report while the run is alive: %+v", r)
+	case <-time.After(4 * time.Second):
+	}
+	h.stop("jr_late")
+	if end := h.next("jr_late", 20*time.Second); end.State != StateStopped {
+		t.Fatalf("%+v", end)
+	}
+}
