@@ -236,9 +236,11 @@ func (g *Glue) Send(ctx context.Context, workflow, runID string, t gluerun.Trigg
 	}
 	var ch <-chan string
 	var stop func()
+	var before int64
 	if wait {
 		ch, stop = g.watch(runID)
 		defer stop()
+		before = g.runModelEvent(ctx, workflow, runID)
 	}
 	if err := g.store.PublishGlueCommand(ctx, jsstore.GlueRunCommandSubject(runID), data, msgID); err != nil {
 		return err
@@ -246,13 +248,39 @@ func (g *Glue) Send(ctx context.Context, workflow, runID string, t gluerun.Trigg
 	if !wait {
 		return nil
 	}
-	select {
-	case <-ch:
-	case <-time.After(10 * time.Second):
-	case <-ctx.Done():
-		return errors.Wrap(ctx.Err(), "wait for workflow run")
+	// The run's actor may live on another node: its read model moving on says the
+	// decision is made as well as this node's own actor does.
+	bound := time.NewTimer(10 * time.Second)
+	defer bound.Stop()
+	poll := time.NewTicker(25 * time.Millisecond)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-poll.C:
+			if g.runModelEvent(ctx, workflow, runID) > before {
+				return nil
+			}
+		case <-bound.C:
+			return nil // durable either way
+		case <-ctx.Done():
+			return errors.Wrap(ctx.Err(), "wait for workflow run")
+		}
 	}
-	return nil
+}
+
+// runModelEvent is the last event id the run's read model shows (0: none yet).
+func (g *Glue) runModelEvent(ctx context.Context, workflow, runID string) int64 {
+	rec, err := g.glueResource(ctx, GlueWorkflowRun, workflow, runID)
+	if err != nil || rec == nil {
+		return 0
+	}
+	var r struct {
+		LastEventID int64 `json:"lastEventId"`
+	}
+	_ = json.Unmarshal(rec.Body, &r)
+	return r.LastEventID
 }
 
 // Wake re-examines a run (recovery after a restart): its actor rebuilds from the
