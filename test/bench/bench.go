@@ -41,6 +41,8 @@ type Sizes struct {
 	ListQueries         int // first-page ListExecutions calls timed
 	CeilingDuration     time.Duration
 	CeilingWriters      int // concurrent single-subject appenders
+	DistMapItems        int // items of the Distributed Map run (batches of DistMapBatch)
+	DistMapBatch        int
 }
 
 // Quick is `sfnd bench --quick`: everything in about a minute.
@@ -52,6 +54,7 @@ func Quick() Sizes {
 		ReplayEvents: 25000, ReplayRounds: 5,
 		ListExecutions: 100_000, ListQueries: 300,
 		CeilingDuration: 3 * time.Second, CeilingWriters: 64,
+		DistMapItems: 10_000, DistMapBatch: 100,
 	}
 }
 
@@ -73,6 +76,7 @@ func Tiny() Sizes {
 		ReplayEvents: 400, ReplayRounds: 2,
 		ListExecutions: 300, ListQueries: 5,
 		CeilingDuration: 200 * time.Millisecond, CeilingWriters: 4,
+		DistMapItems: 200, DistMapBatch: 10,
 	}
 }
 
@@ -90,20 +94,23 @@ type Config struct {
 }
 
 // Workloads are the workload names, in the order they run.
-var Workloads = []string{"ceiling", "passchain", "activity", "start", "replay25k", "list"}
+var Workloads = []string{"ceiling", "passchain", "activity", "start", "replay25k", "list", "distmap"}
 
 // Report holds every figure. A zero figure with a note in Unavailable means the
 // workload could not run.
 type Report struct {
-	PassChain   Throughput
-	Appends     float64 // history events appended per second during passchain
-	Activity    Throughput
-	Start       Latency
-	Replay      time.Duration // median time to rebuild the replay history
-	ReplayN     int           // events in that history
-	List        Latency       // first-page ListExecutions
-	ListN       int           // executions under the listed state machine
-	Ceiling     float64       // raw JetStream appends per second
+	PassChain Throughput
+	Appends   float64 // history events appended per second during passchain
+	Activity  Throughput
+	Start     Latency
+	Replay    time.Duration // median time to rebuild the replay history
+	ReplayN   int           // events in that history
+	List      Latency       // first-page ListExecutions
+	ListN     int           // executions under the listed state machine
+	Ceiling   float64       // raw JetStream appends per second
+	// DistMap is a Distributed Map run: items per second from StartExecution to
+	// SUCCEEDED (Count: child executions).
+	DistMap     Throughput
 	Unavailable map[string]string
 }
 
@@ -146,10 +153,11 @@ func (r *Report) Line() string {
 		return v
 	}
 	rate := func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
-	return fmt.Sprintf("bench: passchain=%s activity=%s start_p99=%s replay25k=%s list_p99=%s appends=%s ceiling=%s",
+	line := fmt.Sprintf("bench: passchain=%s activity=%s start_p99=%s replay25k=%s list_p99=%s appends=%s ceiling=%s",
 		f("passchain", rate(r.PassChain.Rate)), f("activity", rate(r.Activity.Rate)),
 		f("start", ms(r.Start.P99)), f("replay25k", ms(r.Replay)), f("list", ms(r.List.P99)),
 		f("passchain", rate(r.Appends)), f("ceiling", rate(r.Ceiling)))
+	return line + " distmap=" + f("distmap", rate(r.DistMap.Rate))
 }
 
 // Targets are the goals of the bench on a 2-core machine with durable file storage.
@@ -191,7 +199,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	want := func(name string) bool { return len(cfg.Only) == 0 || slices.Contains(cfg.Only, name) }
 	steps := map[string]func(context.Context) error{
 		"ceiling": b.ceiling, "passchain": b.passChain, "activity": b.activity,
-		"start": b.start, "replay25k": b.replay, "list": b.list,
+		"start": b.start, "replay25k": b.replay, "list": b.list, "distmap": b.distMap,
 	}
 	for _, name := range Workloads {
 		if !want(name) {

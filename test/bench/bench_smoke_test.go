@@ -44,11 +44,14 @@ func TestBenchSmoke(t *testing.T) {
 	if rep.ListN != sz.ListExecutions || rep.List.N != sz.ListQueries {
 		t.Errorf("list: %d executions, %+v", rep.ListN, rep.List)
 	}
+	if rep.DistMap.Count != (sz.DistMapItems+sz.DistMapBatch-1)/sz.DistMapBatch || rep.DistMap.Rate <= 0 {
+		t.Errorf("distmap: %+v", rep.DistMap)
+	}
 	if rep.Ceiling <= 0 || rep.Appends <= 0 {
 		t.Errorf("ceiling %.0f, appends %.0f", rep.Ceiling, rep.Appends)
 	}
 	line := rep.Line()
-	re := regexp.MustCompile(`^bench: passchain=\d+ activity=\d+ start_p99=[\d.]+ replay25k=[\d.]+ list_p99=[\d.]+ appends=\d+ ceiling=\d+$`)
+	re := regexp.MustCompile(`^bench: passchain=\d+ activity=\d+ start_p99=[\d.]+ replay25k=[\d.]+ list_p99=[\d.]+ appends=\d+ ceiling=\d+ distmap=\d+$`)
 	if !re.MatchString(line) {
 		t.Errorf("summary line %q", line)
 	}
@@ -60,10 +63,10 @@ func TestReportLine(t *testing.T) {
 	rep := &bench.Report{
 		PassChain: bench.Throughput{Rate: 12000}, Appends: 30000, Activity: bench.Throughput{Rate: 1500},
 		Start: bench.Latency{P99: 8 * time.Millisecond}, Replay: 120 * time.Millisecond,
-		List: bench.Latency{P99: 3500 * time.Microsecond}, Ceiling: 40000,
+		List: bench.Latency{P99: 3500 * time.Microsecond}, Ceiling: 40000, DistMap: bench.Throughput{Rate: 2500},
 		Unavailable: map[string]string{},
 	}
-	want := "bench: passchain=12000 activity=1500 start_p99=8.00 replay25k=120.00 list_p99=3.50 appends=30000 ceiling=40000"
+	want := "bench: passchain=12000 activity=1500 start_p99=8.00 replay25k=120.00 list_p99=3.50 appends=30000 ceiling=40000 distmap=2500"
 	if got := rep.Line(); got != want {
 		t.Errorf("line\n got %s\nwant %s", got, want)
 	}
