@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/cockroachdb/errors"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/actors/asl"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
+	"github.com/sfnd/sfnd/metrics"
 )
 
 // Config tunes the engine.
@@ -45,6 +45,16 @@ type Config struct {
 	// MapRuns runs the Distributed Map effects (asl.ReadItems, asl.StartMapRun) and
 	// hears the ends of Map Run children.
 	MapRuns *MapRuns
+	// NodeName names this node among the nodes sharing the streams (partitions.go);
+	// Endpoint is its API address, published with its record.
+	NodeName string
+	Endpoint string
+	// Acquired is called with the command partitions this node has just become the
+	// preferred owner of (all of them at start-up on a single node): it wakes their
+	// running executions, whose last owner may have left timers and tasks behind.
+	Acquired func(partitions []int)
+	// Metrics, when set, counts decisions, appends, starts, ends and timer lag.
+	Metrics *metrics.Metrics
 }
 
 // TaskDispatcher runs the task effects of a decision (asl.ScheduleActivity,
@@ -69,7 +79,7 @@ type Engine struct {
 	store  *jsstore.Store
 	system *actor.ActorSystem
 	props  *actor.Props
-	cc     jetstream.ConsumeContext
+	owners *owners
 
 	mu       sync.Mutex
 	pids     map[string]*actor.PID
@@ -118,21 +128,32 @@ func NewEngine(ctx context.Context, store *jsstore.Store, cfg Config) (*Engine, 
 		return slog.New(warnAndAbove{logger.Handler()}).With("lib", "protoactor")
 	}))
 	e.props = actor.PropsFromProducer(func() actor.Actor { return &execActor{engine: e} })
-	cons, err := store.CommandStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:       "sfnd-exec",
-		FilterSubject: jsstore.CommandPrefix + ">",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       10 * time.Second, // redelivery after a crash; repeats are harmless (stale triggers yield nothing)
-		MaxAckPending: 20000,
-	})
-	if err != nil {
-		return nil, errors.Wrap(err, "create command consumer")
-	}
-	e.cc, err = cons.Consume(e.route, jetstream.PullMaxMessages(512))
-	if err != nil {
-		return nil, errors.Wrap(err, "consume commands")
-	}
 	return e, nil
+}
+
+// Run starts consuming the command partitions (partitions.go); call it once the
+// node can serve everything its executions need (Config.Acquired is called from here).
+func (e *Engine) Run(ctx context.Context) error {
+	o, err := newOwners(ctx, e)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.owners = o
+	e.mu.Unlock()
+	return nil
+}
+
+// OwnedPartitions reports, per command partition, whether this node's client is the
+// one the server pinned (checked every few seconds); nil before Run.
+func (e *Engine) OwnedPartitions() []bool {
+	e.mu.Lock()
+	o := e.owners
+	e.mu.Unlock()
+	if o == nil {
+		return nil
+	}
+	return o.Owned()
 }
 
 // route hands a command from the stream to its execution's actor.
@@ -261,7 +282,9 @@ func (e *Engine) publish(arn string, p Progress) {
 func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) error {
 	now := e.cfg.Now()
 	delay := time.Duration(float64(due.Sub(now)) * e.cfg.WaitTimeScale)
-	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id}
+	// Time is when the timer is due to fire (for the timer-lag metric only: the
+	// decider takes the firing's time from the engine's clock).
+	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id, Time: now.Add(max(delay, 0))}
 	if delay < time.Second {
 		if delay < 0 {
 			delay = 0
@@ -277,12 +300,13 @@ func (e *Engine) Close() {
 	e.mu.Lock()
 	was := e.closed
 	e.closed = true
+	o := e.owners
 	e.mu.Unlock()
 	if was {
 		return
 	}
-	if e.cc != nil {
-		e.cc.Stop()
+	if o != nil {
+		o.close()
 	}
 	e.system.Shutdown()
 }

@@ -56,6 +56,14 @@ func (a *execActor) handle(m *commandMsg) {
 	e := a.engine
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if m.cmd.Kind == events.CmdTimer && !m.cmd.Time.IsZero() && m.tries == 0 {
+		e.cfg.Metrics.TimerLag(e.cfg.Now().Sub(m.cmd.Time))
+	}
+	if m.cmd.Kind == events.CmdWake {
+		// A wake (recovery, a partition taken over from a node that left) reads the
+		// history afresh and re-arms what the execution waits for.
+		a.loaded = false
+	}
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if !a.loaded {
 			if err := a.load(ctx, m.cmd); err != nil {
@@ -113,8 +121,10 @@ func (a *execActor) handle(m *commandMsg) {
 		if evs[0].Ext.Trigger, err = json.Marshal(trig); err != nil {
 			e.cfg.Logger.Error("encode trigger", "execution", a.arn, "err", err)
 		}
+		appendStart := time.Now()
 		seq, err := e.store.AppendHistory(ctx, a.arn, a.lastSeq, evs)
 		if errors.Is(err, events.ErrConflict) {
+			e.cfg.Metrics.Conflict()
 			a.loaded = false // another owner wrote: reload and decide again
 			continue
 		}
@@ -125,6 +135,13 @@ func (a *execActor) handle(m *commandMsg) {
 			return
 		}
 		a.lastSeq = seq
+		e.cfg.Metrics.Decision(len(evs), time.Since(appendStart))
+		if evs[0].Type == events.ExecutionStarted {
+			e.cfg.Metrics.Started()
+		}
+		if st := a.x.Status(); st != asl.StatusRunning {
+			e.cfg.Metrics.Ended(string(st))
+		}
 		// Report the durable decision at once (StartExecution waits for this), and
 		// again when its effects and the read model are done.
 		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status())})

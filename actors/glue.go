@@ -103,7 +103,7 @@ func NewGlue(ctx context.Context, store *jsstore.Store, cfg GlueConfig) (*Glue, 
 		return slog.New(warnAndAbove{logger.Handler()}).With("lib", "protoactor")
 	}))
 	g.props = actor.PropsFromProducer(func() actor.Actor { return &glueRunActor{glue: g} })
-	cons, err := store.GlueCommands().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	cons, err := jsstore.EnsureConsumer(ctx, store.GlueCommands(), jetstream.ConsumerConfig{
 		Durable:       "sfnd-glue-runs",
 		FilterSubject: jsstore.GlueCommandPrefix + ">",
 		AckPolicy:     jetstream.AckExplicitPolicy,
@@ -118,7 +118,7 @@ func NewGlue(ctx context.Context, store *jsstore.Store, cfg GlueConfig) (*Glue, 
 		return nil, errors.Wrap(err, "consume glue commands")
 	}
 	g.ccs = append(g.ccs, cc)
-	rcons, err := store.GlueWork().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	rcons, err := jsstore.EnsureConsumer(ctx, store.GlueWork(), jetstream.ConsumerConfig{
 		Durable:       "sfnd-glue-reports",
 		FilterSubject: jsstore.GlueReportSubject,
 		AckPolicy:     jetstream.AckExplicitPolicy,

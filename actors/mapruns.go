@@ -76,9 +76,9 @@ func NewMapRuns(ctx context.Context, store *jsstore.Store, obj *objects.Store, l
 	if logger == nil {
 		logger = slog.Default()
 	}
-	kv, err := store.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := jsstore.EnsureKeyValue(ctx, store.JS, jetstream.KeyValueConfig{
 		Bucket: MapRunBucket, Description: "sfnd Map Runs (Distributed Map)",
-		Storage: jetstream.FileStorage, History: 1,
+		Storage: jetstream.FileStorage, History: 1, Replicas: store.KeepReplicas(ctx, "KV_"+MapRunBucket, 0),
 	})
 	if err != nil {
 		return nil, errors.Wrap(err, "create map run bucket")

@@ -147,7 +147,7 @@ func (e *IntegrationError) Error() string { return e.Name + ": " + e.Cause }
 
 // TasksConfig configures Tasks.
 type TasksConfig struct {
-	Replicas int
+	Replicas int // of the activity stream and task buckets; 0: the store's (--replicas)
 	// WaitTimeScale is the engine's timer scale: heartbeat deadlines shrink with it.
 	WaitTimeScale float64
 	Now           func() time.Time
@@ -203,9 +203,6 @@ var _ TaskDispatcher = (*Tasks)(nil)
 // NewTasks opens (creating when needed) the activity stream, the task table and the
 // token key.
 func NewTasks(ctx context.Context, store *jsstore.Store, cfg TasksConfig) (*Tasks, error) {
-	if cfg.Replicas <= 0 {
-		cfg.Replicas = 1
-	}
 	if cfg.WaitTimeScale <= 0 {
 		cfg.WaitTimeScale = 1
 	}
@@ -223,30 +220,30 @@ func NewTasks(ctx context.Context, store *jsstore.Store, cfg TasksConfig) (*Task
 	}
 	t := &Tasks{cfg: cfg, store: store, js: store.JS, consumers: map[string]*activityConsumer{}}
 	var err error
-	t.stream, err = store.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	t.stream, err = jsstore.EnsureStream(ctx, store.JS, jetstream.StreamConfig{
 		Name:        ActivityStream,
 		Description: "sfnd activity tasks: one work-queue subject per activity",
 		Subjects:    []string{ActivityPrefix + ">"},
 		Storage:     jetstream.FileStorage,
-		Replicas:    cfg.Replicas,
+		Replicas:    store.KeepReplicas(ctx, ActivityStream, cfg.Replicas),
 		Retention:   jetstream.WorkQueuePolicy,
 		Duplicates:  2 * time.Minute,
 	})
 	if err != nil {
 		return nil, errors.Wrap(err, "create activity stream")
 	}
-	t.kv, err = store.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	t.kv, err = jsstore.EnsureKeyValue(ctx, store.JS, jetstream.KeyValueConfig{
 		Bucket:         TaskBucket,
 		Description:    "sfnd task table: dispatched tasks and tombstones of closed ones",
 		Storage:        jetstream.FileStorage,
-		Replicas:       cfg.Replicas,
+		Replicas:       store.KeepReplicas(ctx, "KV_"+TaskBucket, cfg.Replicas),
 		History:        1,
 		LimitMarkerTTL: time.Minute,
 	})
 	if err != nil {
 		return nil, errors.Wrap(err, "create task bucket")
 	}
-	if t.tokens, err = LoadTaskTokens(ctx, store.JS, cfg.Replicas); err != nil {
+	if t.tokens, err = LoadTaskTokens(ctx, store.JS, store.KeepReplicas(ctx, "KV_"+KeyBucket, cfg.Replicas)); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -588,7 +585,7 @@ func (t *Tasks) createConsumer(activityARN string) (jetstream.Consumer, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sum := sha256.Sum256([]byte(activityARN))
-	c, err := t.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	c, err := jsstore.EnsureConsumer(ctx, t.stream, jetstream.ConsumerConfig{
 		Durable:       "act-" + hex.EncodeToString(sum[:16]),
 		Description:   activityARN,
 		FilterSubject: ActivitySubject(activityARN),

@@ -10,6 +10,8 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sfnd/sfnd/events/jsstore"
 )
 
 // Task tokens.
@@ -62,7 +64,7 @@ func LoadTaskTokens(ctx context.Context, js jetstream.JetStream, replicas int) (
 	if replicas <= 0 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := jsstore.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: KeyBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
 		Description: "sfnd secrets (task token signing key)",
 	})

@@ -32,6 +32,9 @@ type Config struct {
 	Account string // the account id of unsigned (development) requests
 	Logger  *slog.Logger
 	Limits  Limits // zero fields take DefaultLimits' values
+	// Observe, when set, is told about every operation call: its name, the HTTP
+	// status of the answer and how long it took (metrics).
+	Observe func(op string, status int, took time.Duration)
 }
 
 // Op is one API operation: it decodes its own input from the request.
@@ -191,6 +194,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	r := &Request{Op: name, Region: region, Account: s.cfg.Account, Body: body}
 	start := time.Now()
 	out, err := s.call(hr.Context(), fn, r)
+	if s.cfg.Observe != nil {
+		status := http.StatusOK
+		if err != nil {
+			status = http.StatusInternalServerError
+			if e, ok := fault.As(err); ok {
+				status = fault.Status(e.Code)
+			}
+		}
+		s.cfg.Observe(name, status, time.Since(start))
+	}
 	if err != nil {
 		if e, ok := fault.As(err); !ok || e.Code == fault.InternalFailure {
 			s.cfg.Logger.Error("internal failure", "op", name, "requestId", reqID, "err", err)

@@ -52,13 +52,10 @@ func ExecutionKey(stateMachineARN, execARN string) string {
 // OpenExecutions creates (or opens) the execution bucket and list index without
 // starting the projection: enough to Reserve, read and list executions.
 func OpenExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Executions, error) {
-	if replicas == 0 {
-		replicas = 1
-	}
 	p := &Executions{nc: st.NC, js: st.JS}
 	var err error
-	if p.kv, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: ExecutionBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	if p.kv, err = jsstore.EnsureKeyValue(ctx, st.JS, jetstream.KeyValueConfig{
+		Bucket: ExecutionBucket, Storage: jetstream.FileStorage, Replicas: st.KeepReplicas(ctx, "KV_"+ExecutionBucket, replicas), History: 1,
 	}); err != nil {
 		return nil, errors.Wrap(err, "create execution bucket")
 	}
@@ -86,7 +83,7 @@ func StartExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Exe
 		AckWait:       30 * time.Second,
 	}
 	stream := st.HistoryStream()
-	cons, err := stream.CreateOrUpdateConsumer(ctx, cfg)
+	cons, err := jsstore.EnsureConsumer(ctx, stream, cfg)
 	if err != nil {
 		// A consumer of an older sfnd (AckAll) cannot change its ack policy: replace
 		// it, and fold every history again (applying an end twice changes nothing).
@@ -97,7 +94,7 @@ func StartExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Exe
 		if err := stream.DeleteConsumer(ctx, executionConsumer); err != nil {
 			return nil, errors.Wrap(err, "replace execution consumer")
 		}
-		if cons, err = stream.CreateOrUpdateConsumer(ctx, cfg); err != nil {
+		if cons, err = jsstore.EnsureConsumer(ctx, stream, cfg); err != nil {
 			return nil, errors.Wrap(err, "create execution consumer")
 		}
 	}

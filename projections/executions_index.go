@@ -67,22 +67,22 @@ func keyLess(a, b indexEntry) bool {
 }
 
 func openIndex(ctx context.Context, st *jsstore.Store, replicas int) error {
-	if _, err := st.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if _, err := jsstore.EnsureStream(ctx, st.JS, jetstream.StreamConfig{
 		Name:        ExecutionIndexStream,
 		Description: "sfnd execution list index: entries per state machine, chunked by start ordinal",
 		Subjects:    []string{executionIndexPrefix + ">"},
 		Storage:     jetstream.FileStorage,
-		Replicas:    replicas,
+		Replicas:    st.KeepReplicas(ctx, ExecutionIndexStream, replicas),
 		AllowDirect: true,
 	}); err != nil {
 		return errors.Wrap(err, "create execution index stream")
 	}
-	if _, err := st.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	if _, err := jsstore.EnsureStream(ctx, st.JS, jetstream.StreamConfig{
 		Name:              ExecutionCounterStream,
 		Description:       "sfnd execution ordinals per state machine (counters)",
 		Subjects:          []string{executionCounterPrefix + ">"},
 		Storage:           jetstream.FileStorage,
-		Replicas:          replicas,
+		Replicas:          st.KeepReplicas(ctx, ExecutionCounterStream, replicas),
 		AllowDirect:       true,
 		AllowMsgCounter:   true,
 		MaxMsgsPerSubject: 1,

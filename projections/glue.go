@@ -27,8 +27,8 @@ func GlueKey(typ, parent, name string) string {
 }
 
 func createGlueBucket(ctx context.Context, st *jsstore.Store, replicas int) (jetstream.KeyValue, error) {
-	kv, err := st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: GlueBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	kv, err := jsstore.EnsureKeyValue(ctx, st.JS, jetstream.KeyValueConfig{
+		Bucket: GlueBucket, Storage: jetstream.FileStorage, Replicas: st.KeepReplicas(ctx, "KV_"+GlueBucket, replicas), History: 1,
 	})
 	return kv, errors.Wrap(err, "create glue bucket")
 }

@@ -46,7 +46,7 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 	if err != nil {
 		return nil, err
 	}
-	r.cons, err = st.ResourceStream().CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	r.cons, err = jsstore.EnsureConsumer(ctx, st.ResourceStream(), jetstream.ConsumerConfig{
 		Durable:       resourceConsumer,
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -77,18 +77,15 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 
 // openResources opens (or creates) the resource buckets without consuming.
 func openResources(ctx context.Context, st *jsstore.Store, replicas int) (*Resources, error) {
-	if replicas == 0 {
-		replicas = 1
-	}
 	r := &Resources{js: st.JS, stream: st.ResourceStream(), done: make(chan struct{})}
 	var err error
-	if r.sms, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: StateMachineBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	if r.sms, err = jsstore.EnsureKeyValue(ctx, st.JS, jetstream.KeyValueConfig{
+		Bucket: StateMachineBucket, Storage: jetstream.FileStorage, Replicas: st.KeepReplicas(ctx, "KV_"+StateMachineBucket, replicas), History: 1,
 	}); err != nil {
 		return nil, errors.Wrap(err, "create state machine bucket")
 	}
-	if r.acts, err = st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: ActivityBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	if r.acts, err = jsstore.EnsureKeyValue(ctx, st.JS, jetstream.KeyValueConfig{
+		Bucket: ActivityBucket, Storage: jetstream.FileStorage, Replicas: st.KeepReplicas(ctx, "KV_"+ActivityBucket, replicas), History: 1,
 	}); err != nil {
 		return nil, errors.Wrap(err, "create activity bucket")
 	}

@@ -16,8 +16,8 @@ import (
 const VersionBucket = "sfn_state_machine_versions"
 
 func createVersionBucket(ctx context.Context, st *jsstore.Store, replicas int) (jetstream.KeyValue, error) {
-	kv, err := st.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: VersionBucket, Storage: jetstream.FileStorage, Replicas: replicas, History: 1,
+	kv, err := jsstore.EnsureKeyValue(ctx, st.JS, jetstream.KeyValueConfig{
+		Bucket: VersionBucket, Storage: jetstream.FileStorage, Replicas: st.KeepReplicas(ctx, "KV_"+VersionBucket, replicas), History: 1,
 	})
 	return kv, errors.Wrap(err, "create version bucket")
 }

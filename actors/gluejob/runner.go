@@ -134,7 +134,12 @@ func Start(ctx context.Context, js jetstream.JetStream, nc *nats.Conn, cfg Confi
 	r := &Runner{cfg: cfg, js: js, nc: nc, id: nuid.Next(), running: map[string]*active{}, stopped: map[string]time.Time{},
 		ended: map[string]time.Time{}}
 	consumer := func(name, filter, what string) (jetstream.Consumer, error) {
-		c, err := js.CreateOrUpdateConsumer(ctx, jsstore.GlueWorkStream, jetstream.ConsumerConfig{
+		st, err := js.Stream(ctx, jsstore.GlueWorkStream)
+		if err != nil {
+			return nil, errors.Wrap(err, "glue work stream")
+		}
+		// EnsureConsumer: several nodes starting at once create it concurrently.
+		c, err := jsstore.EnsureConsumer(ctx, st, jetstream.ConsumerConfig{
 			Durable:       name,
 			Description:   what,
 			FilterSubject: filter,

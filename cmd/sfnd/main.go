@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/sfnd/sfnd/actors/integrations"
@@ -41,6 +42,8 @@ func main() {
 	case "version", "-version", "--version":
 		fmt.Println(version())
 		return
+	case "cluster":
+		os.Exit(clusterCmd(os.Args[2:]))
 	case "help", "-h", "--help":
 		usage()
 		return
@@ -64,6 +67,7 @@ commands:
   history  export, replay, verify or import execution histories (audits)
   version  print the version, commit and Go version
   projections  check or rebuild the read models from the streams
+  cluster  status (nodes, partition owners, stream replicas and lag) or scale streams
 `)
 }
 
@@ -127,11 +131,33 @@ func serve(args []string) error {
 			svc.EnvID+", "+svc.LocalEnv+", AWS_ENDPOINT_URL, else AWS)")
 	}
 	logLevel := fs.String("log-level", env("SFND_LOG_LEVEL", "info"), "debug, info, warn or error (SFND_LOG_LEVEL)")
+	nodeName := fs.String("node-name", env("SFND_NODE_NAME", ""), "this node's name, unique in the cluster and kept across restarts (SFND_NODE_NAME)")
+	clusterName := fs.String("cluster-name", env("SFND_CLUSTER_NAME", "sfnd"), "NATS cluster name (SFND_CLUSTER_NAME)")
+	clusterListen := fs.String("cluster-listen", env("SFND_CLUSTER_LISTEN", ""), "HOST:PORT the embedded NATS server listens on for the other nodes' routes; turns cluster mode on (SFND_CLUSTER_LISTEN)")
+	clusterRoutes := fs.String("cluster-routes", env("SFND_CLUSTER_ROUTES", ""), "the other nodes' route URLs, nats://host:port,... (SFND_CLUSTER_ROUTES)")
+	replicas, _ := strconv.Atoi(env("SFND_REPLICAS", "1"))
+	replicasFlag := fs.Int("replicas", replicas, "JetStream replicas of every stream and bucket sfnd creates; at most the cluster's size (SFND_REPLICAS)")
+	var auth app.NATSAuth
+	fs.StringVar(&auth.Context, "nats-context", env("SFND_NATS_CONTEXT", ""), "NATS CLI context (name or file) for --nats-url's settings and credentials (SFND_NATS_CONTEXT)")
+	fs.StringVar(&auth.Creds, "nats-creds", env("SFND_NATS_CREDS", ""), "NATS user credentials file (SFND_NATS_CREDS)")
+	fs.StringVar(&auth.NKey, "nats-nkey", env("SFND_NATS_NKEY", ""), "NATS nkey seed file (SFND_NATS_NKEY)")
+	fs.StringVar(&auth.User, "nats-user", env("SFND_NATS_USER", ""), "NATS user (SFND_NATS_USER)")
+	fs.StringVar(&auth.Password, "nats-password", env("SFND_NATS_PASSWORD", ""), "NATS password (SFND_NATS_PASSWORD)")
+	fs.StringVar(&auth.Token, "nats-token", env("SFND_NATS_TOKEN", ""), "NATS token (SFND_NATS_TOKEN)")
+	fs.StringVar(&auth.TLSCert, "nats-tls-cert", env("SFND_NATS_TLS_CERT", ""), "NATS client certificate (SFND_NATS_TLS_CERT)")
+	fs.StringVar(&auth.TLSKey, "nats-tls-key", env("SFND_NATS_TLS_KEY", ""), "NATS client key (SFND_NATS_TLS_KEY)")
+	fs.StringVar(&auth.TLSCA, "nats-tls-ca", env("SFND_NATS_TLS_CA", ""), "CA bundle of the NATS servers' certificates (SFND_NATS_TLS_CA)")
 	glueWork := glueFlags(fs)
 	_ = fs.Parse(args)
 	gw, err := glueWork()
 	if err != nil {
 		return err
+	}
+	var routes []string
+	for _, r := range strings.Split(*clusterRoutes, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			routes = append(routes, r)
+		}
 	}
 
 	var lvl slog.Level
@@ -147,6 +173,8 @@ func serve(args []string) error {
 		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,
 		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig, GlueWork: gw, Endpoints: map[string]string{"s3": *s3Endpoint},
 		S3LocalRoot: *s3Root, S3Endpoint: *s3Endpoint,
+		NodeName: *nodeName, ClusterName: *clusterName, ClusterListen: *clusterListen, ClusterRoutes: routes,
+		Replicas: *replicasFlag, NATSAuth: auth,
 	}
 	for id, e := range endpoints {
 		cfg.Endpoints[id] = *e

@@ -5,8 +5,12 @@ package jsstore
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -25,6 +29,14 @@ type EmbeddedConfig struct {
 	// Logger receives the server's warnings and errors (a damaged store is reported
 	// there); nil: slog.Default().
 	Logger *slog.Logger
+	// ServerName is the NATS server name (unique in a cluster; default sfnd-embedded).
+	ServerName string
+	// ClusterListen (HOST:PORT) turns cluster mode on: the route listener the other
+	// nodes connect to. ClusterName names the cluster (default sfnd); Routes are the
+	// other nodes' route URLs (nats://host:port); listing this node itself is harmless.
+	ClusterListen string
+	ClusterName   string
+	Routes        []string
 }
 
 // Embedded is a running in-process NATS server with JetStream.
@@ -66,8 +78,20 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 	if cfg.MaxStore == 0 {
 		cfg.MaxStore = 64 << 30
 	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = "sfnd-embedded"
+	}
+	ready := 30 * time.Second
+	if cfg.ClusterListen != "" {
+		// The server starts its routes only once its client listener is up: a
+		// clustered server always listens (on a free port unless told).
+		if cfg.Port == 0 {
+			cfg.Port = -1
+		}
+		ready = 2 * time.Minute
+	}
 	opts := &server.Options{
-		ServerName:         "sfnd-embedded",
+		ServerName:         cfg.ServerName,
 		Host:               "127.0.0.1",
 		Port:               cfg.Port,
 		DontListen:         cfg.Port == 0,
@@ -78,6 +102,11 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 		NoSigs:             true,
 		MaxPayload:         8 << 20,
 	}
+	if cfg.ClusterListen != "" {
+		if err := clusterOptions(opts, cfg); err != nil {
+			return nil, err
+		}
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, errors.Wrap(err, "configure embedded nats")
@@ -87,7 +116,7 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 	go s.Start()
 	// A server that cannot start (its store unreadable, say) reports a fatal error
 	// instead of becoming ready: fail with it at once.
-	for deadline := time.Now().Add(30 * time.Second); !s.ReadyForConnections(50 * time.Millisecond); {
+	for deadline := time.Now().Add(ready); !s.ReadyForConnections(50 * time.Millisecond); {
 		select {
 		case msg := <-logs.fatal:
 			s.Shutdown()
@@ -96,7 +125,7 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 		}
 		if time.Now().After(deadline) {
 			s.Shutdown()
-			return nil, errors.Newf("embedded nats on %s did not become ready in 30s", cfg.StoreDir)
+			return nil, errors.Newf("embedded nats on %s did not become ready in %s", cfg.StoreDir, ready)
 		}
 	}
 	return &Embedded{Server: s, lock: lock}, nil
@@ -121,6 +150,46 @@ func (l *natsLogger) Fatalf(format string, v ...any) {
 	case l.fatal <- msg:
 	default:
 	}
+}
+
+// clusterOptions sets the route listener and the routes of a clustered server.
+func clusterOptions(opts *server.Options, cfg EmbeddedConfig) error {
+	host, port, err := net.SplitHostPort(cfg.ClusterListen)
+	if err != nil {
+		return errors.Wrapf(err, "cluster listen address %q", cfg.ClusterListen)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return errors.Newf("cluster listen address %q: bad port", cfg.ClusterListen)
+	}
+	name := cfg.ClusterName
+	if name == "" {
+		name = "sfnd"
+	}
+	opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: p}
+	for _, r := range cfg.Routes {
+		u, err := url.Parse(strings.TrimSpace(r))
+		if err != nil || u.Scheme != "nats" || u.Port() == "" {
+			return errors.Newf("cluster route %q: a route is a URL like nats://host:port", r)
+		}
+		opts.Routes = append(opts.Routes, u)
+	}
+	return nil
+}
+
+// ClusterSize is the number of servers a clustered configuration names: this node
+// and every route that is not this node's own route listener. 1 without a cluster.
+func (cfg EmbeddedConfig) ClusterSize() int {
+	if cfg.ClusterListen == "" {
+		return 1
+	}
+	n := 1
+	for _, r := range cfg.Routes {
+		if u := strings.TrimPrefix(strings.TrimSpace(r), "nats://"); u != cfg.ClusterListen && u != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // Connect opens a client connection to the embedded server (in-process, no socket).

@@ -46,36 +46,36 @@ func GlueStopSubject(runID string) string { return GlueStopPrefix + Token(runID)
 
 func (s *Store) openGlue(ctx context.Context, opts Options) error {
 	var err error
-	s.glueWork, err = s.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s.glueWork, err = EnsureStream(ctx, s.JS, jetstream.StreamConfig{
 		Name:        GlueWorkStream,
 		Description: "sfnd Glue work: job runs and crawls to run, and their runners' reports",
 		Subjects:    []string{GlueWorkPrefix + ">"},
 		Storage:     jetstream.FileStorage,
-		Replicas:    opts.Replicas,
+		Replicas:    s.KeepReplicas(ctx, GlueWorkStream, 0),
 		Retention:   jetstream.WorkQueuePolicy,
 		Duplicates:  2 * time.Minute,
 	})
 	if err != nil {
 		return errors.Wrap(err, "create glue work stream")
 	}
-	s.glueHist, err = s.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s.glueHist, err = EnsureStream(ctx, s.JS, jetstream.StreamConfig{
 		Name:        GlueHistoryStream,
 		Description: "sfnd Glue workflow run histories: one subject per run",
 		Subjects:    []string{GlueHistoryPrefix + ">"},
 		Storage:     jetstream.FileStorage,
-		Replicas:    opts.Replicas,
+		Replicas:    s.KeepReplicas(ctx, GlueHistoryStream, 0),
 		AllowDirect: true,
 		Duplicates:  2 * time.Minute,
 	})
 	if err != nil {
 		return errors.Wrap(err, "create glue history stream")
 	}
-	s.glueCmd, err = s.JS.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s.glueCmd, err = EnsureStream(ctx, s.JS, jetstream.StreamConfig{
 		Name:              GlueCommandStream,
 		Description:       "sfnd commands to Glue workflow runs and Glue's durable timers",
 		Subjects:          []string{GlueCommandPrefix + ">", GlueSchedulePrefix + ">"},
 		Storage:           jetstream.FileStorage,
-		Replicas:          opts.Replicas,
+		Replicas:          s.KeepReplicas(ctx, GlueCommandStream, 0),
 		Retention:         jetstream.WorkQueuePolicy,
 		AllowMsgSchedules: true,
 		Duplicates:        2 * time.Minute,

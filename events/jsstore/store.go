@@ -49,6 +49,9 @@ type Store struct {
 	glueWork  jetstream.Stream
 	glueHist  jetstream.Stream
 	glueCmd   jetstream.Stream
+
+	replicas   int // --replicas: for the streams and buckets created from now on
+	replicaLog replicaLog
 }
 
 var _ events.ResourceStore = (*Store)(nil)
@@ -62,25 +65,25 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "jetstream context")
 	}
-	s := &Store{NC: nc, JS: js}
-	s.resources, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s := &Store{NC: nc, JS: js, replicas: opts.Replicas}
+	s.resources, err = EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:        ResourceStream,
 		Description: "sfnd control-plane events: state machines, activities, tags",
 		Subjects:    []string{ResourcePrefix + ">"},
 		Storage:     jetstream.FileStorage,
-		Replicas:    opts.Replicas,
+		Replicas:    s.KeepReplicas(ctx, ResourceStream, 0),
 		AllowDirect: true,
 		Duplicates:  2 * time.Minute,
 	})
 	if err != nil {
 		return nil, errors.Wrap(err, "create resource stream")
 	}
-	s.history, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s.history, err = EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:               HistoryStream,
 		Description:        "sfnd execution histories: one subject per execution",
 		Subjects:           []string{HistoryPrefix + ">"},
 		Storage:            jetstream.FileStorage,
-		Replicas:           opts.Replicas,
+		Replicas:           s.KeepReplicas(ctx, HistoryStream, 0),
 		AllowDirect:        true,
 		AllowAtomicPublish: true,
 		Duplicates:         2 * time.Minute,
@@ -88,12 +91,12 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "create history stream")
 	}
-	s.commands, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	s.commands, err = EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:              CommandStream,
 		Description:       "sfnd commands to executions and their durable timers",
 		Subjects:          []string{CommandPrefix + ">", SchedulePrefix + ">"},
 		Storage:           jetstream.FileStorage,
-		Replicas:          opts.Replicas,
+		Replicas:          s.KeepReplicas(ctx, CommandStream, 0),
 		Retention:         jetstream.WorkQueuePolicy,
 		AllowMsgSchedules: true,
 		Duplicates:        2 * time.Minute,

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/sfnd/sfnd/api/sfn"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
+	"github.com/sfnd/sfnd/metrics"
 	"github.com/sfnd/sfnd/projections"
 )
 
@@ -35,8 +35,19 @@ import (
 type Config struct {
 	Listen   string // HTTP address, e.g. 127.0.0.1:8083 (":0" style picks a port)
 	DataDir  string // embedded NATS store lives in DataDir/jetstream
-	NatsURL  string // external NATS; empty starts the embedded server
-	NATSPort int    // embedded server's client port: 0 in-process only, -1 any free port
+	NatsURL  string // external NATS (comma-separated URLs); empty starts the embedded server
+	NATSAuth NATSAuth
+	NATSPort int // embedded server's client port: 0 in-process only, -1 any free port
+	// NodeName names the node (its embedded NATS server's name; unique in a cluster).
+	NodeName string
+	// ClusterListen (HOST:PORT) makes the embedded server join a NATS cluster with
+	// ClusterName through ClusterRoutes (nats://host:port of the other nodes).
+	ClusterName   string
+	ClusterListen string
+	ClusterRoutes []string
+	// Replicas is the JetStream replica count of every stream and bucket the node
+	// creates (1 on a single node; at most the cluster's size).
+	Replicas int
 	Region   string
 	Account  string
 	// WaitTimeScale multiplies every timer's delay (Wait states, retries); 1 = real time.
@@ -71,6 +82,8 @@ type Config struct {
 	// event batch windows (tests run minutes in seconds); 0 or 1 = real time.
 	GlueTimeScale float64
 	Logger        *slog.Logger
+	// StartupTimeout bounds the wait for a JetStream cluster to form (default 5 min).
+	StartupTimeout time.Duration
 }
 
 // App is a running node.
@@ -96,6 +109,7 @@ type App struct {
 	GlueRuns *actors.Glue
 	http     *http.Server
 	ln       net.Listener
+	Metrics  *metrics.Metrics
 }
 
 // Start brings a node up and returns once it serves requests.
@@ -112,6 +126,15 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.WaitTimeScale == 0 {
 		cfg.WaitTimeScale = 1
 	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.StartupTimeout <= 0 {
+		cfg.StartupTimeout = 5 * time.Minute
+	}
+	if cfg.NodeName == "" && cfg.ClusterListen != "" {
+		return nil, errors.New("--cluster-listen needs --node-name: a name unique in the cluster and kept across restarts")
+	}
 	a := &App{cfg: cfg}
 	ok := false
 	defer func() {
@@ -120,32 +143,37 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}()
 	var err error
-	if cfg.NatsURL == "" {
-		a.embedded, err = jsstore.StartEmbedded(jsstore.EmbeddedConfig{
-			StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Port: cfg.NATSPort, Logger: cfg.Logger,
-		})
-		if err != nil {
-			return nil, err
-		}
-		a.nc, err = a.embedded.Connect("sfnd")
-	} else {
-		a.nc, err = nats.Connect(cfg.NatsURL, nats.Name("sfnd"), nats.MaxReconnects(-1))
-		err = errors.Wrapf(err, "connect to %s", cfg.NatsURL)
-	}
-	if err != nil {
+	if err := a.connect(); err != nil {
 		return nil, err
 	}
-	if a.Store, err = jsstore.Open(ctx, a.nc, jsstore.Options{}); err != nil {
+	sctx, scancel := context.WithTimeout(ctx, cfg.StartupTimeout)
+	defer scancel()
+	if err := jsstore.WaitForJetStream(sctx, a.nc, cfg.Logger); err != nil {
 		return nil, err
+	}
+	// On a cluster still forming (a leader elected, too few servers seen yet for the
+	// replicas asked for) creating the streams is retried.
+	if err := jsstore.RetryStartup(sctx, cfg.Logger, "create the streams", func(ctx context.Context) (err error) {
+		a.Store, err = jsstore.Open(ctx, a.nc, jsstore.Options{Replicas: cfg.Replicas})
+		return err
+	}); err != nil {
+		return nil, errors.Wrapf(err, "create streams with %d replica(s)", cfg.Replicas)
 	}
 	// Read models are derived: one missing or behind its streams is rebuilt first.
-	if err = projections.Repair(ctx, a.Store, 1, cfg.Logger); err != nil {
+	if err := jsstore.RetryStartup(sctx, cfg.Logger, "check the read models", func(ctx context.Context) error {
+		return projections.Repair(ctx, a.Store, 0, cfg.Logger)
+	}); err != nil {
 		return nil, err
 	}
-	if a.res, err = projections.StartResources(ctx, a.Store, 1); err != nil {
-		return nil, err
-	}
-	if a.execs, err = projections.StartExecutions(ctx, a.Store, 1); err != nil {
+	if err := jsstore.RetryStartup(sctx, cfg.Logger, "start the projections", func(ctx context.Context) (err error) {
+		if a.res == nil {
+			if a.res, err = projections.StartResources(ctx, a.Store, 0); err != nil {
+				return err
+			}
+		}
+		a.execs, err = projections.StartExecutions(ctx, a.Store, 0)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	if a.Objects, err = objects.New(ctx, objects.Config{LocalRoot: cfg.S3LocalRoot, Endpoint: cfg.S3Endpoint, Region: cfg.Region}); err != nil {
@@ -179,7 +207,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	if _, ok := integs["states"]; !ok {
 		integs["states"] = states
 	}
-	if a.Tasks, err = actors.NewTasks(ctx, a.Store, actors.TasksConfig{
+	tcfg := actors.TasksConfig{
 		WaitTimeScale: cfg.WaitTimeScale, Logger: cfg.Logger, Integrations: integs,
 		ActivityExists: func(ctx context.Context, arn string) (bool, error) {
 			_, err := a.res.Activity(ctx, arn)
@@ -188,15 +216,20 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 			}
 			return err == nil, err
 		},
+	}
+	if err := jsstore.RetryStartup(sctx, cfg.Logger, "open the task queues", func(ctx context.Context) (err error) {
+		a.Tasks, err = actors.NewTasks(ctx, a.Store, tcfg)
+		return err
 	}); err != nil {
 		return nil, err
 	}
 	if a.MapRuns, err = actors.NewMapRuns(ctx, a.Store, a.Objects, cfg.Logger); err != nil {
 		return nil, err
 	}
+	a.Metrics = metrics.New()
 	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, Tasks: a.Tasks, Mocks: mocks,
 		MapRuns: a.MapRuns,
-		Ended:   a.execs.Apply,
+		Ended:   a.execs.Apply, NodeName: nodeName(cfg, a.Endpoint()), Endpoint: a.Endpoint(), Acquired: a.recover, Metrics: a.Metrics,
 	}); err != nil {
 		return nil, err
 	}
@@ -205,7 +238,8 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.MapRuns.Bind(a.Engine, a.execs.Reserve, func(ctx context.Context, list, cursor string, limit int) ([]events.ExecutionRecord, string, error) {
 		return a.execs.Page(ctx, list, "", cursor, limit)
 	})
-	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits})
+	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits, Observe: a.Metrics.Request})
+	a.observe()
 	a.API = sfn.New(sfn.Config{Logger: cfg.Logger, Unserved: unserved(integs)}, a.Store, a.res)
 	a.Edge.Register(a.API.Service())
 	a.API.EnableExecutions(a.Engine, a.Store, a.execs)
@@ -232,9 +266,12 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Glue.EnableRuns(a.GlueRuns)
 	a.enableConsole()
-	if err := a.recover(ctx); err != nil {
+	// Consuming the command partitions wakes the running executions of the ones this
+	// node is to own (all of them on a single node).
+	if err := jsstore.RetryStartup(sctx, cfg.Logger, "consume the command partitions", a.Engine.Run); err != nil {
 		return nil, err
 	}
+	a.reportReplicas()
 	a.http = a.Edge.HTTPServer()
 	go func() {
 		if err := a.http.Serve(a.Edge.Listener(a.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -303,21 +340,32 @@ func (a *App) close() {
 	}
 }
 
-// recover wakes every execution the read model says is running: each actor rebuilds
-// from its history, re-arms its timers, or starts an execution whose start was
-// accepted but not yet recorded.
-func (a *App) recover(ctx context.Context) error {
+// recover wakes every execution of the given command partitions the read model says
+// is running: each actor rebuilds from its history, re-arms its timers and
+// re-dispatches its tasks, or starts an execution whose start was accepted but not
+// yet recorded. It runs at start-up and when a partition's previous owner left.
+func (a *App) recover(partitions []int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	running, err := a.execs.Running(ctx)
 	if err != nil {
-		return err
+		a.cfg.Logger.Error("list running executions to resume", "partitions", partitions, "err", err)
+		return
 	}
+	var mine [jsstore.Partitions]bool
+	for _, p := range partitions {
+		mine[p] = true
+	}
+	n := 0
 	for _, rec := range running {
-		a.Engine.Deliver(events.Command{Kind: events.CmdWake, ExecARN: rec.ARN, Start: rec.Start}, nil)
+		if mine[jsstore.Partition(rec.ARN)] {
+			a.Engine.Deliver(events.Command{Kind: events.CmdWake, ExecARN: rec.ARN, Start: rec.Start}, nil)
+			n++
+		}
 	}
-	if len(running) > 0 {
-		a.cfg.Logger.Info("resuming executions", "count", len(running))
+	if n > 0 || len(partitions) < jsstore.Partitions {
+		a.cfg.Logger.Info("resuming executions", "count", n, "partitions", partitions)
 	}
-	return nil
 }
 
 // enableConsole serves the web console on GET / (every deep link below it) and its

@@ -1,0 +1,314 @@
+package jsstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// WaitForJetStream blocks until JetStream answers on nc: on a cluster, until the
+// servers have elected a meta leader. While it waits it logs one line every few
+// seconds saying so; it gives up only when ctx ends.
+func WaitForJetStream(ctx context.Context, nc *nats.Conn, logger *slog.Logger) error {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return errors.Wrap(err, "jetstream context")
+	}
+	start := time.Now()
+	lastLog := time.Time{}
+	for {
+		actx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		_, err := js.AccountInfo(actx)
+		cancel()
+		if err == nil {
+			if !lastLog.IsZero() {
+				logger.Info("JetStream is ready", "waited", time.Since(start).Round(time.Millisecond))
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return errors.Wrap(err, "waiting for JetStream")
+		}
+		if time.Since(lastLog) > 5*time.Second {
+			logger.Warn("waiting for the JetStream cluster to elect a leader (are a majority of the nodes up?)",
+				"waited", time.Since(start).Round(time.Second), "err", err.Error())
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// Retryable reports whether a JetStream API error means "not now" on a cluster that
+// is still forming or electing leaders: no meta leader yet, too few servers for the
+// replicas asked for, a request that timed out.
+func Retryable(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode {
+		case 10008, // JetStream system temporarily unavailable
+			10005, // no suitable peers for placement
+			10023: // insufficient resources
+			return true
+		}
+		return apiErr.Code == 503
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrJetStreamNotEnabled)
+}
+
+// RetryStartup runs fn until it succeeds, returns an error Retryable calls permanent,
+// or ctx ends; it logs what it waits for every few seconds.
+func RetryStartup(ctx context.Context, logger *slog.Logger, what string, fn func(context.Context) error) error {
+	start := time.Now()
+	var lastLog time.Time
+	for {
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := fn(actx)
+		cancel()
+		if err == nil || !Retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		if time.Since(lastLog) > 5*time.Second {
+			logger.Warn("waiting for the JetStream cluster: "+what,
+				"waited", time.Since(start).Round(time.Second), "err", err.Error())
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// ReplicaMismatch is a stream (or KV bucket's stream) whose replica count is not the
+// one the node was started with: sfnd never changes an existing stream's replicas by
+// itself; `sfnd cluster scale` does.
+type ReplicaMismatch struct {
+	Stream string
+	Have   int
+	Want   int
+}
+
+func (m ReplicaMismatch) String() string {
+	return fmt.Sprintf("%s has %d replica(s), --replicas is %d", m.Stream, m.Have, m.Want)
+}
+
+// replicaLog records the mismatches found while a node creates its streams.
+type replicaLog struct {
+	mu  sync.Mutex
+	mis []ReplicaMismatch
+}
+
+// KeepReplicas is the replica count to create or update stream name with: want when
+// the stream does not exist yet, else its current count (a difference is recorded,
+// see ReplicaMismatches). KV bucket B's stream is KV_B.
+func (s *Store) KeepReplicas(ctx context.Context, name string, want int) int {
+	if want <= 0 {
+		want = s.replicas
+	}
+	st, err := s.JS.Stream(ctx, name)
+	if err != nil {
+		return want
+	}
+	have := st.CachedInfo().Config.Replicas
+	if have == 0 {
+		have = 1
+	}
+	if have != want {
+		s.replicaLog.mu.Lock()
+		if !slices.ContainsFunc(s.replicaLog.mis, func(m ReplicaMismatch) bool { return m.Stream == name }) {
+			s.replicaLog.mis = append(s.replicaLog.mis, ReplicaMismatch{Stream: name, Have: have, Want: want})
+		}
+		s.replicaLog.mu.Unlock()
+	}
+	return have
+}
+
+// Replicas is the replica count the store was opened with.
+func (s *Store) Replicas() int { return s.replicas }
+
+// ReplicaMismatches lists the existing streams whose replica count differs from the
+// node's --replicas.
+func (s *Store) ReplicaMismatches() []ReplicaMismatch {
+	s.replicaLog.mu.Lock()
+	defer s.replicaLog.mu.Unlock()
+	return slices.Clone(s.replicaLog.mis)
+}
+
+// StreamPrefixes name every stream sfnd creates: its own (SFN_*, GLUE_*) and its KV
+// buckets' (KV_sfn_*, KV_glue_*).
+var StreamPrefixes = []string{"SFN_", "KV_sfn_", "GLUE_", "KV_glue_"}
+
+// OwnStream reports whether a stream name is one sfnd creates.
+func OwnStream(name string) bool {
+	for _, p := range StreamPrefixes {
+		if len(name) > len(p) && name[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// ScaleStreams sets the replica count of every stream sfnd created (a JetStream
+// cluster copies the data to the new replicas in the background). It returns the
+// streams it changed.
+func ScaleStreams(ctx context.Context, js jetstream.JetStream, replicas int) ([]ReplicaMismatch, error) {
+	var changed []ReplicaMismatch
+	names := js.StreamNames(ctx)
+	var all []string
+	for n := range names.Name() {
+		if OwnStream(n) {
+			all = append(all, n)
+		}
+	}
+	if err := names.Err(); err != nil {
+		return nil, errors.Wrap(err, "list streams")
+	}
+	slices.Sort(all)
+	for _, n := range all {
+		st, err := js.Stream(ctx, n)
+		if err != nil {
+			return changed, errors.Wrapf(err, "stream %s", n)
+		}
+		cfg := st.CachedInfo().Config
+		have := max(cfg.Replicas, 1)
+		if have == replicas {
+			continue
+		}
+		cfg.Replicas = replicas
+		if _, err := js.UpdateStream(ctx, cfg); err != nil {
+			return changed, errors.Wrapf(err, "scale stream %s to %d replicas", n, replicas)
+		}
+		changed = append(changed, ReplicaMismatch{Stream: n, Have: have, Want: replicas})
+	}
+	return changed, nil
+}
+
+// createTimeout bounds one create request: a JetStream cluster can leave concurrent
+// creates of the same stream unanswered (nats-server 2.15, several nodes starting
+// at once), while the stream gets created all the same.
+const createTimeout = 4 * time.Second
+
+// EnsureStream creates the stream, or updates it when its configuration lacks what
+// cfg asks for; concurrent starts of several nodes are safe (see createTimeout).
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	for {
+		st, err := js.Stream(ctx, cfg.Name)
+		if err == nil {
+			if covers(st.CachedInfo().Config, cfg) {
+				return st, nil
+			}
+			return js.UpdateStream(ctx, cfg)
+		}
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, err
+		}
+		cctx, cancel := context.WithTimeout(ctx, createTimeout)
+		st, err = js.CreateStream(cctx, cfg)
+		cancel()
+		if err == nil {
+			return st, nil
+		}
+		if ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse)) {
+			return nil, err
+		}
+	}
+}
+
+// EnsureKeyValue is EnsureStream for a KV bucket.
+func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	for {
+		_, err := js.KeyValue(ctx, cfg.Bucket)
+		if err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+			return nil, err
+		}
+		cctx, cancel := context.WithTimeout(ctx, createTimeout)
+		var kv jetstream.KeyValue
+		if err == nil {
+			kv, err = js.CreateOrUpdateKeyValue(cctx, cfg)
+		} else {
+			kv, err = js.CreateKeyValue(cctx, cfg)
+		}
+		cancel()
+		if err == nil {
+			return kv, nil
+		}
+		if ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse)) {
+			return nil, err
+		}
+	}
+}
+
+// EnsureConsumer is EnsureStream for a durable consumer.
+func EnsureConsumer(ctx context.Context, st jetstream.Stream, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
+	for {
+		c, err := st.Consumer(ctx, cfg.Durable)
+		if err == nil {
+			if covers(c.CachedInfo().Config, cfg) {
+				return c, nil
+			}
+			return st.UpdateConsumer(ctx, cfg)
+		}
+		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return nil, err
+		}
+		cctx, cancel := context.WithTimeout(ctx, createTimeout)
+		c, err = st.CreateConsumer(cctx, cfg)
+		cancel()
+		if err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrConsumerExists)) {
+			return nil, err
+		}
+	}
+}
+
+// covers reports whether have already has every non-zero setting of want (compared
+// as JSON): then an update would change nothing.
+func covers(have, want any) bool {
+	hb, err1 := json.Marshal(have)
+	wb, err2 := json.Marshal(want)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	var h, w map[string]any
+	if json.Unmarshal(hb, &h) != nil || json.Unmarshal(wb, &w) != nil {
+		return false
+	}
+	for k, v := range w {
+		switch v := v.(type) {
+		case nil:
+			continue
+		case bool:
+			if !v {
+				continue
+			}
+		case float64:
+			if v == 0 {
+				continue
+			}
+		case string:
+			if v == "" {
+				continue
+			}
+		}
+		if !reflect.DeepEqual(h[k], v) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,747 @@
+package cluster
+
+// Three sfnd processes (the built binary) form an R3 JetStream cluster with their
+// embedded NATS servers on loopback ports. A mixed workload runs while nodes are
+// killed with SIGKILL and restarted, then while every node is restarted in turn; every
+// execution must end as in a crash-free run on one node.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/aws/smithy-go"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/actors/audit"
+	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
+	"github.com/sfnd/sfnd/test/testutil"
+)
+
+// scale is every node's --wait-time-scale: Wait 10 s lasts 200 ms (an in-memory
+// timer), Wait 60 s 1.2 s (a JetStream scheduled message).
+const scale = 0.02
+
+const (
+	account = "123456789012"
+	role    = "arn:aws:iam::123456789012:role/cluster"
+)
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		flag.Parse()
+		if testing.Short() || runtime.GOOS == "windows" {
+			return m.Run()
+		}
+		dir, err := os.MkdirTemp("", "sfnd-cluster-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		binPath = filepath.Join(dir, "sfnd")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/sfnd/sfnd/cmd/sfnd").CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// machine is one state machine of the workload and how many executions run it.
+type machine struct {
+	name string
+	def  string
+	runs int
+}
+
+func workload(activityARN string, times int) []machine {
+	return []machine{
+		{"chain", `{"StartAt":"A","States":{
+			"A":{"Type":"Pass","Parameters":{"n.$":"$.n","sum.$":"States.MathAdd($.n, 1)"},"Next":"B"},
+			"B":{"Type":"Wait","Seconds":15,"Next":"C"},
+			"C":{"Type":"Pass","Parameters":{"n.$":"$.n","sum.$":"States.MathAdd($.sum, $.n)"},"Next":"D"},
+			"D":{"Type":"Wait","Seconds":60,"Next":"E"},
+			"E":{"Type":"Pass","Result":"done","ResultPath":"$.tag","End":true}}}`, 6 * times},
+		{"waits", `{"StartAt":"Until","States":{
+			"Until":{"Type":"Wait","SecondsPath":"$.wait","Next":"Stamp"},
+			"Stamp":{"Type":"Pass","Parameters":{"n.$":"$.n","waited.$":"$.wait"},"End":true}}}`, 4 * times},
+		{"parallel", `{"StartAt":"Par","States":{"Par":{"Type":"Parallel","Next":"Sum","Branches":[
+			{"StartAt":"W1","States":{"W1":{"Type":"Wait","Seconds":20,"Next":"P1"},"P1":{"Type":"Pass","Parameters":{"b":1,"n.$":"$.n"},"End":true}}},
+			{"StartAt":"W2","States":{"W2":{"Type":"Wait","Seconds":55,"Next":"P2"},"P2":{"Type":"Pass","Parameters":{"b":2,"n.$":"$.n"},"End":true}}},
+			{"StartAt":"P3","States":{"P3":{"Type":"Pass","Result":{"b":3},"End":true}}}]},
+			"Sum":{"Type":"Pass","Parameters":{"count.$":"States.ArrayLength($)","all.$":"$"},"End":true}}}`, 5 * times},
+		{"map", `{"StartAt":"Gen","States":{
+			"Gen":{"Type":"Pass","Parameters":{"items.$":"States.ArrayRange(1, 6, 1)","n.$":"$.n"},"Next":"M"},
+			"M":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":2,"ItemSelector":{"i.$":"$$.Map.Item.Value","n.$":"$.n"},
+			  "ItemProcessor":{"StartAt":"IW","States":{"IW":{"Type":"Wait","Seconds":10,"Next":"IP"},
+			    "IP":{"Type":"Pass","Parameters":{"v.$":"States.MathAdd($.i, $.n)"},"End":true}}},"End":true}}}`, 4 * times},
+		{"retry", `{"StartAt":"Try","States":{
+			"Try":{"Type":"Parallel","Next":"After","Branches":[{"StartAt":"Boom","States":{"Boom":{"Type":"Fail","Error":"Flaky","Cause":"always"}}}],
+			  "Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":30,"MaxAttempts":2,"BackoffRate":2}],
+			  "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"After"}]},
+			"After":{"Type":"Pass","Parameters":{"n.$":"$.n","err.$":"$.err"},"End":true}}}`, 5 * times},
+		{"activity", `{"StartAt":"Work","States":{
+			"Work":{"Type":"Task","Resource":"` + activityARN + `","TimeoutSeconds":1500,"HeartbeatSeconds":1200,
+			  "Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":10,"MaxAttempts":5,"BackoffRate":1}],"Next":"Done"},
+			"Done":{"Type":"Pass","Parameters":{"result.$":"$"},"End":true}}}`, 6 * times},
+		{"mapact", `{"StartAt":"M","States":{
+			"M":{"Type":"Map","ItemsPath":"$.items","MaxConcurrency":2,"ItemSelector":{"n.$":"$$.Map.Item.Value","k.$":"$.n"},
+			  "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + activityARN + `","TimeoutSeconds":1500,
+			    "Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":10,"MaxAttempts":5,"BackoffRate":1}],"End":true}}},"End":true}}}`, 3 * times},
+		// A nested execution of "chain", waited for (.sync:2); only its output is kept.
+		{"nested", `{"StartAt":"Child","States":{
+			"Child":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2",
+			  "Parameters":{"StateMachineArn":"` + smARN("chain") + `","Input":{"n.$":"$.n"}},
+			  "ResultSelector":{"child.$":"$.Output"},"End":true}}}`, 3 * times},
+	}
+}
+
+// planned is one execution of the workload.
+type planned struct {
+	sm, name, input string
+}
+
+func plan(ms []machine) []planned {
+	var out []planned
+	for _, m := range ms {
+		for i := range m.runs {
+			in := fmt.Sprintf(`{"n":%d,"wait":%d,"items":[%d,%d,%d]}`, i+1, 20+25*(i%3), 10*i+1, 10*i+2, 10*i+3)
+			out = append(out, planned{sm: m.name, name: fmt.Sprintf("%s-%d", m.name, i), input: in})
+		}
+	}
+	// Interleave the machines, so each wave of starts mixes them.
+	slices.SortStableFunc(out, func(a, b planned) int {
+		return strings.Compare(a.name[strings.LastIndexByte(a.name, '-'):], b.name[strings.LastIndexByte(b.name, '-'):])
+	})
+	return out
+}
+
+func smARN(name string) string {
+	return "arn:aws:states:us-east-1:" + account + ":stateMachine:" + name
+}
+func execARN(sm, name string) string {
+	return "arn:aws:states:us-east-1:" + account + ":execution:" + sm + ":" + name
+}
+func actARN(name string) string { return "arn:aws:states:us-east-1:" + account + ":activity:" + name }
+
+// outcome is how an execution ended.
+type outcome struct {
+	Status string
+	Output string
+	Error  string
+}
+
+// times scales the workload: 8 gives 288 executions (and 24 nested children) per batch.
+const times = 8
+
+func TestThreeNodeClusterSurvivesKills(t *testing.T) {
+	if binPath == "" {
+		t.Skip("builds and kills the sfnd binary (not in -short, not on Windows)")
+	}
+	began := time.Now()
+
+	// The crash-free reference runs on one in-process node, at the same time.
+	type refResult struct {
+		out map[string]outcome
+		err error
+	}
+	refDone := make(chan refResult, 1)
+	ref := testutil.Start(t, testutil.Options{WaitTimeScale: scale})
+	refClient := client(ref.Endpoint())
+	setup(t, refClient)
+	go func() {
+		out, err := reference(refClient)
+		refDone <- refResult{out, err}
+	}()
+
+	cl := startCluster(t, 3)
+	t.Logf("3-node R3 cluster ready in %v", time.Since(began).Round(100*time.Millisecond))
+	ms := setup(t, cl.nodes[0].client())
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &worker{seen: map[string]int{}, delivered: map[string]int{}}
+	var wg sync.WaitGroup
+	// One worker per node, each polling through its own node.
+	for i := range cl.nodes {
+		wg.Go(func() { w.run(ctx, cl, i, actARN("cluster-worker")) })
+	}
+
+	// Batch 1: starts spread over the nodes while nodes are killed.
+	execs := plan(ms)
+	var started atomic.Int64
+	startErr := make(chan error, 2)
+	startAll := func(batch []planned, pause time.Duration) {
+		for i, p := range batch {
+			if err := startWithRetry(ctx, cl, i, p); err != nil {
+				startErr <- err
+				return
+			}
+			started.Add(1)
+			time.Sleep(pause)
+		}
+	}
+	wg.Go(func() { startAll(execs, 15*time.Millisecond) })
+	waitStarted := func(n int) {
+		t.Helper()
+		for started.Load() < int64(n) {
+			select {
+			case err := <-startErr:
+				t.Fatal(err)
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+
+	waitStarted(len(execs) / 3)
+	fo := cl.killAndMeasure(t, 0)
+	t.Logf("kill -9 node 1 with %d/%d started: its partitions were taken over in %v", started.Load(), len(execs), fo.Round(10*time.Millisecond))
+	waitStarted(2 * len(execs) / 3)
+	cl.nodes[0].start(t)
+	cl.nodes[0].waitReady(t)
+	t.Logf("node 1 back (%d/%d started)", started.Load(), len(execs))
+	fo2 := cl.killAndMeasure(t, 1)
+	t.Logf("kill -9 node 2 with %d/%d started: its partitions were taken over in %v", started.Load(), len(execs), fo2.Round(10*time.Millisecond))
+	waitStarted(len(execs))
+	cl.nodes[1].start(t)
+	cl.nodes[1].waitReady(t)
+
+	r := <-refDone
+	if r.err != nil {
+		t.Fatalf("crash-free run: %v", r.err)
+	}
+	want := r.out
+	// Every execution ends as in the crash-free run; node 1 (down for a while) answers.
+	check := func(batch []planned, via int) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for _, p := range batch {
+			o, err := waitDone(cl, via, execARN(p.sm, p.name), deadline)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, compact(history(t, cl.nodes[via].endpoint(), execARN(p.sm, p.name))))
+			}
+			base := strings.TrimSuffix(p.name, "-r")
+			if w := want[base]; o != w {
+				t.Errorf("%s ended %+v in the cluster, %+v without crashes", p.name, o, w)
+			}
+		}
+	}
+	check(execs, 0)
+	t.Logf("batch 1 (%d executions, 2 kills) done after %v", len(execs), time.Since(began).Round(100*time.Millisecond))
+
+	// Batch 2: a rolling restart (SIGTERM, start, ready) of every node under load.
+	execs2 := plan(ms)
+	for i := range execs2 {
+		execs2[i].name += "-r"
+	}
+	started.Store(0)
+	wg.Go(func() { startAll(execs2, 10*time.Millisecond) })
+	for i := range cl.nodes {
+		waitStarted((i + 1) * len(execs2) / 4)
+		cl.nodes[i].stop(t)
+		cl.nodes[i].start(t)
+		cl.nodes[i].waitReady(t)
+		t.Logf("rolling restart: node %d back (%d/%d started)", i+1, started.Load(), len(execs2))
+	}
+	waitStarted(len(execs2))
+	check(execs2, 2)
+
+	// Every history keeps its shape (read through node 1, which was down for part of
+	// batch 1), and no activity task reached a worker twice for the same attempt.
+	all := append(slices.Clone(execs), execs2...)
+	nevents := 0
+	for _, p := range all {
+		h := history(t, cl.nodes[0].endpoint(), execARN(p.sm, p.name))
+		if err := audit.CheckInvariants(h, true); err != nil {
+			t.Errorf("%s: %v", p.name, err)
+		}
+		nevents += len(h)
+	}
+	cancel()
+	wg.Wait()
+	w.mu.Lock()
+	for token, n := range w.delivered {
+		if n > 1 {
+			t.Errorf("activity task delivered %d times for the same attempt (token %.20s...)", n, token)
+		}
+	}
+	tasks := len(w.delivered)
+	w.mu.Unlock()
+
+	// `sfnd history verify --all` against the running cluster.
+	out, err := exec.Command(binPath, "history", "verify", "--all", "--quiet", "--nats-url", cl.nodes[2].natsURL()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sfnd history verify --all: %v\n%s", err, out)
+	}
+	summary := strings.TrimSpace(string(out))
+	children := 0
+	for _, m := range ms {
+		if m.name == "nested" {
+			children = 2 * m.runs
+		}
+	}
+	if !strings.Contains(summary, fmt.Sprintf("verified %d executions (0 running)", len(all)+children)) || !strings.Contains(summary, "0 faults, 0 unverifiable") {
+		t.Fatalf("verify summary: %s", summary)
+	}
+	status, err := exec.Command(binPath, "cluster", "status", "--nats-url", cl.nodes[1].natsURL()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sfnd cluster status: %v\n%s", err, status)
+	}
+	for _, n := range cl.nodes {
+		if !strings.Contains(string(status), n.name) {
+			t.Errorf("cluster status does not list %s:\n%s", n.name, status)
+		}
+	}
+	t.Logf("%d executions (%d events, %d activity tasks), 2 kills and a rolling restart, in %v; %s\n%s",
+		len(all), nevents, tasks, time.Since(began).Round(100*time.Millisecond), summary, status)
+}
+
+// reference runs both batches' workload on a node that is never killed.
+func reference(c *sfn.Client) (map[string]outcome, error) {
+	execs := plan(workload(actARN("cluster-worker"), times))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &worker{seen: map[string]int{}, delivered: map[string]int{}}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+	one := &cluster{ref: c}
+	for range 3 {
+		wg.Go(func() { w.run(ctx, one, 0, actARN("cluster-worker")) })
+	}
+	for _, p := range execs {
+		if err := startWithRetry(ctx, one, 0, p); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]outcome{}
+	deadline := time.Now().Add(120 * time.Second)
+	for _, p := range execs {
+		o, err := waitDone(one, 0, execARN(p.sm, p.name), deadline)
+		if err != nil {
+			return nil, err
+		}
+		out[p.name] = o
+	}
+	return out, nil
+}
+
+// setup creates the activity and the state machines.
+func setup(t *testing.T, c *sfn.Client) []machine {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String("cluster-worker")}); err != nil {
+		t.Fatalf("create activity: %v", err)
+	}
+	ms := workload(actARN("cluster-worker"), times)
+	for _, m := range ms {
+		if _, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(m.name),
+			Definition: aws.String(m.def), RoleArn: aws.String(role)}); err != nil {
+			t.Fatalf("create %s: %v", m.name, err)
+		}
+	}
+	return ms
+}
+
+// startWithRetry starts an execution through node i, moving on to the next node while
+// one is down. A start whose answer was lost is found again: a repeat with the same
+// name and input is idempotent while it runs, and ExecutionAlreadyExists once it ended.
+func startWithRetry(ctx context.Context, cl *cluster, i int, p planned) error {
+	for attempt := 0; ; attempt++ {
+		_, err := cl.client(i+attempt).StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(smARN(p.sm)),
+			Name: aws.String(p.name), Input: aws.String(p.input)})
+		if err == nil || apiCode(err) == "ExecutionAlreadyExists" {
+			return nil
+		}
+		if ctx.Err() != nil || attempt > 600 {
+			return fmt.Errorf("start %s: %w", p.name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// waitDone polls an execution through node i until it ends.
+func waitDone(cl *cluster, i int, arn string, deadline time.Time) (outcome, error) {
+	for {
+		out, err := cl.client(i).DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		if err == nil && out.Status != types.ExecutionStatusRunning {
+			return outcome{Status: string(out.Status), Output: aws.ToString(out.Output), Error: aws.ToString(out.Error)}, nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("still %s at the deadline", out.Status)
+			}
+			return outcome{}, fmt.Errorf("%s: %w", arn, err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// compact prints a history one event a line, for failure messages.
+func compact(h []events.HistoryEvent) string {
+	var b strings.Builder
+	for _, ev := range h {
+		fmt.Fprintf(&b, "%4d %-28s prev=%d %s\n", ev.ID, ev.Type, ev.PreviousEventID, ev.Timestamp.Format("15:04:05.000"))
+	}
+	return b.String()
+}
+
+// history reads a whole history through GetExecutionHistory, as a client sees it.
+func history(t *testing.T, endpoint, arn string) []events.HistoryEvent {
+	t.Helper()
+	var all []byte
+	token := ""
+	for {
+		body := map[string]any{"executionArn": arn, "maxResults": 1000}
+		if token != "" {
+			body["nextToken"] = token
+		}
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, endpoint+"/", bytes.NewReader(b))
+		req.Header.Set("X-Amz-Target", "AWSStepFunctions.GetExecutionHistory")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GetExecutionHistory %s: %d %s", arn, resp.StatusCode, page)
+		}
+		all = append(append(all, page...), '\n')
+		var next struct {
+			NextToken string `json:"nextToken"`
+		}
+		_ = json.Unmarshal(page, &next)
+		if next.NextToken == "" {
+			break
+		}
+		token = next.NextToken
+	}
+	h, err := audit.ParseHistory(all)
+	if err != nil {
+		t.Fatalf("%s: %v", arn, err)
+	}
+	return h
+}
+
+// worker is an activity worker: the first attempt of each input fails (so Retry
+// runs), later ones succeed with a result derived from the input. It counts how often
+// each task token reached it.
+type worker struct {
+	mu        sync.Mutex
+	seen      map[string]int
+	delivered map[string]int
+}
+
+// run polls through node i (the next one while i is down).
+func (w *worker) run(ctx context.Context, cl *cluster, i int, arn string) {
+	for ctx.Err() == nil {
+		c := cl.client(i)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		task, err := c.GetActivityTask(pctx, &sfn.GetActivityTaskInput{ActivityArn: aws.String(arn), WorkerName: aws.String("w" + strconv.Itoa(i))})
+		cancel()
+		if err != nil || task.TaskToken == nil {
+			if err != nil && ctx.Err() == nil {
+				if apiCode(err) == "" {
+					i++ // the node is down: poll through the next one
+				}
+				time.Sleep(30 * time.Millisecond)
+			}
+			continue
+		}
+		in := aws.ToString(task.Input)
+		w.mu.Lock()
+		w.delivered[*task.TaskToken]++
+		w.seen[in]++
+		first := w.seen[in] == 1
+		w.mu.Unlock()
+		answer := func(c *sfn.Client) error {
+			if first {
+				_, err := c.SendTaskFailure(ctx, &sfn.SendTaskFailureInput{TaskToken: task.TaskToken,
+					Error: aws.String("Flaky"), Cause: aws.String("first attempt")})
+				return err
+			}
+			_, err := c.SendTaskSuccess(ctx, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken,
+				Output: aws.String(`{"echo":` + in + `,"by":"worker"}`)})
+			return err
+		}
+		// Answer until a node takes it or says the task is over.
+		for j := i; ctx.Err() == nil; j++ {
+			err := answer(cl.client(j))
+			if err == nil || apiCode(err) != "" {
+				break
+			}
+			time.Sleep(30 * time.Millisecond)
+		}
+	}
+}
+
+// cluster is the three processes (or, for the reference, one client).
+type cluster struct {
+	nodes []*node
+	ref   *sfn.Client
+}
+
+// client is node i's client (modulo the node count).
+func (c *cluster) client(i int) *sfn.Client {
+	if c.ref != nil {
+		return c.ref
+	}
+	return c.nodes[i%len(c.nodes)].client()
+}
+
+func startCluster(t *testing.T, n int) *cluster {
+	t.Helper()
+	cl := &cluster{}
+	for i := range n {
+		cl.nodes = append(cl.nodes, &node{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(),
+			port: freePort(t), natsPort: freePort(t), routePort: freePort(t)})
+	}
+	for _, nd := range cl.nodes {
+		for _, o := range cl.nodes {
+			if o != nd {
+				nd.routes = append(nd.routes, "nats://127.0.0.1:"+strconv.Itoa(o.routePort))
+			}
+		}
+		nd.start(t)
+	}
+	for _, nd := range cl.nodes {
+		nd.waitReady(t)
+	}
+	return cl
+}
+
+// killAndMeasure kills node i with SIGKILL and returns how long until every command
+// partition it owned is pinned to another node.
+func (c *cluster) killAndMeasure(t *testing.T, i int) time.Duration {
+	t.Helper()
+	other := c.nodes[(i+1)%len(c.nodes)]
+	nc, err := nats.Connect(other.natsURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	pins := func() map[int]string {
+		out := map[int]string{}
+		st, err := js.Stream(ctx, jsstore.CommandStream)
+		if err != nil {
+			return out
+		}
+		for p := range jsstore.Partitions {
+			cons, err := st.Consumer(ctx, actors.ConsumerName(p))
+			if err != nil {
+				continue
+			}
+			for _, g := range cons.CachedInfo().PriorityGroups {
+				if g.Group == actors.OwnerGroup {
+					out[p] = g.PinnedClientID
+				}
+			}
+		}
+		return out
+	}
+	// The pins the victim holds, from its own record.
+	kv, err := js.KeyValue(ctx, actors.NodesBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec actors.NodeRecord
+	if e, err := kv.Get(ctx, c.nodes[i].name); err == nil {
+		_ = json.Unmarshal(e.Value(), &rec)
+	}
+	before := pins()
+	var held []int
+	for p, pin := range before {
+		if pin != "" && rec.Pins[strconv.Itoa(p)] == pin {
+			held = append(held, p)
+		}
+	}
+	c.nodes[i].kill9(t)
+	killed := time.Now()
+	for len(held) > 0 && ctx.Err() == nil {
+		now := pins()
+		var still []int
+		for _, p := range held {
+			if now[p] == before[p] || now[p] == "" {
+				still = append(still, p)
+			}
+		}
+		held = still
+		if len(held) > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if len(held) > 0 {
+		t.Fatalf("partitions %v of the killed node were not taken over", held)
+	}
+	return time.Since(killed)
+}
+
+// node is one sfnd process of the cluster, run, killed and restarted on its own data
+// directory and ports.
+type node struct {
+	name                      string
+	dir                       string
+	port, natsPort, routePort int
+	routes                    []string
+	cmd                       *exec.Cmd
+	logf                      *os.File
+	cl                        *sfn.Client
+}
+
+func (n *node) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(n.port) }
+func (n *node) natsURL() string  { return "nats://127.0.0.1:" + strconv.Itoa(n.natsPort) }
+
+func (n *node) client() *sfn.Client {
+	if n.cl == nil {
+		n.cl = client(n.endpoint())
+	}
+	return n.cl
+}
+
+func (n *node) start(t *testing.T) {
+	t.Helper()
+	if n.logf == nil {
+		f, err := os.OpenFile(filepath.Join(n.dir, "sfnd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.logf = f
+		t.Cleanup(func() {
+			if n.cmd != nil && n.cmd.ProcessState == nil {
+				_ = n.cmd.Process.Kill()
+				_ = n.cmd.Wait()
+			}
+			f.Close()
+			if t.Failed() {
+				log, _ := os.ReadFile(filepath.Join(n.dir, "sfnd.log"))
+				if len(log) > 15000 {
+					log = log[len(log)-15000:]
+				}
+				t.Logf("%s log (tail):\n%s", n.name, log)
+			}
+		})
+	}
+	cmd := exec.Command(binPath, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(n.port), "--data-dir", n.dir,
+		"--nats-port", strconv.Itoa(n.natsPort), "--node-name", n.name,
+		"--cluster-listen", "127.0.0.1:"+strconv.Itoa(n.routePort), "--cluster-routes", strings.Join(n.routes, ","),
+		"--replicas", "3", "--wait-time-scale", strconv.FormatFloat(scale, 'f', -1, 64), "--log-level", "warn")
+	cmd.Stdout, cmd.Stderr = n.logf, n.logf
+	fmt.Fprintf(n.logf, "---- start %s\n", time.Now().Format(time.RFC3339Nano))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	n.cmd = cmd
+}
+
+// waitReady waits for /readyz.
+func (n *node) waitReady(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(150 * time.Second)
+	for {
+		resp, err := http.Get(n.endpoint() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not become ready: %v", n.name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// kill9 kills the process with SIGKILL: no shutdown code runs.
+func (n *node) kill9(t *testing.T) {
+	t.Helper()
+	if err := n.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = n.cmd.Wait()
+}
+
+// stop shuts the process down gracefully (SIGTERM).
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = n.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Errorf("%s did not stop within 30 s of SIGTERM; killing it", n.name)
+		_ = n.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func client(endpoint string) *sfn.Client {
+	return sfn.New(sfn.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(endpoint),
+		Credentials:      aws.NewCredentialsCache(staticCreds{}),
+		RetryMaxAttempts: 1,
+	})
+}
+
+type staticCreds struct{}
+
+func (staticCreds) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "AKIDTEST", SecretAccessKey: "secret", Source: "test"}, nil
+}
