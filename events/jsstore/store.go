@@ -152,7 +152,10 @@ func (s *Store) AppendResource(ctx context.Context, ev events.ResourceEvent, exp
 func classify(err error, what string) error {
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant ||
+		// On a replicated stream, another owner's append of the same decision (same
+		// Nats-Msg-Id) still being proposed: as good as a wrong last sequence.
+		apiErr.ErrorCode == 10158) {
 		return errors.Mark(errors.Wrap(err, what), events.ErrConflict)
 	}
 	return errors.Wrap(err, what)
