@@ -324,16 +324,27 @@ func (o *owners) Owned() []bool {
 	return out
 }
 
+// close stops pulling, hands over the partitions this node is pinned on at once
+// (rather than after PinnedTTL) and removes the node's record.
 func (o *owners) close() {
 	close(o.stop)
 	<-o.done
+	var held []int
 	for _, p := range o.parts {
 		if p.cc != nil {
 			p.cc.Stop()
 			p.cc = nil
+			if p.owned.Load() {
+				held = append(held, p.n)
+			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = o.kv.Delete(ctx, o.node)
+	for _, p := range held {
+		if err := o.stream.UnpinConsumer(ctx, ConsumerName(p), OwnerGroup); err != nil {
+			break // JetStream is going away with this node: PinnedTTL does it
+		}
+	}
 }
