@@ -81,6 +81,13 @@ func IsReferencePath(s string) bool {
 	return err == nil && r.path.definite
 }
 
+// IsResultPath reports whether s is a path ApplyResultPath accepts: a Reference Path
+// into the state's input ("$", "$.a", "$['a'][0]", not "$$..." or "$var...").
+func IsResultPath(s string) bool {
+	r, err := compileRef(s)
+	return err == nil && r.root == rootInput && r.path.definite
+}
+
 // VarName returns the variable a "$name..." path reads, or "" for "$" and "$$" paths.
 func VarName(path string) string {
 	r, err := compileRef(path)

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/sfnd/sfnd/actors/asl/expr"
 )
 
 // This file checks the small languages embedded in ASL strings: JSONPath paths, reference
@@ -12,14 +14,24 @@ import (
 // validPath reports whether s is a JSONPath AWS accepts in a Path field or a ".$" value:
 // "$" (input), "$$" (context object) or "$name" (a variable), followed by any number of
 // ".name", "..name", ".*", "[n]", "[n:m]", "['name']", "[*]", "[?(...)]" or "[a,b]" steps.
+//
+// The interpreter's parser (package expr) must accept it too: the validator accepts
+// nothing the interpreter cannot evaluate. checkPath adds what AWS refuses statically
+// on top of that grammar.
 func validPath(s string) bool {
-	return checkPath(s, false)
+	return checkPath(s, false) && expr.IsPath(s)
 }
 
 // validReferencePath reports whether s is a reference path: a path that addresses a single
 // node, so without wildcards, filters, slices, unions or deep scans.
 func validReferencePath(s string) bool {
-	return checkPath(s, true)
+	return checkPath(s, true) && expr.IsReferencePath(s)
+}
+
+// validResultPath reports whether s is a reference path into the state's input, the
+// only kind ResultPath can write to.
+func validResultPath(s string) bool {
+	return validReferencePath(s) && expr.IsResultPath(s)
 }
 
 func checkPath(s string, reference bool) bool {
@@ -170,7 +182,7 @@ func validIntrinsic(s string) bool {
 		return false
 	}
 	p.space()
-	return p.i == len(p.s)
+	return p.i == len(p.s) && expr.IsIntrinsic(s)
 }
 
 type intrinsicParser struct {

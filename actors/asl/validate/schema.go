@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sfnd/sfnd/actors/asl/expr"
 )
 
 // This file holds the schema phase: the shape of the machine, of every state and of the
@@ -340,7 +342,11 @@ func (v *validator) pathField(loc, field string, p *jsonValue, reference bool) {
 		return
 	}
 	if reference {
-		if !validReferencePath(p.str) {
+		ok := validReferencePath(p.str)
+		if field == "ResultPath" {
+			ok = validResultPath(p.str)
+		}
+		if !ok {
 			v.schema(loc, "The value for the field '%s' must be a valid ReferencePath", field)
 		}
 		return
@@ -446,6 +452,9 @@ func (v *validator) jsonataValue(loc string, n *jsonValue) {
 			}
 			if strings.TrimSpace(s[2:len(s)-2]) == "" {
 				v.add("INVALID_JSONATA_EXPRESSION", loc, "Unexpected end of expression")
+			} else if err := expr.CheckJSONata(s); err != nil {
+				// The interpreter's parser: what it cannot compile can never run.
+				v.add("INVALID_JSONATA_EXPRESSION", loc, "%s", err.Error())
 			}
 		}
 	case kindObject:
