@@ -358,15 +358,47 @@ func (r *Runner) onStop(m *nats.Msg) {
 	}
 }
 
+// handlePendingStops waits until the stop requests this connection received before
+// now have been handled. The task came on the consumer's subscription and the stops
+// come on another one, each delivered on its own goroutine: a stop sent before the
+// task was enqueued can still sit in the stop subscription's queue while the task is
+// already here, and the run would start although it was stopped. A barrier runs
+// after every message received so far on the connection's asynchronous
+// subscriptions. It is bounded (a slow handler of another subscription on a shared
+// connection must not hold a run back for long): a stop that comes later still
+// stops the run, the engine repeats it while the run is STOPPING.
+func (r *Runner) handlePendingStops() {
+	done := make(chan struct{})
+	if err := r.nc.Barrier(func() { close(done) }); err != nil {
+		return
+	}
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	case <-r.ctx.Done():
+	}
+}
+
 // handle runs one task to its end and acknowledges it once the terminal report is
 // stored.
 func (r *Runner) handle(msg jetstream.Msg, req request, a *active) {
 	log := r.cfg.Logger.With("kind", req.Kind, "name", req.Name, "runId", req.RunID)
+	r.handlePendingStops()
 	r.mu.Lock()
 	stoppedAt, stopped := r.stopped[req.RunID]
 	stopped = stopped && time.Since(stoppedAt) < 10*time.Minute
 	delete(r.stopped, req.RunID)
 	r.mu.Unlock()
+	if !stopped {
+		// A stop handled after the claim went to the run's channel.
+		select {
+		case <-a.stop:
+			stopped = true
+		default:
+		}
+	}
 
 	hbDone := make(chan struct{})
 	defer close(hbDone)
