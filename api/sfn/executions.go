@@ -363,6 +363,19 @@ func (s *Server) stopExecution(ctx context.Context, r *request) (any, error) {
 			done = true
 		}
 	}
+	// The settled report may come from this node's engine finding the end another
+	// node's engine wrote (nothing left to decide), while that node still updates the
+	// read model: wait for the read model too, so a DescribeExecution after the stop
+	// shows the end on every node.
+	for tick := 5 * time.Millisecond; wait.Err() == nil; tick = min(2*tick, 100*time.Millisecond) {
+		if rec, err := s.lookupExecution(wait, execARN); err != nil || rec.Status != "RUNNING" {
+			break
+		}
+		select {
+		case <-time.After(tick):
+		case <-wait.Done():
+		}
+	}
 	return struct {
 		StopDate Time `json:"stopDate"`
 	}{Time(now)}, nil
