@@ -52,7 +52,10 @@ func TestBoto3Worker(t *testing.T) {
 		t.Skip("python3 with boto3 not available")
 	}
 	ctx := context.Background()
-	a := testutil.Start(t, testutil.Options{})
+	// Real time: at the default scale (0.001) HeartbeatSeconds 60 gives the worker 60 ms
+	// between taking the task and its heartbeat, which a Python process on a loaded
+	// machine misses (TaskTimedOut).
+	a := testutil.Start(t, testutil.Options{WaitTimeScale: 1})
 	c := testutil.Client(a.Endpoint())
 	act, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String("boto3-activity")})
 	if err != nil {
