@@ -163,3 +163,30 @@ func FuzzSharedGrammar(f *testing.F) {
 	f.Add("$foo")
 	f.Fuzz(func(t *testing.T, s string) { checkShared(t, s) })
 }
+
+// TestEitherOrPairs checks the value/path pairs AWS documents as either-or in an
+// ItemReader's ReaderConfig and in ItemBatcher.
+func TestEitherOrPairs(t *testing.T) {
+	mapState := func(fields string) string {
+		return `{"StartAt":"M","States":{"M":{"Type":"Map",` + fields + `,"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},` +
+			`"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`
+	}
+	reader := `"ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON",%s},"Parameters":{"Bucket":"b","Key":"k"}}`
+	for fields, want := range map[string]string{
+		strings.Replace(reader, "%s", `"MaxItems":10,"MaxItemsPath":"$.n"`, 1):           "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [MaxItems, MaxItemsPath] at /States/M/ItemReader/ReaderConfig",
+		`"ItemBatcher":{"MaxItemsPerBatch":10,"MaxItemsPerBatchPath":"$.n"}`:             "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [MaxItemsPerBatch, MaxItemsPerBatchPath] at /States/M/ItemBatcher",
+		`"ItemBatcher":{"MaxInputBytesPerBatch":1000,"MaxInputBytesPerBatchPath":"$.n"}`: "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [MaxInputBytesPerBatch, MaxInputBytesPerBatchPath] at /States/M/ItemBatcher",
+	} {
+		if got := InvalidDefinitionMessage(Validate(mapState(fields))); !strings.Contains(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", fields, got, want)
+		}
+	}
+	for _, fields := range []string{
+		strings.Replace(reader, "%s", `"MaxItemsPath":"$.n"`, 1),
+		`"ItemBatcher":{"MaxItemsPerBatch":10,"MaxInputBytesPerBatchPath":"$.n"}`,
+	} {
+		if diags := Validate(mapState(fields)); HasErrors(diags) {
+			t.Errorf("%s: %s", fields, InvalidDefinitionMessage(diags))
+		}
+	}
+}

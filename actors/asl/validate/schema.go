@@ -859,9 +859,14 @@ func (v *validator) itemReader(loc string, r *jsonValue, jsonata bool) {
 	if mi := rc.get("MaxItems"); mi != nil {
 		v.integerOrExpression(loc+"/ReaderConfig/MaxItems", mi, 0, -1, jsonata)
 	}
+	// Either-or, as the Step Functions developer guide documents ReaderConfig.
+	v.exclusive(loc+"/ReaderConfig", rc, "MaxItems", "MaxItemsPath")
 }
 
 func (v *validator) itemBatcher(loc string, b *jsonValue, jsonata bool) {
+	// Either-or pairs, as the Step Functions developer guide documents ItemBatcher.
+	v.exclusive(loc, b, "MaxItemsPerBatch", "MaxItemsPerBatchPath")
+	v.exclusive(loc, b, "MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath")
 	for _, m := range b.members {
 		switch m.key {
 		case "MaxItemsPerBatch", "MaxInputBytesPerBatch":
