@@ -128,10 +128,14 @@ func (p *page) open(path string) {
 // evaluation that fails, as one does while a page loads, counts as false).
 func (p *page) waitJS(within time.Duration, expr string) {
 	p.t.Helper()
+	// A wait for a condition, not a speed check: the browser shares the machine with
+	// every other test, and a starved Chromium answers one evaluation in seconds. The
+	// deadlines the tests give (what an idle machine needs, with margin) are tripled.
+	within *= waitScale
 	deadline := time.Now().Add(within)
 	var last error
 	for {
-		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
 		cancel()
 		if err == nil && ok {
@@ -144,6 +148,9 @@ func (p *page) waitJS(within time.Duration, expr string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// waitScale multiplies waitJS deadlines (see there).
+const waitScale = 3
 
 // eval returns a JavaScript expression's value.
 func eval[T any](p *page, expr string) T {
