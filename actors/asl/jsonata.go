@@ -386,8 +386,18 @@ func (d *decider) jsonataMapNumber(f *frame, static *json.Number, t Template, fi
 
 func (d *decider) jsonataMap(f *frame, st *State) {
 	raw, in := d.inputOf(f)
-	arr, _, err := d.jsonataItems(f, st, in, raw)
-	if err != nil {
+	var arr []any
+	var err error
+	if st.ProcessorMode == "DISTRIBUTED" && st.ItemReader.Set {
+		v, ok := d.readItems(f, st, raw) // distmap.go
+		if !ok {
+			return
+		}
+		if arr, ok = asArray(v); !ok {
+			d.runtimeFail(f, st, "The item reader did not answer a JSON array")
+			return
+		}
+	} else if arr, _, err = d.jsonataItems(f, st, in, raw); err != nil {
 		d.jsonataFail(f, st, err)
 		return
 	}

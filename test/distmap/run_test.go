@@ -357,3 +357,55 @@ func TestKill9DuringMapRun(t *testing.T) {
 		t.Fatalf("history verify: %v\n%s", err, out)
 	}
 }
+
+// Stopping the parent aborts its Map Run and stops the running children.
+func TestStopParentAbortsMapRun(t *testing.T) {
+	c, _ := node(t)
+	act, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String("never")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proc := fmt.Sprintf(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":%q,"End":true}}}`, aws.ToString(act.ActivityArn))
+	sm := testutil.CreateStateMachine(t, c, "stopme", mapDef(`"MaxConcurrency":2,`, proc))
+	exec := testutil.StartExecution(t, c, sm, `[1,2,3,4]`)
+	var mr string
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if mr == "" {
+			if out, err := c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String(exec)}); err == nil && len(out.MapRuns) == 1 {
+				mr = aws.ToString(out.MapRuns[0].MapRunArn)
+			}
+		}
+		if mr != "" {
+			if dm, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(mr)}); err == nil && dm.ExecutionCounts.Running == 2 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("children never ran")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := c.StopExecution(ctx, &sfn.StopExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		dm, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: aws.String(mr)})
+		kids := children(t, c, mr)
+		aborted := 0
+		for _, k := range kids {
+			if k.Status == types.ExecutionStatusAborted {
+				aborted++
+			}
+		}
+		if err == nil && dm.Status == types.MapRunStatusAborted && dm.StopDate != nil && aborted == 2 && len(kids) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after StopExecution: map run %v %v, children %d (%d aborted)", dm.Status, err, len(kids), aborted)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if d := testutil.WaitDone(t, c, exec, 10*time.Second); d.Status != types.ExecutionStatusAborted {
+		t.Errorf("parent %s", d.Status)
+	}
+}

@@ -121,8 +121,15 @@ func TestItemReader(t *testing.T) {
 			wantTypes(t, b.c, exec, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateStarted<2 4:MapRunStarted<3 5:MapRunSucceeded<4 6:MapStateSucceeded<5 7:MapStateExited<5 8:ExecutionSucceeded<7")
 		}
 
+		// A JSONata Map reads with Arguments.
+		d, _ := run(t, b.c, `{"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSONL"},"Arguments":{"Bucket":"data","Key":"{% $states.input.key %}"}},`+
+			`"ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}`, `{"key":"in/items.jsonl"}`)
+		if d.Status != types.ExecutionStatusSucceeded || compact(aws.ToString(d.Output)) != `[{"a":1},{"a":2},{"a":3}]` {
+			t.Errorf("JSONata reader: %s %s %s", d.Status, aws.ToString(d.Output), aws.ToString(d.Cause))
+		}
+
 		// listObjectsV2: the objects as items.
-		d, _ := run(t, b.c, readerDef(`{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"data","Prefix":"in/items.js"}}`, ""), `{}`)
+		d, _ = run(t, b.c, readerDef(`{"Resource":"arn:aws:states:::s3:listObjectsV2","Parameters":{"Bucket":"data","Prefix":"in/items.js"}}`, ""), `{}`)
 		var objs []map[string]any
 		if err := json.Unmarshal([]byte(aws.ToString(d.Output)), &objs); err != nil || len(objs) != 2 {
 			t.Fatalf("listObjectsV2: %s %v (%s)", aws.ToString(d.Output), err, aws.ToString(d.Cause))
