@@ -199,6 +199,16 @@ func (o *owners) tick(ctx context.Context) {
 	now := time.Now()
 	var acquired []int
 	for _, p := range o.parts {
+		if p.cc != nil {
+			select {
+			case <-p.cc.Closed():
+				// The pull ended by itself (its consumer lost its leader or was
+				// recreated, a heartbeat went missing): pull again below.
+				o.e.cfg.Logger.Debug("command partition consumption ended; pulling again", "partition", p.n)
+				p.cc = nil
+			default:
+			}
+		}
 		pref := PreferredNode(live, p.n) == o.node
 		if pref && !p.pref.Load() {
 			acquired = append(acquired, p.n)
