@@ -24,7 +24,8 @@ func TestScenarios(t *testing.T) {
 		t.Fatalf("no scenarios: %v", err)
 	}
 	s3root := t.TempDir()
-	a := testutil.Start(t, testutil.Options{S3LocalRoot: s3root})
+	// Glue job timeouts run 20x faster (scenario 16's Timeout=1 is 3 s).
+	a := testutil.Start(t, testutil.Options{S3LocalRoot: s3root, GlueTimeScale: 0.05})
 	fixtures := t.TempDir()
 	dir, _ := filepath.Abs("testdata/scenarios")
 	for _, f := range files {

@@ -1,4 +1,4 @@
-# GLUE.md §6.16 Timeout and retries (the test node runs timeouts 1000x faster: Timeout=1 is 60 ms).
+# GLUE.md §6.16 Timeout and retries (the test node runs Glue timeouts 20x faster: Timeout=1 is 3 s).
 from gluetest import *
 
 wf = name("wf")
