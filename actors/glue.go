@@ -45,6 +45,9 @@ type Glue struct {
 	pids     map[string]*actor.PID
 	watchers map[string][]chan string // run id -> status after each decision
 	closed   bool
+	// events queues events for EVENT triggers: folded one at a time, in order.
+	events chan func()
+	done   chan struct{}
 	// fireTrigger starts a workflow run for a trigger's schedule or event batch (set by
 	// the API, which owns the start path).
 	fireTrigger func(ctx context.Context, cmd GlueCommand) error
@@ -97,7 +100,17 @@ func NewGlue(ctx context.Context, store *jsstore.Store, cfg GlueConfig) (*Glue, 
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Second
 	}
-	g := &Glue{cfg: cfg, store: store, pids: map[string]*actor.PID{}, watchers: map[string][]chan string{}}
+	g := &Glue{cfg: cfg, store: store, pids: map[string]*actor.PID{}, watchers: map[string][]chan string{}, events: make(chan func(), 1024), done: make(chan struct{})}
+	go func() {
+		for {
+			select {
+			case fn := <-g.events:
+				fn()
+			case <-g.done:
+				return
+			}
+		}
+	}()
 	logger := cfg.Logger
 	g.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(warnAndAbove{logger.Handler()}).With("lib", "protoactor")
@@ -151,6 +164,7 @@ func (g *Glue) Close() {
 	for _, cc := range g.ccs {
 		cc.Stop()
 	}
+	close(g.done)
 	g.system.Shutdown()
 }
 
@@ -191,8 +205,7 @@ func (g *Glue) route(m jetstream.Msg) {
 
 // fire hands a schedule instant, batch window or event to the API's start path, off
 // the consumer's goroutine (a start waits for the run's first decision, which this
-// consumer delivers). An event batch is one resource changed with optimistic
-// concurrency, so events folded at once cannot lose each other.
+// consumer delivers). Events go through one queue, so a batch keeps their order.
 func (g *Glue) fire(m jetstream.Msg, cmd GlueCommand) {
 	run := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -207,6 +220,13 @@ func (g *Glue) fire(m jetstream.Msg, cmd GlueCommand) {
 			return
 		}
 		_ = m.Ack()
+	}
+	if cmd.Kind == GlueCmdEvent {
+		select {
+		case g.events <- run:
+		case <-g.done:
+		}
+		return
 	}
 	go run()
 }
