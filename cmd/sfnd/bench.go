@@ -70,6 +70,10 @@ func benchCmd(args []string) error {
 		}
 		defer a.Close()
 		cfg.Endpoint, cfg.Store = a.Endpoint(), a.Store
+		// parked kills and restarts a server: a process of its own, on its own data.
+		if exe, err := os.Executable(); err == nil {
+			cfg.Parked = &bench.ProcessNode{Bin: exe, Dir: filepath.Join(dir, "parked")}
+		}
 		fmt.Fprintf(os.Stderr, "bench: own node at %s, file storage in %s, GOMAXPROCS=%d\n", a.Endpoint(), filepath.Join(dir, "jetstream"), runtime.GOMAXPROCS(0))
 	} else {
 		cfg.Endpoint = *endpoint

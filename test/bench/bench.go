@@ -43,6 +43,9 @@ type Sizes struct {
 	CeilingWriters      int // concurrent single-subject appenders
 	DistMapItems        int // items of the Distributed Map run (batches of DistMapBatch)
 	DistMapBatch        int
+	ParkedExecutions    int // executions parked on a timer (parked)
+	ParkedWait          time.Duration
+	ParkedRSS           int64 // target: resident memory with them parked, bytes
 }
 
 // Quick is `sfnd bench --quick`: everything in about a minute.
@@ -55,6 +58,7 @@ func Quick() Sizes {
 		ListExecutions: 100_000, ListQueries: 300,
 		CeilingDuration: 3 * time.Second, CeilingWriters: 64,
 		DistMapItems: 10_000, DistMapBatch: 100,
+		ParkedExecutions: 20_000, ParkedWait: 60 * time.Second, ParkedRSS: 512 << 20,
 	}
 }
 
@@ -64,6 +68,7 @@ func Full() Sizes {
 	s.PassChainExecutions, s.ActivityExecutions = 30000, 15000
 	s.StartDuration, s.CeilingDuration = 20*time.Second, 10*time.Second
 	s.ReplayRounds, s.ListExecutions, s.ListQueries = 11, 1_000_000, 1000
+	s.ParkedExecutions, s.ParkedWait, s.ParkedRSS = 100_000, 600*time.Second, 1<<30
 	return s
 }
 
@@ -77,6 +82,7 @@ func Tiny() Sizes {
 		ListExecutions: 300, ListQueries: 5,
 		CeilingDuration: 200 * time.Millisecond, CeilingWriters: 4,
 		DistMapItems: 200, DistMapBatch: 10,
+		ParkedExecutions: 20, ParkedWait: 3 * time.Second, ParkedRSS: 512 << 20,
 	}
 }
 
@@ -91,10 +97,13 @@ type Config struct {
 	Log  io.Writer // progress lines; nil: none
 	// Prefix makes the bench's resource names unique (default: a timestamp).
 	Prefix string
+	// Parked is the server process the parked workload kills and restarts; nil:
+	// parked unavailable.
+	Parked ParkedNode
 }
 
 // Workloads are the workload names, in the order they run.
-var Workloads = []string{"ceiling", "passchain", "activity", "start", "replay25k", "list", "distmap"}
+var Workloads = []string{"ceiling", "passchain", "activity", "start", "replay25k", "list", "distmap", "parked"}
 
 // Report holds every figure. A zero figure with a note in Unavailable means the
 // workload could not run.
@@ -110,8 +119,13 @@ type Report struct {
 	Ceiling   float64       // raw JetStream appends per second
 	// DistMap is a Distributed Map run: items per second from StartExecution to
 	// SUCCEEDED (Count: child executions).
-	DistMap     Throughput
-	Unavailable map[string]string
+	DistMap         Throughput
+	Parked          int           // executions parked on a timer
+	ParkedRSS       int64         // the server's resident memory with them parked, bytes
+	Restart         time.Duration // kill -9 and restart to the first DescribeExecution answer
+	Resume          Latency       // lateness of the parked timers after the restart
+	ParkedRSSTarget int64         // the run's RSS target (Sizes.ParkedRSS)
+	Unavailable     map[string]string
 }
 
 // Throughput is a rate and the end-to-end latencies of the units it counts.
@@ -153,11 +167,15 @@ func (r *Report) Line() string {
 		return v
 	}
 	rate := func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
+	sec := func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) }
 	line := fmt.Sprintf("bench: passchain=%s activity=%s start_p99=%s replay25k=%s list_p99=%s appends=%s ceiling=%s",
 		f("passchain", rate(r.PassChain.Rate)), f("activity", rate(r.Activity.Rate)),
 		f("start", ms(r.Start.P99)), f("replay25k", ms(r.Replay)), f("list", ms(r.List.P99)),
 		f("passchain", rate(r.Appends)), f("ceiling", rate(r.Ceiling)))
-	return line + " distmap=" + f("distmap", rate(r.DistMap.Rate))
+	return line + " distmap=" + f("distmap", rate(r.DistMap.Rate)) +
+		fmt.Sprintf(" parked=%s parked_rss_mb=%s restart_s=%s resume_p99_s=%s",
+			f("parked", strconv.Itoa(r.Parked)), f("parked", strconv.FormatInt(r.ParkedRSS>>20, 10)),
+			f("parked", sec(r.Restart)), f("parked", sec(r.Resume.P99)))
 }
 
 // Targets are the goals of the bench on a 2-core machine with durable file storage.
@@ -166,7 +184,8 @@ var Targets = struct {
 	StartP99, Replay    time.Duration
 	ListP99             time.Duration
 	AppendsRatio        float64
-}{10000, 1000, 10 * time.Millisecond, 250 * time.Millisecond, 25 * time.Millisecond, 0.5}
+	Restart, ResumeP99  time.Duration
+}{10000, 1000, 10 * time.Millisecond, 250 * time.Millisecond, 25 * time.Millisecond, 0.5, 5 * time.Second, 2 * time.Second}
 
 // Misses lists the targets the report does not meet (unavailable workloads miss).
 func (r *Report) Misses() []string {
@@ -185,6 +204,13 @@ func (r *Report) Misses() []string {
 	if r.Ceiling > 0 {
 		ratio = r.Appends / r.Ceiling
 	}
+	if _, un := r.Unavailable["parked"]; un {
+		miss("parked", false, "%s", r.Unavailable["parked"])
+	} else {
+		miss("parked", r.ParkedRSSTarget <= 0 || r.ParkedRSS <= r.ParkedRSSTarget, "RSS %d MiB > %d MiB with %d parked", r.ParkedRSS>>20, r.ParkedRSSTarget>>20, r.Parked)
+		miss("parked", r.Restart <= Targets.Restart, "restart %.2f s > %.0f s", r.Restart.Seconds(), Targets.Restart.Seconds())
+		miss("parked", r.Resume.P99 <= Targets.ResumeP99, "timer lateness p99 %.2f s > %.0f s", r.Resume.P99.Seconds(), Targets.ResumeP99.Seconds())
+	}
 	miss("ceiling", ratio >= Targets.AppendsRatio, "appends %.0f/s = %.0f%% of ceiling %.0f/s < %.0f%%", r.Appends, 100*ratio, r.Ceiling, 100*Targets.AppendsRatio)
 	return out
 }
@@ -199,8 +225,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	want := func(name string) bool { return len(cfg.Only) == 0 || slices.Contains(cfg.Only, name) }
 	steps := map[string]func(context.Context) error{
 		"ceiling": b.ceiling, "passchain": b.passChain, "activity": b.activity,
-		"start": b.start, "replay25k": b.replay, "list": b.list, "distmap": b.distMap,
+		"start": b.start, "replay25k": b.replay, "list": b.list, "distmap": b.distMap, "parked": b.parked,
 	}
+	b.rep.ParkedRSSTarget = cfg.Sizes.ParkedRSS
 	for _, name := range Workloads {
 		if !want(name) {
 			b.rep.Unavailable[name] = "not run"

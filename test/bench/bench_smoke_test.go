@@ -2,6 +2,8 @@ package bench_test
 
 import (
 	"context"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,10 +17,16 @@ import (
 // node: no thresholds, only that each workload runs and the summary line is whole.
 func TestBenchSmoke(t *testing.T) {
 	a := testutil.Start(t, testutil.Options{WaitTimeScale: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var log strings.Builder
-	rep, err := bench.Run(ctx, bench.Config{Endpoint: a.Endpoint(), Store: a.Store, Sizes: bench.Tiny(), Log: &log})
+	// parked kills and restarts a server process of its own: the sfnd binary.
+	bin := filepath.Join(t.TempDir(), "sfnd")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/sfnd/sfnd/cmd/sfnd").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	parked := &bench.ProcessNode{Bin: bin, Dir: t.TempDir()}
+	rep, err := bench.Run(ctx, bench.Config{Endpoint: a.Endpoint(), Store: a.Store, Sizes: bench.Tiny(), Log: &log, Parked: parked})
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, log.String())
 	}
@@ -50,8 +58,11 @@ func TestBenchSmoke(t *testing.T) {
 	if rep.Ceiling <= 0 || rep.Appends <= 0 {
 		t.Errorf("ceiling %.0f, appends %.0f", rep.Ceiling, rep.Appends)
 	}
+	if rep.Parked != sz.ParkedExecutions || rep.ParkedRSS <= 0 || rep.Restart <= 0 || rep.Resume.N != sz.ParkedExecutions {
+		t.Errorf("parked: %d executions, RSS %d, restart %s, resume %+v", rep.Parked, rep.ParkedRSS, rep.Restart, rep.Resume)
+	}
 	line := rep.Line()
-	re := regexp.MustCompile(`^bench: passchain=\d+ activity=\d+ start_p99=[\d.]+ replay25k=[\d.]+ list_p99=[\d.]+ appends=\d+ ceiling=\d+ distmap=\d+$`)
+	re := regexp.MustCompile(`^bench: passchain=\d+ activity=\d+ start_p99=[\d.]+ replay25k=[\d.]+ list_p99=[\d.]+ appends=\d+ ceiling=\d+ distmap=\d+ parked=\d+ parked_rss_mb=\d+ restart_s=[\d.]+ resume_p99_s=[\d.]+$`)
 	if !re.MatchString(line) {
 		t.Errorf("summary line %q", line)
 	}
@@ -66,7 +77,7 @@ func TestReportLine(t *testing.T) {
 		List: bench.Latency{P99: 3500 * time.Microsecond}, Ceiling: 40000, DistMap: bench.Throughput{Rate: 2500},
 		Unavailable: map[string]string{},
 	}
-	want := "bench: passchain=12000 activity=1500 start_p99=8.00 replay25k=120.00 list_p99=3.50 appends=30000 ceiling=40000 distmap=2500"
+	want := "bench: passchain=12000 activity=1500 start_p99=8.00 replay25k=120.00 list_p99=3.50 appends=30000 ceiling=40000 distmap=2500 parked=0 parked_rss_mb=0 restart_s=0.00 resume_p99_s=0.00"
 	if got := rep.Line(); got != want {
 		t.Errorf("line\n got %s\nwant %s", got, want)
 	}

@@ -549,6 +549,8 @@ func (r *Report) Summary() string {
 	row("start", fmt.Sprintf("p50 %s ms p99 %s ms (max %s ms)", ms(r.Start.P50), ms(r.Start.P99), ms(r.Start.Max)))
 	row("replay25k", fmt.Sprintf("%s ms for %d events", ms(r.Replay), r.ReplayN))
 	row("list", fmt.Sprintf("first page p50 %s ms p99 %s ms over %d executions", ms(r.List.P50), ms(r.List.P99), r.ListN))
+	row("parked", fmt.Sprintf("%d executions on a timer: RSS %d MiB; kill -9 to the first answer %.2f s; timers late p50 %.2f s p99 %.2f s",
+		r.Parked, r.ParkedRSS>>20, r.Restart.Seconds(), r.Resume.P50.Seconds(), r.Resume.P99.Seconds()))
 	return sb.String()
 }
 
