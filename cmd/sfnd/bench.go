@@ -35,6 +35,7 @@ func benchCmd(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (client and server) to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile at the end to this file")
 	check := fs.Bool("check", false, "exit with status 3 when a target is missed")
+	parkedN := fs.Int("parked-executions", 0, "parked: this many executions instead of the size's (20,000 in --quick, 100,000 in the full run)")
 	_ = fs.Parse(args)
 
 	sizes := bench.Full()
@@ -43,6 +44,9 @@ func benchCmd(args []string) error {
 		sizes = bench.Tiny()
 	case *quick:
 		sizes = bench.Quick()
+	}
+	if *parkedN > 0 {
+		sizes.ParkedExecutions = *parkedN
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -229,7 +229,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.Metrics = metrics.New()
 	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, Tasks: a.Tasks, Mocks: mocks,
 		MapRuns: a.MapRuns,
-		Ended:   a.execs.Apply, NodeName: nodeName(cfg, a.Endpoint()), Endpoint: a.Endpoint(), Acquired: a.recover, Metrics: a.Metrics,
+		Ended:   a.execs.Apply, NodeName: nodeName(cfg, a.Endpoint()), Endpoint: a.Endpoint(), Acquired: a.resumeLater, Metrics: a.Metrics,
 	}); err != nil {
 		return nil, err
 	}
@@ -339,6 +339,13 @@ func (a *App) close() {
 		a.embedded.Shutdown()
 	}
 }
+
+// resumeLater wakes the running executions of newly acquired partitions in the
+// background: serving need not wait for every open execution (the read model answers
+// Describe and List; an actor loads its history on its first command anyway). With
+// thousands of executions parked on timers, waking them before serving starved the
+// rest of start-up.
+func (a *App) resumeLater(partitions []int) { go a.recover(partitions) }
 
 // recover wakes every execution of the given command partitions the read model says
 // is running: each actor rebuilds from its history, re-arms its timers and
