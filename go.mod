@@ -92,5 +92,5 @@ require (
 	google.golang.org/protobuf v1.36.10 // indirect
 )
 
-// gnata v0.2.2 with sfnd's evaluation limits: third_party/gnata/SFND.md.
-replace github.com/recolabs/gnata => ./third_party/gnata
+// gnata v0.2.2 with sfnd's evaluation limits: actors/asl/gnata/SFND.md.
+replace github.com/recolabs/gnata => ./actors/asl/gnata

@@ -50,7 +50,7 @@ func (e *LimitError) Error() string {
 }
 
 // budget is the context.Context a JSONata evaluation runs with. gnata calls Err at
-// every step (see third_party/gnata/SFND.md), and Charge before it produces strings
+// every step (see actors/asl/gnata/SFND.md), and Charge before it produces strings
 // and arrays: both count against the limits, and the first error ends the
 // evaluation. It is used by one evaluation, on one goroutine.
 type budget struct {
