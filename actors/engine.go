@@ -17,9 +17,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/actors/asl"
+	"github.com/sfnd/sfnd/actors/metrics"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
-	"github.com/sfnd/sfnd/metrics"
 )
 
 // Config tunes the engine.

@@ -20,6 +20,7 @@ import (
 	"github.com/sfnd/sfnd/actors/glueblueprint"
 	"github.com/sfnd/sfnd/actors/gluejob"
 	"github.com/sfnd/sfnd/actors/integrations"
+	"github.com/sfnd/sfnd/actors/metrics"
 	"github.com/sfnd/sfnd/actors/objects"
 	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/api/console"
@@ -27,7 +28,6 @@ import (
 	"github.com/sfnd/sfnd/api/sfn"
 	"github.com/sfnd/sfnd/events"
 	"github.com/sfnd/sfnd/events/jsstore"
-	"github.com/sfnd/sfnd/metrics"
 	"github.com/sfnd/sfnd/projections"
 )
 
