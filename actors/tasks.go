@@ -249,6 +249,13 @@ func NewTasks(ctx context.Context, store *jsstore.Store, cfg TasksConfig) (*Task
 	return t, nil
 }
 
+// TokenExecution returns the execution a task token belongs to, or an error marked
+// ErrInvalidToken for a token this deployment did not issue.
+func (t *Tasks) TokenExecution(token string) (string, error) {
+	ref, err := t.tokens.Parse(token)
+	return ref.ExecARN, err
+}
+
 // Token is the task token of a task (the engine's $$.Task.Token).
 func (t *Tasks) Token(execARN string, scheduled int64) string {
 	return t.tokens.Token(execARN, scheduled)

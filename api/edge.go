@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/cockroachdb/errors"
 	"github.com/google/uuid"
 
@@ -35,6 +36,12 @@ type Config struct {
 	// Observe, when set, is told about every operation call: its name, the HTTP
 	// status of the answer and how long it took (metrics).
 	Observe func(op string, status int, took time.Duration)
+	// Credentials, when set, are the only callers: every request (but /healthz) must
+	// carry a valid SigV4 signature of one of them, and acts in its account. Without
+	// them (development), any credentials or none are accepted and act in Account.
+	Credentials *Credentials
+	// Now is the clock signatures are checked against (time.Now by default).
+	Now func() time.Time
 }
 
 // Op is one API operation: it decodes its own input from the request.
@@ -44,6 +51,7 @@ type Op func(ctx context.Context, r *Request) (any, error)
 // trailing dot, "AWSStepFunctions."), its JSON content type and its operations.
 type Service struct {
 	Name        string // for logs and error messages: "Step Functions", "Glue"
+	SigningName string // the service in a SigV4 credential scope: "states", "glue"
 	Prefix      string
 	ContentType string
 	Ops         map[string]Op
@@ -60,6 +68,7 @@ type Request struct {
 // Server is the HTTP edge shared by every service.
 type Server struct {
 	cfg      Config
+	signer   *v4.Signer
 	services []*Service
 	gets     map[string]http.Handler
 	getTree  []prefixHandler
@@ -76,7 +85,7 @@ func New(cfg Config) *Server {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
-	s := &Server{cfg: cfg, gets: map[string]http.Handler{}}
+	s := &Server{cfg: cfg, gets: map[string]http.Handler{}, signer: v4.NewSigner()}
 	health := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "ok\n")
@@ -85,6 +94,19 @@ func New(cfg Config) *Server {
 	s.gets["/ping"] = health
 	return s
 }
+
+// Authenticating reports whether requests must be signed by known credentials.
+func (s *Server) Authenticating() bool { return s.cfg.Credentials != nil }
+
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
+}
+
+// open are the paths an unauthenticated client may reach.
+func open(path string) bool { return path == "/healthz" || path == "/ping" }
 
 // Register adds a service's operations.
 func (s *Server) Register(svc *Service) { s.services = append(s.services, svc) }
@@ -139,15 +161,10 @@ func init() {
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	reqID := uuid.NewString()
 	w.Header().Set("x-amzn-RequestId", reqID)
-	if hr.Method == http.MethodGet || hr.Method == http.MethodHead {
-		if h := s.getHandler(hr.URL.Path); h != nil {
-			h.ServeHTTP(w, hr)
-			return
-		}
-	}
 	const defaultType = "application/x-amz-json-1.0"
-	if hr.Method != http.MethodPost {
-		WriteError(w, defaultType, fault.New(fault.UnknownOperation, "Only POST is supported"))
+	isGet := hr.Method == http.MethodGet || hr.Method == http.MethodHead
+	if isGet && open(hr.URL.Path) {
+		s.getHandler(hr.URL.Path).ServeHTTP(w, hr)
 		return
 	}
 	target := hr.Header.Get("X-Amz-Target")
@@ -159,6 +176,50 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 			break
 		}
 	}
+	contentType := defaultType
+	signingName := ""
+	if svc != nil {
+		contentType, signingName = svc.ContentType, svc.SigningName
+	}
+	// The body is read (bounded in size and time) before anything else: the
+	// signature covers it, and nothing is answered to a caller not yet known.
+	body, err := s.readBody(w, hr)
+	if err != nil {
+		// The client is cut off: what it sent is not a request.
+		w.Header().Set("Connection", "close")
+		WriteError(w, contentType, fault.New(fault.Serialization, "could not read request body"))
+		return
+	}
+	if len(body) > MaxBody {
+		WriteError(w, contentType, fault.New(fault.RequestEntityTooLarge, "Request body is too large"))
+		return
+	}
+	caller := Caller{Account: s.cfg.Account, Region: s.cfg.Region}
+	if s.cfg.Credentials != nil {
+		id, region, err := s.authenticate(hr, body, signingName)
+		if err != nil {
+			WriteError(w, contentType, err)
+			return
+		}
+		caller = Caller{Account: id.Account, Region: region}
+	} else if reg, ok := credentialRegion(hr.Header.Get("Authorization")); ok {
+		if !ValidRegion(reg) {
+			WriteError(w, contentType, fault.New(fault.InvalidSignature, "Credential should be scoped to a valid region, not '%s'. ", reg))
+			return
+		}
+		caller.Region = reg
+	}
+	ctx := WithCaller(hr.Context(), caller)
+	if isGet {
+		if h := s.getHandler(hr.URL.Path); h != nil {
+			h.ServeHTTP(w, hr.WithContext(ctx))
+			return
+		}
+	}
+	if hr.Method != http.MethodPost {
+		WriteError(w, contentType, fault.New(fault.UnknownOperation, "Only POST is supported"))
+		return
+	}
 	if svc == nil {
 		WriteError(w, defaultType, fault.New(fault.UnknownOperation, "sfnd does not serve the operation '%s'", target))
 		return
@@ -166,17 +227,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	fn := svc.Ops[name]
 	if fn == nil {
 		WriteError(w, svc.ContentType, fault.New(fault.UnknownOperation, "sfnd does not serve the %s operation %s", svc.Name, name))
-		return
-	}
-	body, err := s.readBody(w, hr)
-	if err != nil {
-		// The client is cut off: what it sent is not a request.
-		w.Header().Set("Connection", "close")
-		WriteError(w, svc.ContentType, fault.New(fault.Serialization, "could not read request body"))
-		return
-	}
-	if len(body) > MaxBody {
-		WriteError(w, svc.ContentType, fault.New(fault.RequestEntityTooLarge, "Request body is too large"))
 		return
 	}
 	if !utf8.Valid(body) {
@@ -187,13 +237,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}
-	region := s.cfg.Region
-	if reg := credentialRegion(hr.Header.Get("Authorization")); reg != "" {
-		region = reg
-	}
-	r := &Request{Op: name, Region: region, Account: s.cfg.Account, Body: body}
+	r := &Request{Op: name, Region: caller.Region, Account: caller.Account, Body: body}
 	start := time.Now()
-	out, err := s.call(hr.Context(), fn, r)
+	out, err := s.call(ctx, fn, r)
 	if s.cfg.Observe != nil {
 		status := http.StatusOK
 		if err != nil {
@@ -238,22 +284,18 @@ func (s *Server) readBody(w http.ResponseWriter, hr *http.Request) ([]byte, erro
 }
 
 // credentialRegion is the region of a SigV4 Authorization header's credential scope
-// ("... Credential=AKID/20260101/eu-west-1/states/aws4_request, ..."), or "".
-func credentialRegion(auth string) string {
+// ("... Credential=AKID/20260101/eu-west-1/states/aws4_request, ..."); ok is false
+// when the header names none (development mode then uses the default region).
+func credentialRegion(auth string) (string, bool) {
 	_, scope, ok := strings.Cut(auth, "Credential=")
 	if !ok {
-		return ""
+		return "", false
 	}
 	parts := strings.SplitN(scope, "/", 4)
 	if len(parts) < 4 || len(parts[1]) != 8 || parts[2] == "" {
-		return ""
+		return "", false
 	}
-	for _, c := range parts[2] {
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
-			return ""
-		}
-	}
-	return parts[2]
+	return parts[2], true
 }
 
 // call runs an operation, turning a panic into an InternalFailure rather than a

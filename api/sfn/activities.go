@@ -87,7 +87,7 @@ func activityARN(r *request) (string, error) {
 
 // LookupActivity returns an activity or ActivityDoesNotExist.
 func (s *Server) LookupActivity(ctx context.Context, actARN string) (events.ActivityRecord, error) {
-	rec, err := s.res.Activity(ctx, actARN)
+	rec, err := s.activity(ctx, actARN)
 	if errors.Is(err, events.ErrNotFound) {
 		return rec, fault.New(fault.ActivityDoesNotExist, "Activity Does Not Exist: '%s'", actARN)
 	}

@@ -226,7 +226,7 @@ func aliasARN(r *request, in any, arnOf func() *string) (string, string, error) 
 
 // lookupAlias reads an alias from its state machine's record.
 func (s *Server) lookupAlias(ctx context.Context, aliasARN, smARN string) (events.AliasRecord, events.StateMachineRecord, error) {
-	sm, err := s.res.StateMachine(ctx, smARN)
+	sm, err := s.stateMachine(ctx, smARN)
 	if err != nil && !errors.Is(err, events.ErrNotFound) {
 		return events.AliasRecord{}, sm, err
 	}

@@ -227,7 +227,7 @@ type executionARNInput struct {
 }
 
 func (s *Server) lookupExecution(ctx context.Context, execARN string) (events.ExecutionRecord, error) {
-	rec, err := s.execs.Execution(ctx, execARN)
+	rec, err := s.execution(ctx, execARN)
 	if errors.Is(err, events.ErrNotFound) {
 		return rec, fault.New(fault.ExecutionDoesNotExist, "Execution Does Not Exist: '%s'", execARN)
 	}
@@ -611,7 +611,7 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, r *reques
 	if err != nil {
 		return nil, err
 	}
-	sm, err := s.res.StateMachine(ctx, rec.StateMachineARN)
+	sm, err := s.stateMachine(ctx, rec.StateMachineARN)
 	if err != nil && !errors.Is(err, events.ErrNotFound) {
 		return nil, err
 	}
@@ -644,7 +644,7 @@ func (s *Server) describeStateMachineForExecution(ctx context.Context, r *reques
 		out.RoleArn = rec.Start.RoleARN
 		out.VariableReferences = validate.VariableReferences(rec.Start.Definition)
 		if vARN := rec.Start.StateMachineVersionARN; vARN != "" {
-			if v, err := s.res.Version(ctx, vARN); err == nil {
+			if v, err := s.version(ctx, vARN); err == nil {
 				out.RevisionID = v.RevisionID // the revision the version was published from
 				out.EncryptionConfiguration = encryptionOrDefault(v.Encryption)
 			}

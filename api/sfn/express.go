@@ -49,7 +49,7 @@ func (s *Server) resolveStart(ctx context.Context, raw string) (startTarget, err
 	}
 	notFound := stateMachineNotFound(raw)
 	t := startTarget{smARN: baseARN(a)}
-	base, err := s.res.StateMachine(ctx, t.smARN)
+	base, err := s.stateMachine(ctx, t.smARN)
 	if errors.Is(err, events.ErrNotFound) {
 		return t, notFound
 	} else if err != nil {
@@ -72,7 +72,7 @@ func (s *Server) resolveStart(ctx context.Context, raw string) (startTarget, err
 		t.aliasARN = raw
 		t.versionARN = pickVersion(al.Routing, s.cfg.Random)
 	}
-	t.sm, err = s.res.Version(ctx, t.versionARN)
+	t.sm, err = s.version(ctx, t.versionARN)
 	if errors.Is(err, events.ErrNotFound) {
 		return t, notFound
 	}
@@ -213,7 +213,7 @@ func (s *Server) listExecutionsOf(ctx context.Context, raw string) ([]events.Exe
 		return nil, err
 	}
 	notFound := stateMachineNotFound(raw)
-	sm, err := s.res.StateMachine(ctx, baseARN(a))
+	sm, err := s.stateMachine(ctx, baseARN(a))
 	if errors.Is(err, events.ErrNotFound) {
 		return nil, notFound
 	} else if err != nil {

@@ -67,7 +67,7 @@ func New(cfg Config, store events.ResourceStore, res *projections.Resources) *Se
 	if cfg.Random == nil {
 		cfg.Random = rand.IntN
 	}
-	s := &Server{cfg: cfg, store: store, res: res}
+	s := &Server{cfg: cfg, store: scopedStore{store}, res: res}
 	s.ops = map[string]api.Op{
 		"CreateStateMachine":   s.createStateMachine,
 		"DescribeStateMachine": s.describeStateMachine,
@@ -99,7 +99,7 @@ func New(cfg Config, store events.ResourceStore, res *projections.Resources) *Se
 
 // Service is the Step Functions face registered with the edge.
 func (s *Server) Service() *api.Service {
-	return &api.Service{Name: "Step Functions", Prefix: "AWSStepFunctions.", ContentType: "application/x-amz-json-1.0", Ops: s.ops}
+	return &api.Service{Name: "Step Functions", SigningName: "states", Prefix: "AWSStepFunctions.", ContentType: "application/x-amz-json-1.0", Ops: s.ops}
 }
 
 // Handle registers an operation (used by other parts of the engine to add theirs).

@@ -245,7 +245,7 @@ func liveStateMachine(cur *events.ResourceEvent) *events.StateMachineRecord {
 }
 
 func (s *Server) lookupStateMachine(ctx context.Context, smARN string) (events.StateMachineRecord, error) {
-	rec, err := s.res.StateMachine(ctx, smARN)
+	rec, err := s.stateMachine(ctx, smARN)
 	if errors.Is(err, events.ErrNotFound) {
 		return rec, stateMachineNotFound(smARN)
 	}
@@ -479,7 +479,7 @@ func (s *Server) FinishDeleting(ctx context.Context, smARN string) error {
 	if _, ok := s.deleting.Load(smARN); !ok {
 		return nil
 	}
-	if sm, err := s.res.StateMachine(ctx, smARN); err != nil || sm.Status != "DELETING" {
+	if sm, err := s.stateMachine(ctx, smARN); err != nil || sm.Status != "DELETING" {
 		if errors.Is(err, events.ErrNotFound) {
 			return nil
 		}

@@ -168,11 +168,11 @@ func (s *Server) listTagsForResource(ctx context.Context, r *request) (any, erro
 	var tags []events.Tag
 	if a.resourceType == "stateMachine" {
 		var rec events.StateMachineRecord
-		rec, err = s.res.StateMachine(ctx, *in.ResourceArn)
+		rec, err = s.stateMachine(ctx, *in.ResourceArn)
 		tags = rec.Tags
 	} else {
 		var rec events.ActivityRecord
-		rec, err = s.res.Activity(ctx, *in.ResourceArn)
+		rec, err = s.activity(ctx, *in.ResourceArn)
 		tags = rec.Tags
 	}
 	if errors.Is(err, events.ErrNotFound) {

@@ -8,6 +8,7 @@ import (
 	"github.com/cockroachdb/errors"
 
 	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/events/fault"
 )
 
@@ -86,6 +87,9 @@ func sendTaskSuccess(ctx context.Context, t *taskAPI, r *request) (any, error) {
 	if !json.Valid([]byte(*in.Output)) {
 		return nil, fault.New(fault.InvalidOutput, "Invalid Output: 'The output is not valid JSON'")
 	}
+	if err := t.owned(ctx, *in.TaskToken); err != nil {
+		return nil, err
+	}
 	return struct{}{}, taskError(t.tasks.Succeed(ctx, *in.TaskToken, *in.Output))
 }
 
@@ -105,6 +109,9 @@ func sendTaskFailure(ctx context.Context, t *taskAPI, r *request) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	if err := t.owned(ctx, *in.TaskToken); err != nil {
+		return nil, err
+	}
 	return struct{}{}, taskError(t.tasks.Fail(ctx, *in.TaskToken, deref(in.Error), deref(in.Cause)))
 }
 
@@ -120,7 +127,23 @@ func sendTaskHeartbeat(ctx context.Context, t *taskAPI, r *request) (any, error)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	if err := t.owned(ctx, *in.TaskToken); err != nil {
+		return nil, err
+	}
 	return struct{}{}, taskError(t.tasks.Heartbeat(ctx, *in.TaskToken))
+}
+
+// owned refuses a task token of another account or region like a forged one: a
+// token is bound to the account and region of the execution that issued it.
+func (t *taskAPI) owned(ctx context.Context, token string) error {
+	execARN, err := t.tasks.TokenExecution(token)
+	if err != nil {
+		return taskError(err)
+	}
+	if !api.Owns(ctx, execARN) {
+		return taskError(actors.ErrInvalidToken)
+	}
+	return nil
 }
 
 // taskError maps the task errors of actors to their AWS errors.

@@ -115,7 +115,7 @@ func (s *Server) lookupDescribable(ctx context.Context, smARN string) (events.St
 	if versionNumber(a) == 0 {
 		return events.StateMachineRecord{}, stateMachineNotFound(smARN)
 	}
-	rec, err := s.res.Version(ctx, smARN)
+	rec, err := s.version(ctx, smARN)
 	if errors.Is(err, events.ErrNotFound) {
 		return rec, stateMachineNotFound(smARN)
 	}

@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/sfnd/sfnd/actors/integrations"
+	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 )
 
@@ -114,7 +115,8 @@ func serve(args []string) error {
 	natsPort, _ := strconv.Atoi(env("SFND_NATS_PORT", "0"))
 	natsPortFlag := fs.Int("nats-port", natsPort, "embedded NATS client port: 0 in-process only, -1 any free port (SFND_NATS_PORT)")
 	region := fs.String("region", env("SFND_REGION", "us-east-1"), "default region (SFND_REGION)")
-	account := fs.String("account", env("SFND_ACCOUNT", "123456789012"), "account id used in ARNs (SFND_ACCOUNT)")
+	account := fs.String("account", env("SFND_ACCOUNT", "123456789012"), "account id of requests in development mode, without --credentials (SFND_ACCOUNT)")
+	credentials := fs.String("credentials", env("SFND_CREDENTIALS", ""), "AWS shared credentials file, one profile per caller with aws_access_key_id, aws_secret_access_key and aws_account_id: every request must be signed by one of them (SFND_CREDENTIALS)")
 	scale, _ := strconv.ParseFloat(env("SFND_WAIT_TIME_SCALE", "1"), 64)
 	waitScale := fs.Float64("wait-time-scale", scale, "multiply every timer delay by this factor, for tests (SFND_WAIT_TIME_SCALE)")
 	lambdaEndpoint := fs.String("lambda-endpoint", env("SFND_LAMBDA_ENDPOINT", ""), "Lambda API endpoint for Lambda tasks, e.g. http://127.0.0.1:9001 (SFND_LAMBDA_ENDPOINT; default AWS)")
@@ -168,6 +170,13 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	exitWithParent()
+	var creds *api.Credentials
+	if *credentials != "" {
+		var err error
+		if creds, err = api.LoadCredentials(*credentials); err != nil {
+			return err
+		}
+	}
 	cfg := app.Config{
 		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag,
 		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,
@@ -175,6 +184,7 @@ func serve(args []string) error {
 		S3LocalRoot: *s3Root, S3Endpoint: *s3Endpoint,
 		NodeName: *nodeName, ClusterName: *clusterName, ClusterListen: *clusterListen, ClusterRoutes: routes,
 		Replicas: *replicasFlag, NATSAuth: auth,
+		Credentials: creds,
 	}
 	for id, e := range endpoints {
 		cfg.Endpoints[id] = *e
@@ -183,7 +193,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("sfnd listening", "endpoint", a.Endpoint(), "console", a.Endpoint()+"/", "dataDir", *dataDir, "nats", natsDesc(a, *natsURL), "region", *region, "objects", a.Objects.Describe())
+	authDesc := "development mode: requests are not authenticated, any credentials act in account " + *account
+	if creds != nil {
+		authDesc = fmt.Sprintf("SigV4 required: %d identities from %s", creds.Len(), *credentials)
+	}
+	logger.Info("sfnd listening", "endpoint", a.Endpoint(), "console", a.Endpoint()+"/", "dataDir", *dataDir, "nats", natsDesc(a, *natsURL), "region", *region, "objects", a.Objects.Describe(), "auth", authDesc)
 	<-ctx.Done()
 	logger.Info("shutting down")
 	a.Close()

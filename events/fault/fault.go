@@ -62,7 +62,12 @@ const (
 	Serialization                Code = "SerializationException"
 	RequestEntityTooLarge        Code = "RequestEntityTooLargeException"
 	InternalFailure              Code = "InternalFailure"
-	ServiceUnavailable           Code = "ServiceUnavailable"
+	// Authentication (the shared edge, every service).
+	MissingAuthenticationToken Code = "MissingAuthenticationTokenException"
+	IncompleteSignature        Code = "IncompleteSignatureException"
+	UnrecognizedClient         Code = "UnrecognizedClientException"
+	InvalidSignature           Code = "InvalidSignatureException"
+	ServiceUnavailable         Code = "ServiceUnavailable"
 )
 
 // Status is the HTTP status AWS answers with for code (500 for an unknown code).

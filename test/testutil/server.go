@@ -15,6 +15,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/api"
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 )
 
@@ -36,6 +37,10 @@ type Options struct {
 	// GlueTimeScale multiplies Glue job timeouts, crawl durations and schedules
 	// (default 1: real time).
 	GlueTimeScale float64
+	// Credentials turn authentication on (app.Config); Now is the clock signatures
+	// are checked against.
+	Credentials *api.Credentials
+	Now         func() time.Time
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -56,6 +61,7 @@ func Start(t testing.TB, opts Options) *app.App {
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		S3LocalRoot: opts.S3LocalRoot, S3Endpoint: opts.S3Endpoint,
 		GlueTimeScale: opts.GlueTimeScale,
+		Credentials:   opts.Credentials, Now: opts.Now,
 	})
 	if err != nil {
 		t.Fatalf("start sfnd: %v", err)

@@ -81,7 +81,12 @@ type Config struct {
 	// GlueTimeScale multiplies Glue's job timeouts, crawl durations, schedules and
 	// event batch windows (tests run minutes in seconds); 0 or 1 = real time.
 	GlueTimeScale float64
-	Logger        *slog.Logger
+	// Credentials, when set, are the only callers: every request must carry a valid
+	// SigV4 signature of one of them and acts in its account (api.Config).
+	Credentials *api.Credentials
+	// Now is the clock request signatures are checked against (time.Now by default).
+	Now    func() time.Time
+	Logger *slog.Logger
 	// StartupTimeout bounds the wait for a JetStream cluster to form (default 5 min).
 	StartupTimeout time.Duration
 }
@@ -119,6 +124,9 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	}
+	if !api.ValidRegion(cfg.Region) {
+		return nil, errors.Newf("region %q is not an AWS region name", cfg.Region)
 	}
 	if cfg.Account == "" {
 		cfg.Account = "123456789012"
@@ -238,7 +246,8 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.MapRuns.Bind(a.Engine, a.execs.Reserve, func(ctx context.Context, list, cursor string, limit int) ([]events.ExecutionRecord, string, error) {
 		return a.execs.Page(ctx, list, "", cursor, limit)
 	})
-	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits, Observe: a.Metrics.Request})
+	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits, Observe: a.Metrics.Request,
+		Credentials: cfg.Credentials, Now: cfg.Now})
 	a.observe()
 	a.API = sfn.New(sfn.Config{Logger: cfg.Logger, Unserved: unserved(integs)}, a.Store, a.res)
 	a.Edge.Register(a.API.Service())
@@ -258,7 +267,11 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.Glue = glue.New(glue.Config{Logger: cfg.Logger, TimeScale: cfg.GlueTimeScale}, a.Store, a.res)
 	a.API.EnableMapRuns(a.MapRuns)
 	a.Glue.SetDeployment(cfg.Region, cfg.Account)
-	a.Edge.Register(a.Glue.Service())
+	glueSvc := a.Glue.Service()
+	if glueSvc.SigningName == "" {
+		glueSvc.SigningName = "glue"
+	}
+	a.Edge.Register(glueSvc)
 	if a.GlueRuns, err = actors.NewGlue(ctx, a.Store, actors.GlueConfig{
 		Logger: cfg.Logger, TimeScale: cfg.GlueTimeScale, IdleTimeout: cfg.IdleTimeout, WaitFor: a.res.WaitFor,
 	}); err != nil {
