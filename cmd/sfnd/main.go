@@ -116,6 +116,8 @@ func serve(args []string) error {
 	natsPortFlag := fs.Int("nats-port", natsPort, "embedded NATS client port: 0 in-process only, -1 any free port (SFND_NATS_PORT)")
 	region := fs.String("region", env("SFND_REGION", "us-east-1"), "default region (SFND_REGION)")
 	account := fs.String("account", env("SFND_ACCOUNT", "123456789012"), "account id of requests in development mode, without --credentials (SFND_ACCOUNT)")
+	tlsCert := fs.String("tls-cert", env("SFND_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain); SIGHUP reloads it (SFND_TLS_CERT)")
+	tlsKey := fs.String("tls-key", env("SFND_TLS_KEY", ""), "the PEM private key of --tls-cert (SFND_TLS_KEY)")
 	credentials := fs.String("credentials", env("SFND_CREDENTIALS", ""), "AWS shared credentials file, one profile per caller with aws_access_key_id, aws_secret_access_key and aws_account_id: every request must be signed by one of them (SFND_CREDENTIALS)")
 	scale, _ := strconv.ParseFloat(env("SFND_WAIT_TIME_SCALE", "1"), 64)
 	waitScale := fs.Float64("wait-time-scale", scale, "multiply every timer delay by this factor, for tests (SFND_WAIT_TIME_SCALE)")
@@ -184,7 +186,7 @@ func serve(args []string) error {
 		S3LocalRoot: *s3Root, S3Endpoint: *s3Endpoint,
 		NodeName: *nodeName, ClusterName: *clusterName, ClusterListen: *clusterListen, ClusterRoutes: routes,
 		Replicas: *replicasFlag, NATSAuth: auth,
-		Credentials: creds,
+		Credentials: creds, TLSCert: *tlsCert, TLSKey: *tlsKey,
 	}
 	for id, e := range endpoints {
 		cfg.Endpoints[id] = *e
@@ -198,7 +200,21 @@ func serve(args []string) error {
 		authDesc = fmt.Sprintf("SigV4 required: %d identities from %s", creds.Len(), *credentials)
 	}
 	logger.Info("sfnd listening", "endpoint", a.Endpoint(), "console", a.Endpoint()+"/", "dataDir", *dataDir, "nats", natsDesc(a, *natsURL), "region", *region, "objects", a.Objects.Describe(), "auth", authDesc)
-	<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-hup:
+			if err := a.ReloadTLS(); err != nil {
+				logger.Error("reload TLS certificate (the previous one stays in use)", "err", err)
+			} else if *tlsCert != "" {
+				logger.Info("reloaded TLS certificate", "cert", *tlsCert)
+			}
+		case <-ctx.Done():
+			done = true
+		}
+	}
 	logger.Info("shutting down")
 	a.Close()
 	return nil

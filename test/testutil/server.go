@@ -41,6 +41,8 @@ type Options struct {
 	// are checked against.
 	Credentials *api.Credentials
 	Now         func() time.Time
+	// TLSCert and TLSKey serve HTTPS (app.Config).
+	TLSCert, TLSKey string
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -62,6 +64,7 @@ func Start(t testing.TB, opts Options) *app.App {
 		S3LocalRoot: opts.S3LocalRoot, S3Endpoint: opts.S3Endpoint,
 		GlueTimeScale: opts.GlueTimeScale,
 		Credentials:   opts.Credentials, Now: opts.Now,
+		TLSCert: opts.TLSCert, TLSKey: opts.TLSKey,
 	})
 	if err != nil {
 		t.Fatalf("start sfnd: %v", err)

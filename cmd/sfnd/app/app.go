@@ -84,6 +84,9 @@ type Config struct {
 	// Credentials, when set, are the only callers: every request must carry a valid
 	// SigV4 signature of one of them and acts in its account (api.Config).
 	Credentials *api.Credentials
+	// TLSCert and TLSKey, when set, serve the API over HTTPS with this certificate
+	// and key (PEM files; ReloadTLS reads them again).
+	TLSCert, TLSKey string
 	// Now is the clock request signatures are checked against (time.Now by default).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -113,6 +116,7 @@ type App struct {
 	// GlueRuns runs Glue workflow runs and keeps job runs and crawls.
 	GlueRuns *actors.Glue
 	http     *http.Server
+	certs    *api.CertReloader
 	ln       net.Listener
 	Metrics  *metrics.Metrics
 }
@@ -286,8 +290,15 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.reportReplicas()
 	a.http = a.Edge.HTTPServer()
+	served := a.Edge.Listener(a.ln)
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		if a.certs, err = api.NewCertReloader(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
+		served = a.certs.Listener(served)
+	}
 	go func() {
-		if err := a.http.Serve(a.Edge.Listener(a.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.http.Serve(served); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			cfg.Logger.Error("http server stopped", "err", err)
 		}
 	}()
@@ -305,7 +316,21 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 }
 
 // Endpoint is the base URL clients use.
-func (a *App) Endpoint() string { return "http://" + a.ln.Addr().String() }
+func (a *App) Endpoint() string {
+	if a.certs != nil {
+		return "https://" + a.ln.Addr().String()
+	}
+	return "http://" + a.ln.Addr().String()
+}
+
+// ReloadTLS reads the TLS certificate and key again (sfnd serve: on SIGHUP); new
+// connections get the new certificate. Without TLS it does nothing.
+func (a *App) ReloadTLS() error {
+	if a.certs == nil {
+		return nil
+	}
+	return a.certs.Reload()
+}
 
 // NATSURL is the embedded server's client URL (empty when in-process only).
 func (a *App) NATSURL() string {
