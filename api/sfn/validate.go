@@ -82,7 +82,7 @@ func parseARN(s string, types ...string) (arn, error) {
 	if !ok {
 		return a, fault.New(fault.InvalidArn, "Invalid Arn: 'Resource type not valid in this context: %s'", a.resourceType)
 	}
-	if a.region == "" || a.account == "" || a.name == "" {
+	if a.region == "" || a.account == "" || a.name == "" || !api.ValidRegion(a.region) {
 		return a, fault.New(fault.InvalidArn, "Invalid Arn: '%s'", s)
 	}
 	// Nothing after the name may be empty ("...:NAME:::::" is not "...:NAME"), and no
