@@ -72,11 +72,13 @@ type Server struct {
 	services []*Service
 	gets     map[string]http.Handler
 	getTree  []prefixHandler
+	public   map[string]bool // exact GET routes reachable without a signature
 }
 
 type prefixHandler struct {
 	prefix string
 	h      http.Handler
+	public bool // reachable without a signature (HandlePublicGet)
 }
 
 // New returns the edge.
@@ -105,8 +107,21 @@ func (s *Server) now() time.Time {
 	return time.Now()
 }
 
-// open are the paths an unauthenticated client may reach.
-func open(path string) bool { return path == "/healthz" || path == "/ping" }
+// open reports whether an unauthenticated client may GET path: /healthz, /ping and
+// the routes registered with HandlePublicGet (the console's static shell, which holds
+// no data: everything it shows comes through signed API calls).
+func (s *Server) open(path string) bool {
+	if path == "/healthz" || path == "/ping" {
+		return true
+	}
+	if _, ok := s.gets[path]; ok {
+		return s.public[path]
+	}
+	if p := s.bestPrefix(path); p != nil {
+		return p.public
+	}
+	return false
+}
 
 // Register adds a service's operations.
 func (s *Server) Register(svc *Service) { s.services = append(s.services, svc) }
@@ -128,16 +143,27 @@ func (s *Server) Targets() []string {
 // every path below it (the longest registered prefix wins).
 func (s *Server) HandleGet(path string, h http.Handler) {
 	if strings.HasSuffix(path, "/") {
-		s.getTree = append(s.getTree, prefixHandler{path, h})
+		s.getTree = append(s.getTree, prefixHandler{prefix: path, h: h})
 		return
 	}
 	s.gets[path] = h
 }
 
-func (s *Server) getHandler(path string) http.Handler {
-	if h, ok := s.gets[path]; ok {
-		return h
+// HandlePublicGet is HandleGet for routes that need no signature even when the edge
+// authenticates: static content that reveals nothing (the console's page and assets).
+func (s *Server) HandlePublicGet(path string, h http.Handler) {
+	if strings.HasSuffix(path, "/") {
+		s.getTree = append(s.getTree, prefixHandler{prefix: path, h: h, public: true})
+		return
 	}
+	s.gets[path] = h
+	if s.public == nil {
+		s.public = map[string]bool{}
+	}
+	s.public[path] = true
+}
+
+func (s *Server) bestPrefix(path string) *prefixHandler {
 	var best *prefixHandler
 	for i := range s.getTree {
 		p := &s.getTree[i]
@@ -145,10 +171,17 @@ func (s *Server) getHandler(path string) http.Handler {
 			best = p
 		}
 	}
-	if best == nil {
-		return nil
+	return best
+}
+
+func (s *Server) getHandler(path string) http.Handler {
+	if h, ok := s.gets[path]; ok {
+		return h
 	}
-	return best.h
+	if best := s.bestPrefix(path); best != nil {
+		return best.h
+	}
+	return nil
 }
 
 func init() {
@@ -163,7 +196,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	w.Header().Set("x-amzn-RequestId", reqID)
 	const defaultType = "application/x-amz-json-1.0"
 	isGet := hr.Method == http.MethodGet || hr.Method == http.MethodHead
-	if isGet && open(hr.URL.Path) {
+	if isGet && s.open(hr.URL.Path) {
 		s.getHandler(hr.URL.Path).ServeHTTP(w, hr)
 		return
 	}

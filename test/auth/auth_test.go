@@ -233,6 +233,20 @@ func TestSignatureChecks(t *testing.T) {
 		t.Fatalf("/healthz without credentials: %v %v", err, resp)
 	}
 	resp.Body.Close()
+	// The console's static page (no data: it asks for an access key and signs its API
+	// calls) opens without a signature, deep links included; the metrics do not.
+	for _, path := range []string{"/", "/executions/arn%3Aaws%3Astates%3Aus-east-1%3A111111111111%3Aexecution%3Ax%3Ay"} {
+		resp, err := http.Get(n.endpoint + path)
+		if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("console %s without credentials: %v %v", path, err, resp)
+		}
+		resp.Body.Close()
+	}
+	if resp, err := http.Get(n.endpoint + "/metrics"); err != nil || resp.StatusCode == 200 {
+		t.Fatalf("/metrics without credentials: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
+	}
 
 	// Hand-signed requests with a fixed clock.
 	signedAt := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)

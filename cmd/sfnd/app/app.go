@@ -433,7 +433,7 @@ func (a *App) enableConsole() {
 		Workers: a.Tasks.Workers,
 		Targets: a.Edge.Targets,
 	}))
-	a.Edge.HandleGet("/", console.Handler())
+	a.Edge.HandlePublicGet("/", console.Handler()) // the static shell; its data comes through signed calls
 }
 
 // defaultIntegrations adds the built-in integrations (Lambda, HTTP, the AWS
