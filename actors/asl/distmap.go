@@ -181,8 +181,8 @@ func (d *decider) distResult(f *frame) {
 			d.fail(f, st, stateError{d.t.Error, d.t.Cause})
 			return
 		}
-		d.emit(f, events.HistoryEvent{Type: events.MapRunSucceeded}, nil)
-		d.emit(f, events.HistoryEvent{Type: events.MapStateSucceeded}, nil)
+		ev := d.emit(f, events.HistoryEvent{Type: events.MapRunSucceeded}, nil)
+		d.emitPrev(f, events.HistoryEvent{Type: events.MapStateSucceeded}, nil, ev.ID)
 		d.finishResult(f, st, rawPayload(d.t.Output))
 	}
 }

@@ -290,7 +290,11 @@ func dataFloat(d map[string]any, k string) (float64, bool) {
 func noUpdate(t events.Type) bool {
 	switch t {
 	case events.ExecutionStarted, events.MapIterationSucceeded, events.MapIterationFailed,
-		events.MapIterationAborted, events.MapStateSucceeded, events.ParallelStateSucceeded:
+		events.MapIterationAborted, events.MapStateSucceeded, events.ParallelStateSucceeded,
+		events.MapRunSucceeded:
+		// A Map Run's success is the run's own record: the Map state goes on from
+		// MapRunStarted (AWS histories since late 2024: MapStateExited points at
+		// MapRunStarted, MapStateSucceeded at MapRunSucceeded).
 		return true
 	}
 	return false

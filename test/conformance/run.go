@@ -416,7 +416,7 @@ func runCase(ctx context.Context, c *Case, client *sfnClient, account string, op
 			}
 			return fail("normalisation raised", err.Error())
 		}
-		expected, err := normaliseExpected(c.objField("expected"), skip)
+		expected, err := normaliseExpected(c.recordedSnapshot(), skip)
 		if err != nil {
 			return err
 		}

@@ -106,13 +106,13 @@ func selfNormalise(c *Case, observed *pyObject) (*pyObject, *pyObject, error) {
 	)
 	ts = append(ts, basicTransformers()...)
 	skip := c.skipPaths()
-	exp, err := normaliseExpected(c.objField("expected"), skip)
+	exp, err := normaliseExpected(c.recordedSnapshot(), skip)
 	if err != nil {
 		return nil, nil, err
 	}
 	if observed == nil {
 		observed = newObject()
-		e := c.objField("expected")
+		e := c.recordedSnapshot()
 		for _, k := range e.keys {
 			observed.Set(k, orderDict(deepCopy(e.vals[k])))
 		}

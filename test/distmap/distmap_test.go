@@ -115,7 +115,7 @@ func TestMapRunChildren(t *testing.T) {
 	if compact(aws.ToString(d.Output)) != want {
 		t.Fatalf("output %s, want %s", aws.ToString(d.Output), want)
 	}
-	wantTypes(t, c, exec, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateStarted<2 4:MapRunStarted<3 5:MapRunSucceeded<4 6:MapStateSucceeded<5 7:MapStateExited<5 8:ExecutionSucceeded<7")
+	wantTypes(t, c, exec, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateStarted<2 4:MapRunStarted<3 5:MapRunSucceeded<4 6:MapStateSucceeded<5 7:MapStateExited<4 8:ExecutionSucceeded<7")
 	mr := mapRunOf(t, c, exec)
 	if !strings.Contains(mr, "/lbl:") {
 		t.Errorf("map run ARN %s has no label", mr)

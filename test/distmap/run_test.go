@@ -350,7 +350,7 @@ func TestKill9DuringMapRun(t *testing.T) {
 	if err != nil || dm.ExecutionCounts.Succeeded != 300 || dm.Status != types.MapRunStatusSucceeded {
 		t.Errorf("map run after restart: %+v %v", dm, err)
 	}
-	wantTypes(t, c, ex, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateStarted<2 4:MapRunStarted<3 5:MapRunSucceeded<4 6:MapStateSucceeded<5 7:MapStateExited<5 8:ExecutionSucceeded<7")
+	wantTypes(t, c, ex, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateStarted<2 4:MapRunStarted<3 5:MapRunSucceeded<4 6:MapStateSucceeded<5 7:MapStateExited<4 8:ExecutionSucceeded<7")
 	// Every stored history replays to the same decisions.
 	p.kill9()
 	if out, err := exec.Command(sfndBinary(t), "history", "verify", "--all", "--quiet", "--data-dir", dir).CombinedOutput(); err != nil {

@@ -118,7 +118,7 @@ func TestItemReader(t *testing.T) {
 				t.Errorf("%s: %s %s (%s %s), want %s", tc.name, d.Status, aws.ToString(d.Output), aws.ToString(d.Error), aws.ToString(d.Cause), tc.want)
 				continue
 			}
-			wantTypes(t, b.c, exec, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateStarted<2 4:MapRunStarted<3 5:MapRunSucceeded<4 6:MapStateSucceeded<5 7:MapStateExited<5 8:ExecutionSucceeded<7")
+			wantTypes(t, b.c, exec, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateStarted<2 4:MapRunStarted<3 5:MapRunSucceeded<4 6:MapStateSucceeded<5 7:MapStateExited<4 8:ExecutionSucceeded<7")
 		}
 
 		// A JSONata Map reads with Arguments.
