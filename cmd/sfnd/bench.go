@@ -14,8 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 	"github.com/sfnd/sfnd/events/jsstore"
 	"github.com/sfnd/sfnd/test/bench"
@@ -82,9 +80,9 @@ func benchCmd(args []string) error {
 	} else {
 		cfg.Endpoint = *endpoint
 		if *natsURL != "" {
-			nc, err := nats.Connect(*natsURL, nats.Name("sfnd-bench"))
+			nc, err := toolNATS(*natsURL, "sfnd-bench")
 			if err != nil {
-				return fmt.Errorf("connect to %s: %w", *natsURL, err)
+				return err
 			}
 			defer nc.Close()
 			st, err := jsstore.Open(ctx, nc, jsstore.Options{})

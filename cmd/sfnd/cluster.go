@@ -13,7 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/actors"
@@ -46,9 +45,9 @@ func clusterCmd(args []string) int {
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
-	nc, err := nats.Connect(*natsURL, nats.Name("sfnd-cluster"))
+	nc, err := toolNATS(*natsURL, "sfnd-cluster")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sfnd cluster: connect to %s: %v\n", *natsURL, err)
+		fmt.Fprintf(os.Stderr, "sfnd cluster: %v\n", err)
 		return 1
 	}
 	defer nc.Close()

@@ -210,9 +210,9 @@ func (h *historyTool) open(ctx context.Context) error {
 	}
 	var err error
 	if h.natsURL != "" {
-		h.nc, err = nats.Connect(h.natsURL, nats.Name("sfnd-history"))
+		h.nc, err = toolNATS(h.natsURL, "sfnd-history")
 		if err != nil {
-			return errors.Wrapf(err, "connect to %s", h.natsURL)
+			return err
 		}
 	} else {
 		dir := filepath.Join(h.dataDir, "jetstream")

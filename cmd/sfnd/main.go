@@ -145,12 +145,12 @@ func serve(args []string) error {
 	fs.StringVar(&auth.Context, "nats-context", env("SFND_NATS_CONTEXT", ""), "NATS CLI context (name or file) for --nats-url's settings and credentials (SFND_NATS_CONTEXT)")
 	fs.StringVar(&auth.Creds, "nats-creds", env("SFND_NATS_CREDS", ""), "NATS user credentials file (SFND_NATS_CREDS)")
 	fs.StringVar(&auth.NKey, "nats-nkey", env("SFND_NATS_NKEY", ""), "NATS nkey seed file (SFND_NATS_NKEY)")
-	fs.StringVar(&auth.User, "nats-user", env("SFND_NATS_USER", ""), "NATS user (SFND_NATS_USER)")
-	fs.StringVar(&auth.Password, "nats-password", env("SFND_NATS_PASSWORD", ""), "NATS password (SFND_NATS_PASSWORD)")
+	fs.StringVar(&auth.User, "nats-user", env("SFND_NATS_USER", ""), "NATS user; with the embedded NATS listening: the user it requires (default sfnd) (SFND_NATS_USER)")
+	fs.StringVar(&auth.Password, "nats-password", env("SFND_NATS_PASSWORD", ""), "NATS password; with the embedded NATS listening: the password clients and routes must give, the same on every node (default: generated into <data-dir>/nats-password) (SFND_NATS_PASSWORD)")
 	fs.StringVar(&auth.Token, "nats-token", env("SFND_NATS_TOKEN", ""), "NATS token (SFND_NATS_TOKEN)")
-	fs.StringVar(&auth.TLSCert, "nats-tls-cert", env("SFND_NATS_TLS_CERT", ""), "NATS client certificate (SFND_NATS_TLS_CERT)")
-	fs.StringVar(&auth.TLSKey, "nats-tls-key", env("SFND_NATS_TLS_KEY", ""), "NATS client key (SFND_NATS_TLS_KEY)")
-	fs.StringVar(&auth.TLSCA, "nats-tls-ca", env("SFND_NATS_TLS_CA", ""), "CA bundle of the NATS servers' certificates (SFND_NATS_TLS_CA)")
+	fs.StringVar(&auth.TLSCert, "nats-tls-cert", env("SFND_NATS_TLS_CERT", ""), "NATS client certificate; with the embedded NATS listening: its certificate, TLS required from clients and routes (SFND_NATS_TLS_CERT)")
+	fs.StringVar(&auth.TLSKey, "nats-tls-key", env("SFND_NATS_TLS_KEY", ""), "key of --nats-tls-cert (SFND_NATS_TLS_KEY)")
+	fs.StringVar(&auth.TLSCA, "nats-tls-ca", env("SFND_NATS_TLS_CA", ""), "CA bundle of the NATS servers' certificates (with the embedded NATS: of the other nodes' route certificates) (SFND_NATS_TLS_CA)")
 	glueWork := glueFlags(fs)
 	_ = fs.Parse(args)
 	gw, err := glueWork()
@@ -222,10 +222,10 @@ func serve(args []string) error {
 
 func natsDesc(a *app.App, url string) string {
 	if url != "" {
-		return url
+		return redactURLs(url) // no password in logs
 	}
-	if u := a.NATSURL(); u != "" {
-		return "embedded " + u
+	if u := a.NATSPublicURL(); u != "" {
+		return "embedded " + u + " (clients and routes need sfnd's NATS credentials: --nats-password, else <data-dir>/" + app.NATSPasswordFile + ")"
 	}
 	return "embedded (in-process)"
 }

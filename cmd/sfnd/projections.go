@@ -107,8 +107,8 @@ func openStore(ctx context.Context, dataDir, natsURL string, log *slog.Logger) (
 	var emb *jsstore.Embedded
 	var err error
 	if natsURL != "" {
-		if nc, err = nats.Connect(natsURL, nats.Name("sfnd-projections")); err != nil {
-			return nil, nil, errors.Wrapf(err, "connect to %s", natsURL)
+		if nc, err = toolNATS(natsURL, "sfnd-projections"); err != nil {
+			return nil, nil, err
 		}
 	} else {
 		dir := filepath.Join(dataDir, "jetstream")

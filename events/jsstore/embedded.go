@@ -16,6 +16,7 @@ import (
 	"github.com/cockroachdb/errors"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // EmbeddedConfig configures the in-process NATS server.
@@ -37,12 +38,22 @@ type EmbeddedConfig struct {
 	ClusterListen string
 	ClusterName   string
 	Routes        []string
+	// User and Password, when set, are the only credentials the server accepts, from
+	// clients (Connect uses them in-process) and from the other nodes' routes (which
+	// present them too: every node of a cluster has the same ones).
+	User, Password string
+	// TLSCert and TLSKey (PEM files), when set, make clients and routes use TLS with
+	// this certificate; TLSCA (PEM bundle) then verifies the other nodes' route
+	// certificates (mutual TLS between nodes) and clients' certificates when they
+	// present one. The in-process connection needs no TLS.
+	TLSCert, TLSKey, TLSCA string
 }
 
 // Embedded is a running in-process NATS server with JetStream.
 type Embedded struct {
-	Server *server.Server
-	lock   *os.File
+	Server         *server.Server
+	lock           *os.File
+	user, password string
 }
 
 // ErrDataDirInUse marks a start refused because another process holds the store.
@@ -102,6 +113,22 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 		NoSigs:             true,
 		MaxPayload:         8 << 20,
 	}
+	if cfg.User != "" {
+		// The server keeps a bcrypt hash (the password is random and long: the lowest
+		// cost is enough, and keeps connecting fast).
+		hash, err := bcrypt.GenerateFromPassword([]byte(cfg.Password), bcrypt.MinCost)
+		if err != nil {
+			return nil, errors.Wrap(err, "hash the NATS password")
+		}
+		opts.Users = []*server.User{{Username: cfg.User, Password: string(hash)}}
+	}
+	if cfg.TLSCert != "" || cfg.TLSKey != "" {
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CaFile: cfg.TLSCA})
+		if err != nil {
+			return nil, errors.Wrap(err, "embedded nats TLS")
+		}
+		opts.TLSConfig, opts.TLSTimeout = tc, 5
+	}
 	if cfg.ClusterListen != "" {
 		if err := clusterOptions(opts, cfg); err != nil {
 			return nil, err
@@ -128,7 +155,7 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 			return nil, errors.Newf("embedded nats on %s did not become ready in %s", cfg.StoreDir, ready)
 		}
 	}
-	return &Embedded{Server: s, lock: lock}, nil
+	return &Embedded{Server: s, lock: lock, user: cfg.User, password: cfg.Password}, nil
 }
 
 // natsLogger is nats-server's Logger on slog: warnings and errors at their levels,
@@ -166,11 +193,25 @@ func clusterOptions(opts *server.Options, cfg EmbeddedConfig) error {
 	if name == "" {
 		name = "sfnd"
 	}
-	opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: p}
+	opts.Cluster = server.ClusterOpts{Name: name, Host: host, Port: p, Username: cfg.User, Password: cfg.Password}
+	if cfg.TLSCert != "" {
+		// Nodes verify each other's certificates (against TLSCA, else the system's
+		// roots) and present their own.
+		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CaFile: cfg.TLSCA, Verify: true})
+		if err != nil {
+			return errors.Wrap(err, "cluster TLS")
+		}
+		tc.RootCAs = tc.ClientCAs // a route is a client of the other node too
+		opts.Cluster.TLSConfig, opts.Cluster.TLSTimeout = tc, 5
+	}
 	for _, r := range cfg.Routes {
 		u, err := url.Parse(strings.TrimSpace(r))
 		if err != nil || u.Scheme != "nats" || u.Port() == "" {
 			return errors.Newf("cluster route %q: a route is a URL like nats://host:port", r)
+		}
+		if u.User == nil && cfg.User != "" {
+			// A route presents the cluster's credentials, as this node asks of others.
+			u.User = url.UserPassword(cfg.User, cfg.Password)
 		}
 		opts.Routes = append(opts.Routes, u)
 	}
@@ -185,7 +226,11 @@ func (cfg EmbeddedConfig) ClusterSize() int {
 	}
 	n := 1
 	for _, r := range cfg.Routes {
-		if u := strings.TrimPrefix(strings.TrimSpace(r), "nats://"); u != cfg.ClusterListen && u != "" {
+		u := strings.TrimPrefix(strings.TrimSpace(r), "nats://")
+		if i := strings.LastIndexByte(u, '@'); i >= 0 {
+			u = u[i+1:]
+		}
+		if u != cfg.ClusterListen && u != "" {
 			n++
 		}
 	}
@@ -194,16 +239,31 @@ func (cfg EmbeddedConfig) ClusterSize() int {
 
 // Connect opens a client connection to the embedded server (in-process, no socket).
 func (e *Embedded) Connect(name string) (*nats.Conn, error) {
-	nc, err := nats.Connect("", nats.InProcessServer(e.Server), nats.Name(name), nats.MaxReconnects(-1))
+	opts := []nats.Option{nats.InProcessServer(e.Server), nats.Name(name), nats.MaxReconnects(-1)}
+	if e.user != "" {
+		opts = append(opts, nats.UserInfo(e.user, e.password))
+	}
+	nc, err := nats.Connect("", opts...)
 	return nc, errors.Wrap(err, "connect to embedded nats")
 }
 
-// ClientURL is the URL other processes can use (empty when not listening).
+// ClientURL is the URL other processes can use, with the credentials when the server
+// requires them (empty when not listening). Keep it out of logs: PublicURL is the
+// same without the password.
 func (e *Embedded) ClientURL() string {
+	u := e.PublicURL()
+	if u == "" || e.user == "" {
+		return u
+	}
+	return strings.Replace(u, "://", "://"+url.UserPassword(e.user, e.password).String()+"@", 1)
+}
+
+// PublicURL is the client URL without credentials (empty when not listening).
+func (e *Embedded) PublicURL() string {
 	if e.Server.Addr() == nil {
 		return ""
 	}
-	return e.Server.ClientURL()
+	return e.Server.ClientURL() // tls:// when TLS is on
 }
 
 // Shutdown stops the server, waits for it and releases the store's lock.

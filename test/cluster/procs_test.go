@@ -644,7 +644,13 @@ type node struct {
 }
 
 func (n *node) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(n.port) }
-func (n *node) natsURL() string  { return "nats://127.0.0.1:" + strconv.Itoa(n.natsPort) }
+func (n *node) natsURL() string {
+	return "nats://sfnd:" + clusterNATSPassword + "@127.0.0.1:" + strconv.Itoa(n.natsPort)
+}
+
+// clusterNATSPassword is the NATS password every node of the test cluster is given
+// (clients and routes need it).
+const clusterNATSPassword = "test-cluster-password-0123456789"
 
 func (n *node) client() *sfn.Client {
 	if n.cl == nil {
@@ -677,7 +683,7 @@ func (n *node) start(t *testing.T) {
 		})
 	}
 	cmd := exec.Command(binPath, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(n.port), "--data-dir", n.dir,
-		"--nats-port", strconv.Itoa(n.natsPort), "--node-name", n.name,
+		"--nats-port", strconv.Itoa(n.natsPort), "--nats-password", clusterNATSPassword, "--node-name", n.name,
 		"--cluster-listen", "127.0.0.1:"+strconv.Itoa(n.routePort), "--cluster-routes", strings.Join(n.routes, ","),
 		"--replicas", "3", "--wait-time-scale", strconv.FormatFloat(scale, 'f', -1, 64), "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = n.logf, n.logf

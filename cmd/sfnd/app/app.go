@@ -332,7 +332,8 @@ func (a *App) ReloadTLS() error {
 	return a.certs.Reload()
 }
 
-// NATSURL is the embedded server's client URL (empty when in-process only).
+// NATSURL is the embedded server's client URL with its credentials (empty when
+// in-process only); NATSPublicURL is the same without them.
 func (a *App) NATSURL() string {
 	if a.embedded == nil {
 		return a.cfg.NatsURL

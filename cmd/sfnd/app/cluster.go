@@ -38,6 +38,9 @@ func (a *App) connect() error {
 			}
 			return errors.Newf("--replicas %d is more than the %d server(s) of the cluster (this node and --cluster-routes)", cfg.Replicas, size)
 		}
+		if err := lockDown(&ec, cfg); err != nil {
+			return err
+		}
 		var err error
 		if a.embedded, err = jsstore.StartEmbedded(ec); err != nil {
 			return err
