@@ -175,8 +175,16 @@ var intrinsicFunctions = map[string]bool{
 	"StringSplit": true, "UUID": true,
 }
 
-// validIntrinsic reports whether s is exactly one well-formed intrinsic function call.
+// validIntrinsic reports whether s is exactly one well-formed intrinsic function call
+// whose argument counts and statically known argument types are those the functions
+// document (expr.CheckIntrinsic, the interpreter's own tables).
 func validIntrinsic(s string) bool {
+	return wellFormedIntrinsic(s) && expr.CheckIntrinsic(s) == nil
+}
+
+// wellFormedIntrinsic reports whether s is exactly one syntactically well-formed intrinsic
+// function call, whatever its arguments.
+func wellFormedIntrinsic(s string) bool {
 	p := &intrinsicParser{s: s}
 	if !p.call() {
 		return false
@@ -326,5 +334,5 @@ func looksLikePathOrIntrinsic(s string) bool {
 	if strings.HasPrefix(s, "$.") || strings.HasPrefix(s, "$$.") || strings.HasPrefix(s, "$[") {
 		return validPath(s)
 	}
-	return strings.HasPrefix(s, "States.") && validIntrinsic(s)
+	return strings.HasPrefix(s, "States.") && wellFormedIntrinsic(s)
 }

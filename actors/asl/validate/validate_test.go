@@ -147,7 +147,7 @@ func TestDiagnostics(t *testing.T) {
 		{"unknown intrinsic", one(`{"Type":"Pass","Parameters":{"b.$":"States.Nope(1)"},"End":true}`),
 			[]string{"SCHEMA_VALIDATION_FAILED|The value for the field 'b.$' must be a valid JSONPath or a valid intrinsic function call|/States/S/Parameters"}},
 		{"good intrinsics and paths",
-			one(`{"Type":"Pass","Parameters":{"a.$":"States.Format('x {} \\' \\{', States.ArrayLength($.a[*]), $$.Execution.Id)","b.$":"$varName.x","c.$":"$..a[?(@.b > 1)]","d.$":"States.UUID()"},"End":true}`),
+			one(`{"Type":"Pass","Parameters":{"a.$":"States.Format('x {} {} \\' \\{', States.ArrayLength($.a[*]), $$.Execution.Id)","b.$":"$varName.x","c.$":"$..a[?(@.b > 1)]","d.$":"States.UUID()"},"End":true}`),
 			nil},
 		{"jsonata field on jsonpath state", one(`{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"a":1},"End":true}`),
 			[]string{"SCHEMA_VALIDATION_FAILED|The QueryLanguage is set to 'JSONPath', but field 'Arguments' is only supported for the 'JSONata' QueryLanguage|/States/S"}},
