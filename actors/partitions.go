@@ -51,6 +51,8 @@ const (
 
 	heartbeatEvery = time.Second
 	pullExpiry     = 2 * time.Second
+	// requestBound bounds each JetStream request of the ownership loop.
+	requestBound = 2 * time.Second
 )
 
 // ConsumerName is the durable consumer of command partition p.
@@ -104,14 +106,15 @@ type partition struct {
 
 // owners runs this node's side of partition ownership.
 type owners struct {
-	e       *Engine
-	node    string
-	started time.Time
-	kv      jetstream.KeyValue
-	stream  jetstream.Stream
-	parts   [jsstore.Partitions]*partition
-	stop    chan struct{}
-	done    chan struct{}
+	e        *Engine
+	node     string
+	started  time.Time
+	kv       jetstream.KeyValue
+	stream   jetstream.Stream
+	parts    [jsstore.Partitions]*partition
+	stop     chan struct{}
+	done     chan struct{}
+	beatDone chan struct{}
 
 	mu    sync.Mutex
 	live  []string
@@ -120,7 +123,7 @@ type owners struct {
 
 func newOwners(ctx context.Context, e *Engine) (*owners, error) {
 	o := &owners{e: e, node: e.cfg.NodeName, started: time.Now().UTC(), stream: e.store.CommandStream(),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}), beatDone: make(chan struct{})}
 	if o.node == "" {
 		o.node = "sfnd"
 	}
@@ -154,8 +157,10 @@ func newOwners(ctx context.Context, e *Engine) (*owners, error) {
 		}
 		o.parts[p] = &partition{n: p}
 	}
-	o.tick(ctx)
+	o.publishRecord()
+	o.tick()
 	go o.loop()
+	go o.heartbeat()
 	return o, nil
 }
 
@@ -168,22 +173,37 @@ func (o *owners) loop() {
 		case <-o.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			o.tick(ctx)
-			cancel()
+			o.tick()
 		}
 	}
 }
 
-// tick publishes this node's record, reads the live nodes, releases partitions that
-// belong elsewhere, (re)starts pulling, and wakes newly preferred partitions.
-func (o *owners) tick(ctx context.Context) {
+// heartbeat publishes this node's record every second, on its own: a tick that waits
+// on a consumer without a leader (one died with a node) must not let the record expire.
+func (o *owners) heartbeat() {
+	defer close(o.beatDone)
+	t := time.NewTicker(heartbeatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+			o.publishRecord()
+		}
+	}
+}
+
+// tick reads the live nodes, releases partitions that belong elsewhere, (re)starts
+// pulling, and wakes newly preferred partitions. Every JetStream request has its own
+// short bound: a request to a consumer whose leader died with a node goes unanswered
+// until its RAFT group elects another.
+func (o *owners) tick() {
 	o.ticks++
 	if o.ticks%3 == 1 {
-		o.checkPins(ctx)
+		o.checkPins()
 	}
-	o.publishRecord(ctx)
-	live, err := o.liveNodes(ctx)
+	live, err := o.liveNodes()
 	if err != nil {
 		live = nil // keep the previous view below
 	}
@@ -198,6 +218,7 @@ func (o *owners) tick(ctx context.Context) {
 	}
 	now := time.Now()
 	var acquired []int
+	var pull []*partition
 	for _, p := range o.parts {
 		if p.cc != nil {
 			select {
@@ -215,20 +236,28 @@ func (o *owners) tick(ctx context.Context) {
 		}
 		p.pref.Store(pref)
 		if !pref && p.cc != nil && now.Sub(time.Unix(0, p.lastMsg.Load())) < 2*heartbeatEvery {
-			o.release(ctx, p)
+			o.release(p)
 			continue
 		}
 		if p.cc == nil && now.Sub(p.pausedT) >= ReleasePause {
-			o.consume(ctx, p)
+			pull = append(pull, p)
 		}
 	}
+	// Side by side: each waits at most requestBound for its consumer.
+	var wg sync.WaitGroup
+	for _, p := range pull {
+		wg.Go(func() { o.consume(p) })
+	}
+	wg.Wait()
 	if len(acquired) > 0 && o.e.cfg.Acquired != nil {
 		o.e.cfg.Acquired(acquired)
 	}
 }
 
 // consume starts pulling on a partition (a fresh consumer handle: no stale pin id).
-func (o *owners) consume(ctx context.Context, p *partition) {
+func (o *owners) consume(p *partition) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestBound)
+	defer cancel()
 	cons, err := o.stream.Consumer(ctx, ConsumerName(p.n))
 	if err != nil {
 		o.e.cfg.Logger.Warn("command partition consumer", "partition", p.n, "err", err)
@@ -255,7 +284,9 @@ func (o *owners) consume(ctx context.Context, p *partition) {
 
 // release hands a partition to its preferred node: stop pulling (commands already
 // received are still handled and acknowledged), unpin, pause.
-func (o *owners) release(ctx context.Context, p *partition) {
+func (o *owners) release(p *partition) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestBound)
+	defer cancel()
 	p.cc.Drain()
 	p.cc = nil
 	p.pausedT = time.Now()
@@ -267,28 +298,36 @@ func (o *owners) release(ctx context.Context, p *partition) {
 }
 
 // checkPins asks the server which client each partition is pinned to.
-func (o *owners) checkPins(ctx context.Context) {
+func (o *owners) checkPins() {
+	var wg sync.WaitGroup
 	for _, p := range o.parts {
 		pin := p.pin.Load()
 		if pin == nil || p.cc == nil {
 			p.owned.Store(false)
 			continue
 		}
-		c, err := o.stream.Consumer(ctx, ConsumerName(p.n))
-		if err != nil {
-			continue
-		}
-		owned := false
-		for _, g := range c.CachedInfo().PriorityGroups {
-			if g.Group == OwnerGroup && g.PinnedClientID == *pin {
-				owned = true
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), requestBound)
+			defer cancel()
+			c, err := o.stream.Consumer(ctx, ConsumerName(p.n))
+			if err != nil {
+				return
 			}
-		}
-		p.owned.Store(owned)
+			owned := false
+			for _, g := range c.CachedInfo().PriorityGroups {
+				if g.Group == OwnerGroup && g.PinnedClientID == *pin {
+					owned = true
+				}
+			}
+			p.owned.Store(owned)
+		})
 	}
+	wg.Wait()
 }
 
-func (o *owners) publishRecord(ctx context.Context) {
+func (o *owners) publishRecord() {
+	ctx, cancel := context.WithTimeout(context.Background(), requestBound)
+	defer cancel()
 	rec := NodeRecord{Name: o.node, Endpoint: o.e.cfg.Endpoint, Started: o.started, Updated: time.Now().UTC(),
 		Pins: map[string]string{}, Resident: o.e.Resident(), Owned: []int{}, Preferred: []int{}}
 	for _, p := range o.parts {
@@ -308,7 +347,9 @@ func (o *owners) publishRecord(ctx context.Context) {
 	}
 }
 
-func (o *owners) liveNodes(ctx context.Context) ([]string, error) {
+func (o *owners) liveNodes() ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), requestBound)
+	defer cancel()
 	keys, err := o.kv.ListKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -339,6 +380,7 @@ func (o *owners) Owned() []bool {
 func (o *owners) close() {
 	close(o.stop)
 	<-o.done
+	<-o.beatDone
 	var held []int
 	for _, p := range o.parts {
 		if p.cc != nil {

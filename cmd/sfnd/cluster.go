@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -129,6 +131,17 @@ type ReplicaStatus struct {
 	Lag     uint64 `json:"lag"`
 }
 
+// requestBound bounds each JetStream request of `sfnd cluster status`.
+const requestBound = 2 * time.Second
+
+// leaderless names a failed info request: a timeout means no leader answered.
+func leaderless(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no leader answered"
+	}
+	return err.Error()
+}
+
 func clusterStatus(ctx context.Context, js jetstream.JetStream) (*ClusterStatus, error) {
 	st := &ClusterStatus{}
 	pinOwner := map[string]string{}
@@ -157,9 +170,22 @@ func clusterStatus(ctx context.Context, js jetstream.JetStream) (*ClusterStatus,
 	if err != nil {
 		return nil, fmt.Errorf("command stream: %w", err)
 	}
+	// One bound per request, side by side: a consumer or stream whose leader died
+	// with a node answers nothing until its RAFT group elects another, and must not
+	// hold up the rest.
+	st.Partitions = make([]PartitionStatus, jsstore.Partitions)
+	var wg sync.WaitGroup
 	for p := range jsstore.Partitions {
-		ps := PartitionStatus{Partition: p, Preferred: actors.PreferredNode(live, p)}
-		if c, err := cmds.Consumer(ctx, actors.ConsumerName(p)); err == nil {
+		ps := &st.Partitions[p]
+		*ps = PartitionStatus{Partition: p, Preferred: actors.PreferredNode(live, p)}
+		wg.Go(func() {
+			rctx, cancel := context.WithTimeout(ctx, requestBound)
+			defer cancel()
+			c, err := cmds.Consumer(rctx, actors.ConsumerName(p))
+			if err != nil {
+				ps.Owner = "? (" + leaderless(err) + ")"
+				return
+			}
 			ci := c.CachedInfo()
 			ps.Pending, ps.AckPending = ci.NumPending, ci.NumAckPending
 			for _, g := range ci.PriorityGroups {
@@ -170,32 +196,38 @@ func clusterStatus(ctx context.Context, js jetstream.JetStream) (*ClusterStatus,
 					}
 				}
 			}
-		}
-		st.Partitions = append(st.Partitions, ps)
+		})
 	}
-	names := js.StreamNames(ctx)
 	var all []string
-	for n := range names.Name() {
+	for n := range js.StreamNames(ctx).Name() {
 		if jsstore.OwnStream(n) {
 			all = append(all, n)
 		}
 	}
 	slices.Sort(all)
-	for _, n := range all {
-		s, err := js.Stream(ctx, n)
-		if err != nil {
-			continue
-		}
-		info := s.CachedInfo()
-		ss := StreamStatus{Name: n, Replicas: max(info.Config.Replicas, 1), Messages: info.State.Msgs}
-		if c := info.Cluster; c != nil {
-			ss.Leader = c.Leader
-			for _, r := range c.Replicas {
-				ss.Peers = append(ss.Peers, ReplicaStatus{Name: r.Name, Current: r.Current, Offline: r.Offline, Lag: r.Lag})
+	st.Streams = make([]StreamStatus, len(all))
+	for i, n := range all {
+		ss := &st.Streams[i]
+		*ss = StreamStatus{Name: n}
+		wg.Go(func() {
+			rctx, cancel := context.WithTimeout(ctx, requestBound)
+			defer cancel()
+			s, err := js.Stream(rctx, n)
+			if err != nil {
+				ss.Leader = "? (" + leaderless(err) + ")"
+				return
 			}
-		}
-		st.Streams = append(st.Streams, ss)
+			info := s.CachedInfo()
+			ss.Replicas, ss.Messages = max(info.Config.Replicas, 1), info.State.Msgs
+			if c := info.Cluster; c != nil {
+				ss.Leader = c.Leader
+				for _, r := range c.Replicas {
+					ss.Peers = append(ss.Peers, ReplicaStatus{Name: r.Name, Current: r.Current, Offline: r.Offline, Lag: r.Lag})
+				}
+			}
+		})
 	}
+	wg.Wait()
 	return st, nil
 }
 

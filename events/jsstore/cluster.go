@@ -119,7 +119,16 @@ func (s *Store) KeepReplicas(ctx context.Context, name string, want int) int {
 	if want <= 0 {
 		want = s.replicas
 	}
-	st, err := s.JS.Stream(ctx, name)
+	var st jetstream.Stream
+	var err error
+	for {
+		lctx, cancel := context.WithTimeout(ctx, createTimeout)
+		st, err = s.JS.Stream(lctx, name)
+		cancel()
+		if !lookupTimedOut(ctx, err) {
+			break
+		}
+	}
 	if err != nil {
 		return want
 	}
@@ -206,12 +215,17 @@ const createTimeout = 4 * time.Second
 // cfg asks for; concurrent starts of several nodes are safe (see createTimeout).
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	for {
-		st, err := js.Stream(ctx, cfg.Name)
+		lctx, lcancel := context.WithTimeout(ctx, createTimeout)
+		st, err := js.Stream(lctx, cfg.Name)
+		lcancel()
 		if err == nil {
 			if covers(st.CachedInfo().Config, cfg) {
 				return st, nil
 			}
 			return js.UpdateStream(ctx, cfg)
+		}
+		if lookupTimedOut(ctx, err) {
+			continue // the stream exists but has no leader yet
 		}
 		if !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return nil, err
@@ -231,7 +245,12 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 // EnsureKeyValue is EnsureStream for a KV bucket.
 func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	for {
-		_, err := js.KeyValue(ctx, cfg.Bucket)
+		lctx, lcancel := context.WithTimeout(ctx, createTimeout)
+		_, err := js.KeyValue(lctx, cfg.Bucket)
+		lcancel()
+		if lookupTimedOut(ctx, err) {
+			continue
+		}
 		if err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
 			return nil, err
 		}
@@ -255,12 +274,17 @@ func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.K
 // EnsureConsumer is EnsureStream for a durable consumer.
 func EnsureConsumer(ctx context.Context, st jetstream.Stream, cfg jetstream.ConsumerConfig) (jetstream.Consumer, error) {
 	for {
-		c, err := st.Consumer(ctx, cfg.Durable)
+		lctx, lcancel := context.WithTimeout(ctx, createTimeout)
+		c, err := st.Consumer(lctx, cfg.Durable)
+		lcancel()
 		if err == nil {
 			if covers(c.CachedInfo().Config, cfg) {
 				return c, nil
 			}
 			return st.UpdateConsumer(ctx, cfg)
+		}
+		if lookupTimedOut(ctx, err) {
+			continue
 		}
 		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			return nil, err
@@ -275,6 +299,13 @@ func EnsureConsumer(ctx context.Context, st jetstream.Stream, cfg jetstream.Cons
 			return nil, err
 		}
 	}
+}
+
+// lookupTimedOut reports whether a bounded look-up went unanswered while ctx still
+// runs: the object's RAFT group has no leader yet (just created, or its leader died);
+// look again rather than wait out ctx on one request.
+func lookupTimedOut(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded)
 }
 
 // covers reports whether have already has every non-zero setting of want (compared

@@ -571,14 +571,20 @@ func (c *cluster) killAndMeasure(t *testing.T, i int) time.Duration {
 	defer cancel()
 	// pins maps each partition to its pinned client id; idle[p] is true when nothing of
 	// the partition waits (no pending or unacknowledged commands).
+	// Each request has its own short bound: a request to a consumer (or stream)
+	// that has no leader at the moment is answered by nobody.
 	pins := func() (map[int]string, map[int]bool) {
 		out, idle := map[int]string{}, map[int]bool{}
-		st, err := js.Stream(ctx, jsstore.CommandStream)
+		sctx, scancel := context.WithTimeout(ctx, time.Second)
+		st, err := js.Stream(sctx, jsstore.CommandStream)
+		scancel()
 		if err != nil {
 			return out, idle
 		}
 		for p := range jsstore.Partitions {
-			cons, err := st.Consumer(ctx, actors.ConsumerName(p))
+			cctx, ccancel := context.WithTimeout(ctx, time.Second)
+			cons, err := st.Consumer(cctx, actors.ConsumerName(p))
+			ccancel()
 			if err != nil {
 				continue
 			}
