@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -85,6 +86,15 @@ type Engine struct {
 	pids     map[string]*actor.PID
 	watchers map[string][]chan Progress
 
+	// io bounds the history reads and appends in flight (ioSlots): a burst of commands
+	// (thousands of timers coming due, a restart's recovery) queues here, in order,
+	// rather than as thousands of requests on the one NATS connection.
+	io chan struct{}
+
+	// parkedCount counts actors passivated because they waited only for durable
+	// timers (execution.go, parked).
+	parkedCount atomic.Int64
+
 	smMu   sync.Mutex
 	sms    map[string]*asl.StateMachine // parsed definitions, by definition text
 	closed bool
@@ -96,6 +106,8 @@ type commandMsg struct {
 	cmd   events.Command
 	msg   jetstream.Msg
 	tries int // in-process redeliveries so far
+	// done, when not nil, is closed once the actor has handled the command (Wake).
+	done chan struct{}
 }
 
 // NewEngine starts the actor system and the command consumer.
@@ -121,6 +133,7 @@ func NewEngine(ctx context.Context, store *jsstore.Store, cfg Config) (*Engine, 
 		pids:     map[string]*actor.PID{},
 		watchers: map[string][]chan Progress{},
 		sms:      map[string]*asl.StateMachine{},
+		io:       make(chan struct{}, ioSlots),
 	}
 	logger := cfg.Logger
 	e.system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
@@ -172,18 +185,61 @@ func (e *Engine) route(m jetstream.Msg) {
 func (e *Engine) Deliver(cmd events.Command, msg jetstream.Msg) { e.deliver(cmd, msg, 0) }
 
 func (e *Engine) deliver(cmd events.Command, msg jetstream.Msg, tries int) {
+	e.send(&commandMsg{cmd: cmd, msg: msg, tries: tries})
+}
+
+// send hands a command message to its execution's actor, spawning it if needed. The
+// message is enqueued under e.mu: an actor that passivates (also under e.mu, then
+// poisons itself) has every message sent to it before its poison pill, and later
+// messages go to a new actor.
+func (e *Engine) send(m *commandMsg) bool {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.closed {
-		e.mu.Unlock()
-		return
+		return false
 	}
-	pid, ok := e.pids[cmd.ExecARN]
+	pid, ok := e.pids[m.cmd.ExecARN]
 	if !ok {
 		pid = e.system.Root.Spawn(e.props)
-		e.pids[cmd.ExecARN] = pid
+		e.pids[m.cmd.ExecARN] = pid
 	}
-	e.mu.Unlock()
-	e.system.Root.Send(pid, &commandMsg{cmd: cmd, msg: msg, tries: tries})
+	e.system.Root.Send(pid, m)
+	return true
+}
+
+// Wake delivers a Wake command (recovery) and waits until the execution's actor has
+// handled it or ctx ends: recovery wakes a bounded number of executions at a time, so
+// thousands of parked executions do not all load their histories at once while the
+// node serves and their timers fire.
+func (e *Engine) Wake(ctx context.Context, cmd events.Command) {
+	cmd.Kind = events.CmdWake
+	m := &commandMsg{cmd: cmd, done: make(chan struct{})}
+	if !e.send(m) {
+		return
+	}
+	select {
+	case <-m.done:
+	case <-ctx.Done():
+	}
+}
+
+// Parked is how many actors were passivated because they waited only for durable
+// timers (since the engine started).
+func (e *Engine) Parked() int64 { return e.parkedCount.Load() }
+
+// ioSlots is how many history reads and appends an engine runs at once: enough to
+// keep the store busy (64 clients of passchain), few enough that a burst waits in
+// the engine rather than behind a connection's lock.
+const ioSlots = 64
+
+// acquireIO waits for an I/O slot; the returned function gives it back.
+func (e *Engine) acquireIO(ctx context.Context) (func(), error) {
+	select {
+	case e.io <- struct{}{}:
+		return func() { <-e.io }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // maxParsed bounds the parsed-definition cache (it is emptied when full).
@@ -275,6 +331,16 @@ func (e *Engine) publish(arn string, p Progress) {
 	}
 }
 
+// durableAfter is the delay (after --wait-time-scale) from which a timer is a
+// JetStream scheduled message rather than an in-memory one.
+const durableAfter = time.Second
+
+// durable tells whether a timer due at due, armed now, is (or was, when armed
+// earlier) a durable scheduled message.
+func (e *Engine) durable(due time.Time) bool {
+	return time.Duration(float64(due.Sub(e.cfg.Now()))*e.cfg.WaitTimeScale) >= durableAfter
+}
+
 // armTimer makes a TimerFired command arrive at due (scaled). Timers due within a
 // second run in memory (recovery re-arms them after a crash); longer ones are
 // JetStream scheduled messages, durable while the execution's actor is passivated or
@@ -285,13 +351,21 @@ func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) er
 	// Time is when the timer is due to fire (for the timer-lag metric only: the
 	// decider takes the firing's time from the engine's clock).
 	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id, Time: now.Add(max(delay, 0))}
-	if delay < time.Second {
+	if delay < durableAfter {
 		if delay < 0 {
 			delay = 0
 		}
 		time.AfterFunc(delay, func() { e.Deliver(cmd, nil) })
 		return nil
 	}
+	return e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
+}
+
+// armDurable arms a timer as a JetStream scheduled message whatever its delay.
+func (e *Engine) armDurable(ctx context.Context, arn, id string, due time.Time) error {
+	now := e.cfg.Now()
+	delay := max(time.Duration(float64(due.Sub(now))*e.cfg.WaitTimeScale), 0)
+	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id, Time: now.Add(delay)}
 	return e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
 }
 

@@ -43,6 +43,16 @@ func (a *execActor) Receive(ctx actor.Context) {
 	case *commandMsg:
 		a.arn = m.cmd.ExecARN
 		a.handle(m)
+		if m.done != nil {
+			close(m.done)
+		}
+		// An execution that now waits only for durable timers is passivated at once:
+		// its timer's command wakes it (a new actor rebuilds it from its history), so
+		// resident memory does not grow with the number of parked executions.
+		if a.parked() && a.engine.passivate(a.arn, ctx.Self()) {
+			a.engine.parkedCount.Add(1)
+			ctx.Poison(ctx.Self())
+		}
 	case *actor.ReceiveTimeout:
 		if a.engine.passivate(a.arn, ctx.Self()) {
 			ctx.Poison(ctx.Self())
@@ -122,7 +132,19 @@ func (a *execActor) handle(m *commandMsg) {
 			e.cfg.Logger.Error("encode trigger", "execution", a.arn, "err", err)
 		}
 		appendStart := time.Now()
-		seq, err := e.store.AppendHistory(ctx, a.arn, a.lastSeq, evs)
+		release, err := e.acquireIO(ctx)
+		if err != nil {
+			a.loaded = false
+			a.nak(m)
+			return
+		}
+		// A decision that leaves the execution parked on durable timers arms them
+		// before its events are appended and says so on the message: recovery then
+		// need not wake the execution (a timer armed for a decision that is not
+		// stored fires into nothing: the decider ignores unknown timers).
+		parked := a.parked() && a.armFirst(ctx, effects)
+		seq, err := e.store.AppendDecision(ctx, a.arn, a.lastSeq, evs, parked)
+		release()
 		if errors.Is(err, events.ErrConflict) {
 			e.cfg.Metrics.Conflict()
 			a.loaded = false // another owner wrote: reload and decide again
@@ -145,7 +167,7 @@ func (a *execActor) handle(m *commandMsg) {
 		// Report the durable decision at once (StartExecution waits for this), and
 		// again when its effects and the read model are done.
 		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status())})
-		a.run(ctx, effects)
+		a.run(ctx, effects, parked)
 		a.tasksClosed(ctx, pending)
 		a.childEnded(ctx, evs)
 		// The read model shows the end only once its consequences are done (queued
@@ -184,7 +206,12 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 		return nil
 	}
 	a.readOnce = true
+	release, err := a.engine.acquireIO(ctx)
+	if err != nil {
+		return err
+	}
 	hist, last, err := a.engine.store.ReadHistory(ctx, a.arn)
+	release()
 	if err != nil {
 		return err
 	}
@@ -223,6 +250,29 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 	}
 	a.loaded = true
 	return nil
+}
+
+// parked tells whether the execution waits for nothing but timers that are durable
+// (JetStream scheduled messages, armed when at least a second away): no task, Map Run
+// or child execution in flight, nothing to re-dispatch, no in-memory timer. Keeping
+// such an actor resident only costs memory; the timer's command brings it back.
+func (a *execActor) parked() bool {
+	if !a.loaded || a.x == nil || a.x.Status() != asl.StatusRunning || len(a.recovered) > 0 {
+		return false
+	}
+	if len(a.x.PendingTasks()) > 0 {
+		return false
+	}
+	timers := a.x.PendingTimers()
+	if len(timers) == 0 {
+		return false
+	}
+	for _, t := range timers {
+		if !a.engine.durable(t.Due) {
+			return false
+		}
+	}
+	return true
 }
 
 // reconcile reports the end of an ended execution to the read model again when a
@@ -301,11 +351,30 @@ func (a *execActor) trigger(cmd events.Command) asl.Trigger {
 	return t
 }
 
-// run carries out a decision's effects after its events are stored.
-func (a *execActor) run(ctx context.Context, effects []asl.Effect) {
+// armFirst arms a parked decision's timers as durable scheduled messages before the
+// decision is appended; false when one could not be armed (they are armed again
+// after the append, the usual way).
+func (a *execActor) armFirst(ctx context.Context, effects []asl.Effect) bool {
+	for _, ef := range effects {
+		if t, ok := ef.(asl.ScheduleTimer); ok {
+			if err := a.engine.armDurable(ctx, a.arn, t.ID, t.Due); err != nil {
+				a.engine.cfg.Logger.Warn("arm timer", "execution", a.arn, "timer", t.ID, "err", err)
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// run carries out a decision's effects after its events are stored (timers armed
+// already when armed is true).
+func (a *execActor) run(ctx context.Context, effects []asl.Effect, armed bool) {
 	for _, ef := range effects {
 		switch ef := ef.(type) {
 		case asl.ScheduleTimer:
+			if armed {
+				continue
+			}
 			if err := a.engine.armTimer(ctx, a.arn, ef.ID, ef.Due); err != nil {
 				a.engine.cfg.Logger.Error("arm timer", "execution", a.arn, "timer", ef.ID, "err", err)
 			}

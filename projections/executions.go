@@ -428,17 +428,16 @@ func (p *Executions) List(ctx context.Context, stateMachineARN string) ([]events
 
 // Running lists every execution whose record says RUNNING (recovery at start-up).
 func (p *Executions) Running(ctx context.Context) ([]events.ExecutionRecord, error) {
-	keys, err := p.kv.ListKeys(ctx)
+	// One watcher over the bucket (the newest value of every key in one pass), not a
+	// key listing and a read per key: 20,000 sequential reads held recovery back for
+	// seconds after a restart.
+	all, err := list[events.ExecutionRecord](ctx, p.kv)
 	if err != nil {
-		if errors.Is(err, jetstream.ErrNoKeysFound) {
-			return nil, nil
-		}
 		return nil, errors.Wrap(err, "list executions")
 	}
-	var out []events.ExecutionRecord
-	for k := range keys.Keys() {
-		var rec events.ExecutionRecord
-		if err := get(ctx, p.kv, k, &rec); err == nil && rec.Status == "RUNNING" {
+	out := all[:0]
+	for _, rec := range all {
+		if rec.Status == "RUNNING" {
 			out = append(out, rec)
 		}
 	}

@@ -33,6 +33,7 @@ func benchCmd(args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (client and server) to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile at the end to this file")
 	check := fs.Bool("check", false, "exit with status 3 when a target is missed")
+	pprofListen := fs.String("pprof-listen", "", "serve net/http/pprof on this address while the bench runs (goroutine and block profiles of the run)")
 	parkedN := fs.Int("parked-executions", 0, "parked: this many executions instead of the size's (20,000 in --quick, 100,000 in the full run)")
 	_ = fs.Parse(args)
 
@@ -92,6 +93,7 @@ func benchCmd(args []string) error {
 			cfg.Store = st
 		}
 	}
+	servePprof(*pprofListen, slog.Default())
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {

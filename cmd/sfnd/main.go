@@ -134,6 +134,7 @@ func serve(args []string) error {
 		endpoints[id] = fs.String(id+"-endpoint", "", "endpoint of the "+id+" Task integrations (default: AWS_ENDPOINT_URL_"+
 			svc.EnvID+", "+svc.LocalEnv+", AWS_ENDPOINT_URL, else AWS)")
 	}
+	pprofListen := fs.String("pprof-listen", env("SFND_PPROF_LISTEN", ""), "serve Go's net/http/pprof profiles (CPU, heap, goroutines) on this address, e.g. 127.0.0.1:6060; never on a public address (SFND_PPROF_LISTEN)")
 	logLevel := fs.String("log-level", env("SFND_LOG_LEVEL", "info"), "debug, info, warn or error (SFND_LOG_LEVEL)")
 	nodeName := fs.String("node-name", env("SFND_NODE_NAME", ""), "this node's name, unique in the cluster and kept across restarts (SFND_NODE_NAME)")
 	clusterName := fs.String("cluster-name", env("SFND_CLUSTER_NAME", "sfnd"), "NATS cluster name (SFND_CLUSTER_NAME)")
@@ -172,6 +173,7 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	exitWithParent()
+	servePprof(*pprofListen, logger)
 	var creds *api.Credentials
 	if *credentials != "" {
 		var err error

@@ -24,6 +24,11 @@ const TypeHeader = "Sfn-Type"
 // LastIDHeader carries the id of a history message's last event.
 const LastIDHeader = "Sfn-Last-Id"
 
+// ParkedHeader ("1") marks the last message of a decision after which the execution
+// waits for nothing but durable timers, all armed before the message was appended:
+// recovery need not wake such an execution (its timers survive the node).
+const ParkedHeader = "Sfn-Parked"
+
 // A history message holds one decision: the JSON array of its events. A decision is
 // split over several messages only when it is too long for one (maxMsgEvents events
 // or maxMsgBytes bytes).
@@ -43,6 +48,12 @@ const (
 // the history is empty). It returns the new last sequence, or an error marked
 // events.ErrConflict when another writer appended first.
 func (s *Store) AppendHistory(ctx context.Context, execARN string, expectLast uint64, evs []events.HistoryEvent) (uint64, error) {
+	return s.AppendDecision(ctx, execARN, expectLast, evs, false)
+}
+
+// AppendDecision is AppendHistory; parked marks the decision's last message with
+// ParkedHeader.
+func (s *Store) AppendDecision(ctx context.Context, execARN string, expectLast uint64, evs []events.HistoryEvent, parked bool) (uint64, error) {
 	subj := HistorySubject(execARN)
 	last := expectLast
 	for start := 0; start < len(evs); {
@@ -58,7 +69,7 @@ func (s *Store) AppendHistory(ctx context.Context, execARN string, expectLast ui
 			}
 			end = start + (end-start)/2
 		}
-		seq, err := s.appendMsg(ctx, subj, execARN, last, evs[start:end], data)
+		seq, err := s.appendMsg(ctx, subj, execARN, last, evs[start:end], data, parked && end == len(evs))
 		if err != nil {
 			return 0, err
 		}
@@ -67,7 +78,7 @@ func (s *Store) AppendHistory(ctx context.Context, execARN string, expectLast ui
 	return last, nil
 }
 
-func (s *Store) appendMsg(ctx context.Context, subj, execARN string, expectLast uint64, evs []events.HistoryEvent, data []byte) (uint64, error) {
+func (s *Store) appendMsg(ctx context.Context, subj, execARN string, expectLast uint64, evs []events.HistoryEvent, data []byte, parked bool) (uint64, error) {
 	n := 0
 	for i := range evs {
 		n += len(evs[i].Type) + 1
@@ -83,6 +94,9 @@ func (s *Store) appendMsg(ctx context.Context, subj, execARN string, expectLast 
 	m.Data = data
 	m.Header.Set(TypeHeader, string(types))
 	m.Header.Set(LastIDHeader, strconv.FormatInt(evs[len(evs)-1].ID, 10))
+	if parked {
+		m.Header.Set(ParkedHeader, "1")
+	}
 	ack, err := s.JS.PublishMsg(ctx, m,
 		jetstream.WithExpectLastSequencePerSubject(expectLast),
 		jetstream.WithMsgID(execARN+"#"+strconv.FormatInt(evs[0].ID, 10)))
@@ -125,6 +139,64 @@ func (s *Store) ReadHistory(ctx context.Context, execARN string) ([]events.Histo
 	return out, last, err
 }
 
+// Parked returns the executions of execARNs whose history ends with a message marked
+// ParkedHeader (one multi-last direct get per 1,024 executions).
+func (s *Store) Parked(ctx context.Context, execARNs []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	bySubject := make(map[string]string, len(execARNs))
+	for start := 0; start < len(execARNs); start += directBatch {
+		part := execARNs[start:min(start+directBatch, len(execARNs))]
+		subjects := make([]string, len(part))
+		for i, arn := range part {
+			subjects[i] = HistorySubject(arn)
+			bySubject[subjects[i]] = arn
+		}
+		if err := s.directGets(ctx, HistoryStream, map[string]any{"multi_last": subjects, "batch": len(subjects)}, func(m *nats.Msg) error {
+			if m.Header.Get(ParkedHeader) != "" {
+				out[bySubject[m.Header.Get(jetstream.SubjectHeader)]] = true
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// directGets sends one batched direct get request and calls fn with each message of
+// the answer (none: no error).
+func (s *Store) directGets(ctx context.Context, stream string, req map[string]any, fn func(*nats.Msg) error) error {
+	inbox, sub, done, err := s.openScan()
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+	}
+	body, _ := json.Marshal(req)
+	if err := s.NC.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, body); err != nil {
+		return errors.Wrap(err, "direct get")
+	}
+	for {
+		m, err := sub.next(ctx)
+		if err != nil {
+			return errors.Wrap(err, "direct get reply")
+		}
+		if status := m.Header.Get("Status"); status != "" {
+			if status == "404" || status == "204" {
+				return nil
+			}
+			return errors.Newf("direct get: status %s %s", status, m.Header.Get("Description"))
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+	}
+}
+
 // directBatch is how many messages one batched direct get asks for.
 const directBatch = 1024
 
@@ -133,12 +205,11 @@ const directBatch = 1024
 func (s *Store) scanSubject(ctx context.Context, stream, subj string, fn func([]byte) error) (uint64, error) {
 	var last uint64
 	from := uint64(1)
-	inbox := s.NC.NewRespInbox()
-	sub, err := s.NC.SubscribeSync(inbox)
+	inbox, sub, done, err := s.openScan()
 	if err != nil {
-		return 0, errors.Wrap(err, "subscribe for direct get")
+		return 0, err
 	}
-	defer func() { _ = sub.Unsubscribe() }()
+	defer done()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
@@ -151,7 +222,7 @@ func (s *Store) scanSubject(ctx context.Context, stream, subj string, fn func([]
 		}
 		n := 0
 		for {
-			m, err := sub.NextMsgWithContext(ctx)
+			m, err := sub.next(ctx)
 			if err != nil {
 				return 0, errors.Wrap(err, "direct get reply")
 			}

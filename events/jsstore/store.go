@@ -50,6 +50,8 @@ type Store struct {
 	glueHist  jetstream.Stream
 	glueCmd   jetstream.Stream
 
+	scan scanMux // replies of batched direct gets (scan.go)
+
 	replicas   int // --replicas: for the streams and buckets created from now on
 	replicaLog replicaLog
 }

@@ -260,9 +260,12 @@ func (b *runner) settle(ctx context.Context) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		busy := false
-		for _, c := range []struct{ stream, consumer string }{
-			{jsstore.CommandStream, "sfnd-exec"}, {jsstore.HistoryStream, "sfnd-proj-executions"},
-		} {
+		// The command partitions' consumers (actors/partitions.go) and the projection.
+		consumers := []struct{ stream, consumer string }{{jsstore.HistoryStream, "sfnd-proj-executions"}}
+		for p := range jsstore.Partitions {
+			consumers = append(consumers, struct{ stream, consumer string }{jsstore.CommandStream, "sfnd-exec-" + strconv.Itoa(p)})
+		}
+		for _, c := range consumers {
 			cons, err := st.JS.Consumer(ctx, c.stream, c.consumer)
 			if err != nil {
 				continue

@@ -55,7 +55,11 @@ func (p *ProcessNode) Start(ctx context.Context) (string, error) {
 		p.port = l.Addr().(*net.TCPAddr).Port
 		l.Close()
 	}
-	cmd := exec.Command(p.Bin, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(p.port), "--data-dir", p.Dir, "--log-level", "error")
+	level := "error" // SFND_LOG_LEVEL, when set, shows more of the node's log
+	if l := os.Getenv("SFND_LOG_LEVEL"); l != "" {
+		level = l
+	}
+	cmd := exec.Command(p.Bin, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(p.port), "--data-dir", p.Dir, "--log-level", level)
 	cmd.Env = append(os.Environ(), "SFND_EXIT_WITH_PARENT=1")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {

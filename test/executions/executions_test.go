@@ -264,3 +264,48 @@ func TestDeleteWhileRunning(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestParkedExecutionsAreNotResident: an execution that waits only for a durable
+// timer is passivated at once (not after the idle timeout), and a restart does not
+// wake it (its timer was armed before the decision was stored); its timer still
+// finishes it.
+func TestParkedExecutionsAreNotResident(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: 1})
+	c := testutil.Client(a.Endpoint())
+	sm := testutil.CreateStateMachine(t, c, "sm-parked",
+		`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":6,"Next":"P"},"P":{"Type":"Pass","End":true}}}`)
+	const n = 20
+	var arns []string
+	for i := range n {
+		out, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(sm), Input: aws.String(fmt.Sprintf(`{"i":%d}`, i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arns = append(arns, *out.ExecutionArn)
+	}
+	deadline := time.Now().Add(3 * time.Second) // the idle timeout is 30 s
+	for a.Engine.Resident() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("parked executions still resident: %d", a.Engine.Resident())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := a.Engine.Parked(); got != n {
+		t.Fatalf("parked: %d, want %d", got, n)
+	}
+	a.Close()
+	b := testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: 1})
+	c = testutil.Client(b.Endpoint())
+	time.Sleep(500 * time.Millisecond) // recovery runs in the background
+	if got := b.Engine.Parked(); got != 0 {
+		t.Fatalf("recovery woke %d parked executions", got)
+	}
+	for i, arn := range arns {
+		d := testutil.WaitDone(t, c, arn, 20*time.Second)
+		if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != fmt.Sprintf(`{"i":%d}`, i) {
+			t.Fatalf("%s: %s %s", arn, d.Status, aws.ToString(d.Output))
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -402,17 +403,58 @@ func (a *App) recover(partitions []int) {
 	for _, p := range partitions {
 		mine[p] = true
 	}
-	n := 0
+	var arns []string
 	for _, rec := range running {
 		if mine[jsstore.Partition(rec.ARN)] {
-			a.Engine.Deliver(events.Command{Kind: events.CmdWake, ExecARN: rec.ARN, Start: rec.Start}, nil)
-			n++
+			arns = append(arns, rec.ARN)
 		}
 	}
-	if n > 0 || len(partitions) < jsstore.Partitions {
-		a.cfg.Logger.Info("resuming executions", "count", n, "partitions", partitions)
+	// An execution whose last decision parked it on durable timers (armed before
+	// that decision was stored) has nothing to re-arm or re-dispatch: its timer's
+	// command wakes it. Only the others are woken.
+	parked, err := a.Store.Parked(ctx, arns)
+	if err != nil {
+		a.cfg.Logger.Warn("read which executions are parked (waking them all)", "err", err)
+		parked = nil
+	}
+	var wake []events.ExecutionRecord
+	for _, rec := range running {
+		if mine[jsstore.Partition(rec.ARN)] && !parked[rec.ARN] {
+			wake = append(wake, rec)
+		}
+	}
+	if len(arns) > 0 || len(partitions) < jsstore.Partitions {
+		a.cfg.Logger.Info("resuming executions", "running", len(arns), "parked", len(parked), "waking", len(wake), "partitions", partitions)
+	}
+	// A few at a time (each reads its history, re-arms its timers and, when it waits
+	// only for durable timers, is passivated again): waking them all at once made
+	// every actor load at the same moment, starving the timers that came due and the
+	// requests served meanwhile.
+	t0 := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range recoveryWakers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(wake) {
+					return
+				}
+				rec := wake[i]
+				wctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				a.Engine.Wake(wctx, events.Command{ExecARN: rec.ARN, Start: rec.Start})
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	if len(wake) > 0 {
+		a.cfg.Logger.Info("resumed executions", "count", len(wake), "partitions", len(partitions), "took", time.Since(t0).Round(time.Millisecond))
 	}
 }
+
+// recoveryWakers is how many executions recovery wakes at a time.
+const recoveryWakers = 8
 
 // enableConsole serves the web console on GET / (every deep link below it) and its
 // read-only operations (SfndConsole.*) through the edge, over the same stores.
