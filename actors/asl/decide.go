@@ -58,6 +58,10 @@ type Trigger struct {
 	// this id ($$.Task.Token).
 	TaskToken func(scheduledEventID int64) string `json:"-"`
 
+	// ClientToken is RedriveExecution's clientToken (Redrive), recorded for its
+	// idempotency.
+	ClientToken string `json:",omitempty"`
+
 	// ActivityExists, when set, tells whether an activity ARN names an existing
 	// activity; a Task state on a missing one fails with States.Runtime, as on AWS.
 	ActivityExists func(activityARN string) bool `json:"-"`
@@ -127,6 +131,14 @@ func Decide(sm *StateMachine, x *Execution, t Trigger) ([]events.HistoryEvent, [
 			return nil, nil, ErrAlreadyStarted
 		}
 		d.start()
+	case TriggerRedrive:
+		if x.status == StatusPending {
+			return nil, nil, ErrNotStarted
+		}
+		if !x.Redrivable() {
+			return nil, nil, nil // running again already (a concurrent redrive), or succeeded
+		}
+		d.redrive() // redrive.go
 	default:
 		if x.status == StatusPending {
 			return nil, nil, ErrNotStarted
@@ -472,6 +484,9 @@ func (d *decider) stepFrame(f *frame) bool {
 	case phRetry:
 		d.work(f)
 		return true
+	case phRedriveRun:
+		d.redriveMapRun(f) // redrive.go
+		return true
 	case phEntered:
 		if f.Task != nil && f.Task.Result != nil {
 			d.finishTask(f)
@@ -617,7 +632,10 @@ func (d *decider) context(f *frame, mapItem *expr.Object) any {
 	exe.Set("StartTime", formatTime(info.StartTime))
 	exe.Set("Name", info.Name)
 	exe.Set("RoleArn", info.RoleArn)
-	exe.Set("RedriveCount", json.Number("0"))
+	exe.Set("RedriveCount", json.Number(strconv.Itoa(d.x.redriveCount)))
+	if d.x.redriveCount > 0 {
+		exe.Set("RedriveTime", formatTime(d.x.redriveTime))
+	}
 	c := expr.NewObject(5)
 	c.Set("Execution", exe)
 	smo := expr.NewObject(2)

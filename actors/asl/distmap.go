@@ -124,6 +124,12 @@ func EffectOf(ev *events.HistoryEvent) (Effect, bool) {
 			return StartMapRun{ScheduledEventID: ev.ID, Run: r}, true
 		}
 	}
+	if s, ok := dataString(d, kMapRunRedo); ok && ev.MapRunRedrivenEventDetails != nil {
+		var r MapRunSpec
+		if json.Unmarshal([]byte(s), &r) == nil {
+			return RedriveMapRun{ScheduledEventID: ev.ID, Run: r, RedriveCount: ev.MapRunRedrivenEventDetails.RedriveCount}, true
+		}
+	}
 	return nil, false
 }
 
@@ -134,6 +140,8 @@ func (x *Execution) applyDistMap(ev *events.HistoryEvent, d map[string]any) {
 		typ = taskItemReader
 	} else if _, ok := d[kMapRun]; ok {
 		typ = taskMapRun
+	} else if _, ok := d[kMapRunRedo]; ok {
+		typ = taskMapRun
 	}
 	if typ == "" {
 		return
@@ -142,6 +150,9 @@ func (x *Execution) applyDistMap(ev *events.HistoryEvent, d map[string]any) {
 	f := x.frames[key]
 	if f == nil {
 		return
+	}
+	if ev.Type == events.MapRunRedriven {
+		x.applyMapRunRedriven(f, ev) // redrive.go
 	}
 	f.Task = &taskInfo{Scheduled: ev.ID, Type: typ}
 	x.tasks[ev.ID] = f.Key

@@ -58,6 +58,10 @@ type Execution struct {
 	tasks map[int64]string
 	// mapRuns counts distributed map runs (for their ARNs).
 	mapRuns int
+	// redriveCount and redriveTime: how often and when the execution was last
+	// redriven (ExecutionRedriven, redrive.go).
+	redriveCount int
+	redriveTime  time.Time
 }
 
 type phase int
@@ -103,6 +107,9 @@ type frame struct {
 	Results  map[int]string
 	Par      *parallelRun
 	Map      *mapRun
+	// stash keeps the Parallel/Map run a failure closed (branches, results), for a
+	// redrive of the execution to go on with (redrive.go).
+	stash *childStash
 }
 
 type taskInfo struct {
@@ -138,6 +145,13 @@ type mapRun struct {
 	Distributed bool
 	Workers     []mapWorker
 	Input       string
+	// Redo lists the iterations a redrive runs again (failed, aborted), in order,
+	// before the ones never started (Next).
+	Redo []int
+	// Run is a Distributed Map's recorded Map Run (MapRunSpec JSON) once started, and
+	// RunRedrives how often it was redriven.
+	Run         string
+	RunRedrives int
 }
 
 type mapWorker struct {
@@ -352,6 +366,9 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 		}
 		x.finish()
 		return
+	case events.ExecutionRedriven:
+		x.applyRedriven(ev, d) // redrive.go
+		return
 	case events.MapIterationStarted:
 		if f == nil {
 			f = x.openIteration(key, ev)
@@ -386,6 +403,7 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 		f.Attempts = nil
 		f.Task = nil
 		f.Timer = ""
+		f.stash = nil
 	case ev.StateExitedEventDetails != nil:
 		det := ev.StateExitedEventDetails
 		if det.Output != nil {
@@ -399,7 +417,7 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 				f.Vars[k] = v
 			}
 		}
-		f.Task, f.Timer, f.Par, f.Map = nil, "", nil, nil
+		f.Task, f.Timer, f.Par, f.Map, f.stash = nil, "", nil, nil, nil
 		f.Children, f.Results = nil, nil
 		next := e.next
 		if next == "" {
@@ -477,12 +495,18 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 		x.openMap(f, ev, d)
 	case events.MapRunStarted:
 		x.mapRuns++
+		if s, ok := dataString(d, kMapRun); ok && f.Map != nil {
+			f.Map.Run = s
+		}
 	case events.MapIterationSucceeded, events.MapIterationFailed, events.MapIterationAborted:
 		x.closeIteration(f, ev)
-	case events.ParallelStateSucceeded, events.ParallelStateFailed, events.ParallelStateAborted,
-		events.MapStateSucceeded, events.MapStateFailed, events.MapStateAborted,
-		events.MapRunSucceeded, events.MapRunFailed, events.MapRunAborted:
+	case events.ParallelStateSucceeded, events.MapStateSucceeded, events.MapRunSucceeded:
 		x.closeDistTask(f)
+		x.closeChildren(f)
+	case events.ParallelStateFailed, events.ParallelStateAborted, events.MapStateFailed,
+		events.MapStateAborted, events.MapRunFailed, events.MapRunAborted:
+		x.closeDistTask(f)
+		x.stashChildren(f) // redrive.go
 		x.closeChildren(f)
 	case events.WaitStateAborted, events.TaskStateAborted:
 		f.Phase = phEntered
@@ -562,6 +586,7 @@ func (x *Execution) applyExtView(ev *events.HistoryEvent, e *extView) {
 			f.Attempts[idx]++
 			f.RetryCount++
 			x.closeChildren(f)
+			f.stash = nil
 			f.Task = nil
 			f.Phase = phRetry
 		}
@@ -617,12 +642,11 @@ func (x *Execution) applyStarted(ev *events.HistoryEvent, d map[string]any) {
 	}
 }
 
+// finish ends the execution: nothing is waited for any more. The frames stay as
+// they were, for a redrive to go on from (redrive.go).
 func (x *Execution) finish() {
 	x.timers = map[string]*timer{}
 	x.tasks = map[int64]string{}
-	for k := range x.frames {
-		delete(x.frames, k)
-	}
 }
 
 // closeFrame integrates a finished child frame into its parent's event context.
@@ -734,6 +758,9 @@ func (x *Execution) openIteration(key string, ev *events.HistoryEvent) *frame {
 	x.frames[key] = f
 	p.Children[idx] = key
 	m.Running++
+	if len(m.Redo) > 0 && m.Redo[0] == idx {
+		m.Redo = m.Redo[1:]
+	}
 	if idx >= m.Next {
 		m.Next = idx + 1
 	}

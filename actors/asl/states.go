@@ -630,12 +630,15 @@ func (d *decider) stepMap(f *frame) bool {
 			return true
 		}
 	}
-	if m.Next < len(m.Items) {
+	if len(m.Redo) > 0 || m.Next < len(m.Items) {
 		w := pickWorker(m)
 		if w < 0 {
 			return false
 		}
 		idx := m.Next
+		if len(m.Redo) > 0 {
+			idx = m.Redo[0] // a redrive: failed and aborted iterations first (redrive.go)
+		}
 		in, err := d.itemInput(f, st, idx)
 		if err != nil {
 			d.failErr(f, st, err)
