@@ -110,6 +110,9 @@ func (a *execActor) handle(m *commandMsg) {
 			return
 		}
 		if len(evs) == 0 {
+			// Nothing to store; a retried Map state's item read is keyed on its
+			// back-off timer, which a restart re-arms (asl: backoffRead).
+			a.run(ctx, effects)
 			a.reconcile(ctx)
 			a.ack(m)
 			// Nothing new (a stale or repeated command), but a waiter here may be
@@ -175,7 +178,11 @@ func (a *execActor) handle(m *commandMsg) {
 		if a.x.Status() != asl.StatusRunning {
 			a.ending = evs
 		}
-		if e.cfg.Ended != nil && a.x.Status() != asl.StatusRunning {
+		redriven := evs[0].Type == events.ExecutionRedriven
+		if redriven {
+			a.ending = nil
+		}
+		if e.cfg.Ended != nil && (a.x.Status() != asl.StatusRunning || redriven) {
 			if err := e.cfg.Ended(ctx, a.arn, evs); err != nil {
 				e.cfg.Logger.Warn("update ended execution's read model", "execution", a.arn, "err", err)
 			}
@@ -329,6 +336,9 @@ func (a *execActor) trigger(cmd events.Command) asl.Trigger {
 	case events.CmdTimer:
 		t.Kind = asl.TriggerTimerFired
 		t.TimerID = cmd.TimerID
+	case events.CmdRedrive:
+		t.Kind = asl.TriggerRedrive
+		t.ClientToken = cmd.ClientToken
 	case events.CmdStop:
 		t.Kind = asl.TriggerStop
 		t.Error, t.Cause = cmd.Error, cmd.Cause

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,6 +110,8 @@ func (m *MapRuns) Dispatch(ctx context.Context, execARN string, ef asl.Effect) e
 		return nil
 	case asl.StartMapRun:
 		return m.start(ctx, execARN, ef)
+	case asl.RedriveMapRun:
+		return m.redrive(ctx, execARN, ef)
 	}
 	return errors.Newf("not a map run effect: %T", ef)
 }
@@ -116,7 +119,7 @@ func (m *MapRuns) Dispatch(ctx context.Context, execARN string, ef asl.Effect) e
 // IsMapRunEffect tells the effects Dispatch takes.
 func IsMapRunEffect(ef asl.Effect) bool {
 	switch ef.(type) {
-	case asl.ReadItems, asl.StartMapRun:
+	case asl.ReadItems, asl.StartMapRun, asl.RedriveMapRun:
 		return true
 	}
 	return false
@@ -192,6 +195,13 @@ type mapRunner struct {
 	// starting bounds the child starts in flight (each one reserves a name and an
 	// index entry: a round trip or two to NATS).
 	starting chan struct{}
+	// A redrive of the run (redriveCount > 0): children that ended unsuccessfully
+	// before redriveSince run again (redo, in index order), each redriven once.
+	redriveCount int
+	redriveSince time.Time
+	redo         []int
+	queued       map[int]bool // in redo (or taken from it)
+	redriven     map[int]bool
 }
 
 // childName is the name of child index of a Map Run: a UUID derived from both, so a
@@ -223,15 +233,30 @@ func childARN(smARN, name string, express bool) string {
 }
 
 func (m *MapRuns) start(ctx context.Context, execARN string, ef asl.StartMapRun) error {
+	return m.run(ctx, execARN, ef.ScheduledEventID, ef.Run, 0)
+}
+
+// redrive runs a Map Run again (RedriveExecution of its parent): its children that
+// failed, were aborted or timed out are redriven, those never started start; the
+// run's end is reported for the MapRunRedriven event.
+func (m *MapRuns) redrive(ctx context.Context, execARN string, ef asl.RedriveMapRun) error {
+	return m.run(ctx, execARN, ef.ScheduledEventID, ef.Run, ef.RedriveCount)
+}
+
+func (m *MapRuns) run(ctx context.Context, execARN string, scheduled int64, spec asl.MapRunSpec, redrive int) error {
+	ef := asl.StartMapRun{ScheduledEventID: scheduled, Run: spec}
 	arn := ef.Run.MapRunArn
 	m.mu.Lock()
-	if _, ok := m.runs[arn]; ok {
-		m.mu.Unlock()
-		return nil
+	if old, ok := m.runs[arn]; ok {
+		if old.scheduled == scheduled || !old.finished {
+			m.mu.Unlock()
+			return nil
+		}
+		delete(m.runs, arn) // an ended run's runner still winding down: redrive anew
 	}
 	r := &mapRunner{m: m, spec: ef.Run, parent: execARN, scheduled: ef.ScheduledEventID,
 		smARN: mapRunStateMachine(arn), running: map[int]bool{}, wake: make(chan struct{}, 1),
-		starting: make(chan struct{}, 32)}
+		starting: make(chan struct{}, 32), redriveCount: redrive, redriven: map[int]bool{}, queued: map[int]bool{}}
 	m.runs[arn] = r
 	m.byParent[parentKey(execARN, ef.ScheduledEventID)] = arn
 	m.mu.Unlock()
@@ -276,6 +301,12 @@ func (r *mapRunner) load(ctx context.Context) error {
 	case err == nil:
 		if err := json.Unmarshal(e.Value(), &r.rec); err != nil {
 			return errors.Wrap(err, "decode map run record")
+		}
+		if r.redriveCount > r.rec.RedriveCount {
+			return r.beginRedrive(ctx, e.Revision())
+		}
+		if r.rec.RedriveCount > 0 && r.rec.RedriveDate != nil {
+			r.redriveSince = *r.rec.RedriveDate
 		}
 		return nil
 	case !errors.Is(err, jetstream.ErrKeyNotFound):
@@ -349,12 +380,16 @@ func (r *mapRunner) reconcile(ctx context.Context) error {
 			r.running[i] = true
 			continue
 		}
+		if r.toRedriveLocked(i, rec) {
+			continue
+		}
 		res := asl.ChildResult{Status: rec.Status, Error: rec.Error, Cause: rec.Cause}
 		if rec.Output != nil {
 			res.Output = *rec.Output
 		}
 		r.endLocked(i, res)
 	}
+	sort.Ints(r.redo) // children run again in index order
 	r.dirty = true
 	return nil
 }
@@ -455,15 +490,33 @@ func (r *mapRunner) step(ctx context.Context) bool {
 	if limit <= 0 || limit > 10000 {
 		limit = 10000
 	}
-	var toStart []int
-	for r.next < total && len(r.running)+len(toStart) < limit {
+	var toStart, toRedrive []int
+	for len(r.redo) > 0 && len(r.running)+len(toRedrive) < limit {
+		i := r.redo[0]
+		r.redo = r.redo[1:]
+		if r.results[i] != nil || r.redriven[i] {
+			continue
+		}
+		r.redriven[i] = true
+		toRedrive = append(toRedrive, i)
+	}
+	for len(r.redo) == 0 && r.next < total && len(r.running)+len(toRedrive)+len(toStart) < limit {
 		toStart = append(toStart, r.next)
 		r.next++
 	}
 	for _, i := range toStart {
 		r.running[i] = true
 	}
+	for _, i := range toRedrive {
+		r.running[i] = true
+	}
 	r.mu.Unlock()
+	for _, i := range toRedrive {
+		if err := r.redriveChild(ctx, i); err != nil {
+			r.m.logger.Error("redrive map run child", "mapRun", r.spec.MapRunArn, "index", i, "err", err)
+			r.childEnded(i, asl.ChildResult{Status: "FAILED", Error: "States.Runtime", Cause: err.Error()})
+		}
+	}
 	for _, i := range toStart {
 		r.starting <- struct{}{}
 		go func(i int) {
@@ -521,6 +574,11 @@ func (r *mapRunner) countsLocked() {
 		ex.Total++
 		res := r.results[i]
 		switch {
+		case res == nil && r.pendingRedriveLocked(i):
+			it.Pending += sz
+			ex.Pending++
+			it.PendingRedrive += sz
+			ex.PendingRedrive++
 		case res == nil && r.running[i]:
 			it.Running += sz
 			ex.Running++
@@ -812,4 +870,60 @@ func (a *execActor) dispatchMapRun(ctx context.Context, ef asl.Effect) {
 	if err := mr.Dispatch(ctx, a.arn, ef); err != nil {
 		a.engine.cfg.Logger.Error("start map run", "execution", a.arn, "err", err)
 	}
+}
+
+// ---- redriving a Map Run ----
+
+// beginRedrive marks the run's record as redriven (RUNNING again, its redrive count
+// and date), once per redrive: a redrive re-issued after a crash finds it done.
+func (r *mapRunner) beginRedrive(ctx context.Context, rev uint64) error {
+	m := r.m
+	now := m.engine.cfg.Now().UTC()
+	rec := r.rec
+	rec.Status, rec.StopDate, rec.Error, rec.Cause, rec.Output = "RUNNING", nil, "", "", ""
+	rec.RedriveCount, rec.RedriveDate, rec.Scheduled = r.redriveCount, &now, r.scheduled
+	b, _ := json.Marshal(rec)
+	if _, err := m.kv.Update(ctx, recordKey(rec.ARN), b, rev); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return r.load(ctx) // changed meanwhile (UpdateMapRun, another node): read again
+		}
+		return errors.Wrap(err, "redrive map run record")
+	}
+	r.rec, r.redriveSince = rec, now
+	return nil
+}
+
+// toRedriveLocked says whether child i (its record rec, ended) is one a redrive of the
+// run runs again, and queues it (r.mu held).
+func (r *mapRunner) toRedriveLocked(i int, rec events.ExecutionRecord) bool {
+	if r.redriveSince.IsZero() || rec.Status == "SUCCEEDED" || r.redriven[i] {
+		return false
+	}
+	if rec.StopDate != nil && !rec.StopDate.Before(r.redriveSince) {
+		return false // ended in this attempt of the run
+	}
+	if !r.queued[i] {
+		r.queued[i] = true
+		r.redo = append(r.redo, i)
+	}
+	return true
+}
+
+// pendingRedriveLocked: child i waits for the run's redrive to redrive it (r.mu held).
+func (r *mapRunner) pendingRedriveLocked(i int) bool {
+	return r.queued[i] && !r.redriven[i]
+}
+
+// redriveChild redrives child i: the same execution runs again from where it stopped
+// (its history continues with ExecutionRedriven).
+func (r *mapRunner) redriveChild(ctx context.Context, i int) error {
+	m := r.m
+	arn := childARN(r.smARN, r.names[i], r.spec.ExecutionType == "EXPRESS")
+	cmd := events.Command{Kind: events.CmdRedrive, ExecARN: arn, Time: m.engine.cfg.Now().UTC(),
+		ClientToken: "maprun-" + strconv.Itoa(r.redriveCount)}
+	if err := m.store.PublishCommand(ctx, cmd, arn+"#maprun-redrive#"+strconv.Itoa(r.redriveCount)); err != nil {
+		return err
+	}
+	m.engine.Deliver(cmd, nil)
+	return nil
 }

@@ -13,6 +13,7 @@ const (
 	CmdStop       CommandKind = "Stop"
 	CmdTaskResult CommandKind = "TaskResult"
 	CmdWake       CommandKind = "Wake" // re-examine the execution (recovery)
+	CmdRedrive    CommandKind = "Redrive"
 )
 
 // Command is one message of the command stream.
@@ -25,6 +26,8 @@ type Command struct {
 	Error   string        `json:"error,omitempty"`
 	Cause   string        `json:"cause,omitempty"`
 	Task    *TaskResult   `json:"task,omitempty"`
+	// ClientToken is RedriveExecution's idempotency token (Redrive).
+	ClientToken string `json:"clientToken,omitempty"`
 }
 
 // StartCommand carries everything an execution needs to start; the definition is a

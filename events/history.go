@@ -239,6 +239,19 @@ type ExecutionStartedEventDetails struct {
 	StateMachineVersionArn string                `json:"stateMachineVersionArn,omitempty"`
 }
 
+// ExtRedriveToken is the Ext.Data key of ExecutionRedriven's clientToken.
+const ExtRedriveToken = "token"
+
+// RedriveToken is the RedriveExecution clientToken an ExecutionRedriven event records
+// ("" if none).
+func (ev *HistoryEvent) RedriveToken() string {
+	if ev.Ext == nil {
+		return ""
+	}
+	s, _ := ev.Ext.Data[ExtRedriveToken].(string)
+	return s
+}
+
 // ExecutionRedrivenEventDetails is the AWS type of the same name.
 type ExecutionRedrivenEventDetails struct {
 	RedriveCount int `json:"redriveCount"`

@@ -100,6 +100,17 @@ type ExecutionRecord struct {
 	// IndexARN, when set, is the list the execution is listed in instead of its state
 	// machine's: a Map Run's children are listed under the Map Run's ARN.
 	IndexARN string `json:"indexArn,omitempty"`
+	// RedriveCount and RedriveDate: how often and when the execution was last
+	// redriven; RedriveTokens the clientTokens of its last redrives (at most 10).
+	RedriveCount  int            `json:"redriveCount,omitempty"`
+	RedriveDate   *time.Time     `json:"redriveDate,omitempty"`
+	RedriveTokens []RedriveToken `json:"redriveTokens,omitempty"`
+}
+
+// RedriveToken is a RedriveExecution clientToken and the redrive it started.
+type RedriveToken struct {
+	Token string    `json:"token"`
+	Date  time.Time `json:"date"`
 }
 
 // MapRunRecord is the read model of a Map Run (Distributed Map): DescribeMapRun and
@@ -136,4 +147,8 @@ type MapRunCounts struct {
 	Aborted        int64 `json:"aborted"`
 	Total          int64 `json:"total"`
 	ResultsWritten int64 `json:"resultsWritten"`
+	// PendingRedrive: unsuccessful children a redrive of the run has yet to redrive;
+	// FailuresNotRedrivable: unsuccessful children it cannot redrive.
+	PendingRedrive        int64 `json:"pendingRedrive,omitempty"`
+	FailuresNotRedrivable int64 `json:"failuresNotRedrivable,omitempty"`
 }

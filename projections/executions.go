@@ -205,8 +205,9 @@ func decodeExecutionLevel(types string, data []byte) ([]events.HistoryEvent, err
 func executionLevel(types string) bool {
 	for t := range strings.FieldsSeq(types) {
 		switch events.Type(t) {
-		case events.ExecutionSucceeded, events.ExecutionFailed, events.ExecutionAborted, events.ExecutionTimedOut:
-			return true // only an execution's end changes its record
+		case events.ExecutionSucceeded, events.ExecutionFailed, events.ExecutionAborted, events.ExecutionTimedOut,
+			events.ExecutionRedriven:
+			return true // only an execution's end and its redrives change its record
 		}
 	}
 	return false
@@ -229,12 +230,14 @@ func (p *Executions) Apply(ctx context.Context, execARN string, evs []events.His
 	return nil
 }
 
-// lastTerminalID is the id of the last execution-ending event of evs (0: none).
+// lastTerminalID is the id of the last event of evs that changes the record (an end
+// or a redrive; 0: none).
 func lastTerminalID(evs []events.HistoryEvent) int64 {
 	var id int64
 	for i := range evs {
 		switch evs[i].Type {
-		case events.ExecutionSucceeded, events.ExecutionFailed, events.ExecutionAborted, events.ExecutionTimedOut:
+		case events.ExecutionSucceeded, events.ExecutionFailed, events.ExecutionAborted, events.ExecutionTimedOut,
+			events.ExecutionRedriven:
 			id = evs[i].ID
 		}
 	}
@@ -338,6 +341,18 @@ func foldExecution(rec *events.ExecutionRecord, evs []events.HistoryEvent) bool 
 		case events.ExecutionTimedOut:
 			rec.Status, rec.StopDate = "TIMED_OUT", &stop
 			setError(rec, ev.ExecutionTimedOutEventDetails)
+		case events.ExecutionRedriven:
+			rec.Status, rec.StopDate, rec.Output, rec.Error, rec.Cause = "RUNNING", nil, nil, "", ""
+			if d := ev.ExecutionRedrivenEventDetails; d != nil {
+				rec.RedriveCount = d.RedriveCount
+			}
+			rec.RedriveDate = &stop
+			if tok := ev.RedriveToken(); tok != "" {
+				rec.RedriveTokens = append(rec.RedriveTokens, events.RedriveToken{Token: tok, Date: stop})
+				if n := len(rec.RedriveTokens); n > 10 {
+					rec.RedriveTokens = rec.RedriveTokens[n-10:]
+				}
+			}
 		default:
 			continue
 		}

@@ -287,11 +287,34 @@ func directGet(ctx context.Context, nc *nats.Conn, stream string, req map[string
 	}
 }
 
+// ExecutionFilter selects executions in Page: by status ("" any) and by whether
+// they were redriven (Redrive "REDRIVEN", "NOT_REDRIVEN" or "" any).
+type ExecutionFilter struct {
+	Status  string
+	Redrive string
+}
+
+func (f ExecutionFilter) set() bool { return f.Status != "" || f.Redrive != "" }
+
+// Keeps reports whether the filter keeps rec.
+func (f ExecutionFilter) Keeps(rec *events.ExecutionRecord) bool {
+	if f.Status != "" && rec.Status != f.Status {
+		return false
+	}
+	switch f.Redrive {
+	case "REDRIVEN":
+		return rec.RedriveCount > 0
+	case "NOT_REDRIVEN":
+		return rec.RedriveCount == 0
+	}
+	return true
+}
+
 // Page returns up to limit executions of a state machine, newest first, starting
-// after cursor (empty: from the newest), keeping only those with status (empty: all).
+// after cursor (empty: from the newest), keeping only those filter keeps.
 // The returned cursor resumes the listing; it is empty when nothing follows. A cursor
 // this package did not produce is an error marked ErrBadCursor.
-func (p *Executions) Page(ctx context.Context, stateMachineARN, status, cursor string, limit int) ([]events.ExecutionRecord, string, error) {
+func (p *Executions) Page(ctx context.Context, stateMachineARN string, filter ExecutionFilter, cursor string, limit int) ([]events.ExecutionRecord, string, error) {
 	smTok := jsstore.Token(stateMachineARN)
 	var chunk int64
 	var after string
@@ -311,7 +334,7 @@ func (p *Executions) Page(ctx context.Context, stateMachineARN, status, cursor s
 	}
 	var out []events.ExecutionRecord
 	for scanned := 0; chunk >= 0; scanned++ {
-		if status != "" && scanned == maxScanChunks {
+		if filter.set() && scanned == maxScanChunks {
 			return out, strconv.FormatInt(chunk, 10) + "/", nil
 		}
 		entries, err := p.readChunk(ctx, smTok, chunk)
@@ -329,7 +352,7 @@ func (p *Executions) Page(ctx context.Context, stateMachineARN, status, cursor s
 			// Read the records of as many entries as the page still needs (all of
 			// the chunk when filtering).
 			want := len(entries)
-			if status == "" {
+			if !filter.set() {
 				want = min(want, limit-len(out))
 			}
 			recs, err := p.records(ctx, smTok, entries[:want])
@@ -338,7 +361,7 @@ func (p *Executions) Page(ctx context.Context, stateMachineARN, status, cursor s
 			}
 			for i, e := range entries[:want] {
 				rec, ok := recs[e.ARN]
-				if !ok || rec.StartDate.UnixNano() != e.Start || (status != "" && rec.Status != status) {
+				if !ok || rec.StartDate.UnixNano() != e.Start || !filter.Keeps(&rec) {
 					continue
 				}
 				out = append(out, rec)

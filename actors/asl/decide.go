@@ -343,6 +343,12 @@ func (d *decider) handle() {
 			}
 			return
 		}
+		if f := d.backoffReadFrame(); f != nil {
+			if d.t.Kind == TriggerTaskSucceeded || d.t.Kind == TriggerTaskFailed {
+				d.backoffRead(f) // distmap.go
+			}
+			return
+		}
 	}
 	switch d.t.Kind {
 	case TriggerStop:
@@ -739,6 +745,12 @@ func (d *decider) fail(f *frame, st *State, e stateError) {
 	if st != nil && (st.Type == "Task" || st.Type == "Parallel" || st.Type == "Map") {
 		d.abortIterations(f)
 		if idx, r := matchRetrier(st.Retry, e.name, f.Attempts); r != nil {
+			if len(d.evs) == 0 && st.Type == "Map" {
+				// The items of a Distributed Map could not be read: the retry needs an
+				// event of its own to be recorded on.
+				d.emit(f, events.HistoryEvent{Type: events.MapStateFailed},
+					map[string]any{kError: e.name, kCause: e.cause})
+			}
 			delay := d.backoff(r, f.Attempts[idx])
 			data := map[string]any{kRFrame: f.Key, kRetry: idx}
 			if delay <= 0 {

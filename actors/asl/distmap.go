@@ -198,6 +198,46 @@ func (d *decider) distResult(f *frame) {
 	}
 }
 
+// backoffTimerEvent is the event id of the back-off timer a TimerFired trigger fires.
+func backoffTimerEvent(t Trigger) (int64, bool) {
+	if t.Kind != TriggerTimerFired || !strings.HasPrefix(t.TimerID, "t") {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(t.TimerID[1:], 10, 64)
+	return id, err == nil
+}
+
+// backoffReadFrame is the frame of a Distributed Map with an ItemReader whose retry
+// waits for the items read after its back-off (keyed on the back-off timer's event).
+func (d *decider) backoffReadFrame() *frame {
+	id := timerID(d.t.ScheduledEventID)
+	tm := d.x.timers[id]
+	if tm == nil || tm.Kind != timerBackoff {
+		return nil
+	}
+	f := d.x.frames[tm.Frame]
+	if f == nil || f.Phase != phBackoff || f.Timer != id {
+		return nil
+	}
+	if st := d.state(f); st == nil || st.Type != "Map" || !st.ItemReader.Set {
+		return nil
+	}
+	return f
+}
+
+// backoffRead goes on with a retried Map state once its items are read (or not).
+func (d *decider) backoffRead(f *frame) {
+	st := d.state(f)
+	if d.t.Kind != TriggerTaskSucceeded {
+		d.fail(f, st, stateError{d.t.Error, d.t.Cause})
+		return
+	}
+	out := d.t.Output
+	d.readOut = &out
+	d.work(f)
+	d.readOut = nil
+}
+
 // readItems returns the items of a Map state with an ItemReader once they have been
 // read; before that it schedules the read and returns false.
 func (d *decider) readItems(f *frame, st *State, in *payload) (any, bool) {
@@ -215,7 +255,15 @@ func (d *decider) readItems(f *frame, st *State, in *payload) (any, bool) {
 		return nil, false
 	}
 	if len(d.evs) == 0 {
-		d.runtimeFail(f, st, "A Map state with an ItemReader cannot be retried after a back-off in sfnd yet")
+		// A retry after its back-off: this decision (the timer firing) records no
+		// event, so the read is keyed on the event that scheduled the back-off timer,
+		// and the frame waits on that timer until the items come (backoffRead). A
+		// restart re-arms the timer, which reads again.
+		if id, ok := backoffTimerEvent(d.t); ok {
+			d.effects = append(d.effects, ReadItems{ScheduledEventID: id, Reader: spec})
+			return nil, false
+		}
+		d.runtimeFail(f, st, "The Map state's items cannot be read here")
 		return nil, false
 	}
 	b, _ := json.Marshal(spec)

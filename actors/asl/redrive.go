@@ -29,8 +29,8 @@ const MaxMapRunRedrives = 1000
 
 // Ext.Data keys of a redrive.
 const (
-	kRedriveToken = "token"      // the RedriveExecution clientToken (idempotency)
-	kMapRunRedo   = "mapredrive" // MapRunSpec JSON on MapRunRedriven
+	kRedriveToken = events.ExtRedriveToken // the RedriveExecution clientToken (idempotency)
+	kMapRunRedo   = "mapredrive"           // MapRunSpec JSON on MapRunRedriven
 )
 
 // phRedriveRun: a Distributed Map whose Map Run is to be redriven.
@@ -69,10 +69,7 @@ func (x *Execution) Redrivable() bool {
 }
 
 // RedriveToken is the clientToken recorded on a redrive event ("" if none).
-func RedriveToken(ev *events.HistoryEvent) string {
-	s, _ := dataString(extData(ev), kRedriveToken)
-	return s
-}
+func RedriveToken(ev *events.HistoryEvent) string { return ev.RedriveToken() }
 
 // stashChildren keeps f's Parallel/Map run before a failure closes it.
 func (x *Execution) stashChildren(f *frame) {

@@ -173,3 +173,45 @@ func TestRedriveAbortedWaitAndTimeout(t *testing.T) {
 		t.Fatalf("status %s", h.x.Status())
 	}
 }
+
+// A Distributed Map whose ItemReader fails is retried after its back-off: the items
+// are read again (keyed on the back-off timer's event) and the Map Run starts.
+func TestItemReaderRetriedAfterBackoff(t *testing.T) {
+	h := newHarness(t, `{"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+	 "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{"Bucket":"b","Key":"k"}},
+	 "Retry":[{"ErrorEquals":["States.ItemReaderFailed"],"IntervalSeconds":1,"MaxAttempts":2}],
+	 "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}`)
+	h.start(`{}`)
+	read, ok := h.effect(0).(ReadItems)
+	if !ok || read.ScheduledEventID != 2 {
+		t.Fatalf("effects %v", h.eff)
+	}
+	h.decide(Trigger{Kind: TriggerTaskFailed, ScheduledEventID: 2, Error: "States.ItemReaderFailed", Cause: "no such key"})
+	tm, ok := h.effect(0).(ScheduleTimer)
+	if !ok || tm.ID != "t3" {
+		t.Fatalf("back-off: %v\n%s", h.eff, compact(h.hist))
+	}
+	h.now = h.now.Add(time.Second)
+	if evs := h.decide(Trigger{Kind: TriggerTimerFired, TimerID: "t3"}); len(evs) != 0 {
+		t.Fatalf("the timer recorded %s", compact(evs))
+	}
+	read, ok = h.effect(0).(ReadItems)
+	if !ok || read.ScheduledEventID != 3 || read.Reader.Resource != "arn:aws:states:::s3:getObject" {
+		t.Fatalf("read after the back-off: %v", h.eff)
+	}
+	// A stale or repeated result changes nothing once the items came.
+	h.decide(Trigger{Kind: TriggerTaskSucceeded, ScheduledEventID: 3, Output: `[1,2]`})
+	if _, ok := h.effect(0).(StartMapRun); !ok {
+		t.Fatalf("effects %v", h.eff)
+	}
+	if evs := h.decide(Trigger{Kind: TriggerTaskSucceeded, ScheduledEventID: 3, Output: `[1,2]`}); len(evs) != 0 {
+		t.Fatalf("a repeated read result recorded %s", compact(evs))
+	}
+	h.expect(`
+		1 0 ExecutionStarted
+		2 0 MapStateEntered
+		3 2 MapStateFailed
+		4 3 MapStateStarted
+		5 4 MapRunStarted
+	`)
+}

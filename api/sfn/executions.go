@@ -34,6 +34,7 @@ func (s *Server) EnableExecutions(engine *actors.Engine, store *jsstore.Store, e
 	s.ops["ListExecutions"] = s.listExecutions
 	s.ops["GetExecutionHistory"] = s.getExecutionHistory
 	s.ops["DescribeStateMachineForExecution"] = s.describeStateMachineForExecution
+	s.ops["RedriveExecution"] = s.redriveExecution
 	// State machines left DELETING by an earlier run finish when their executions end.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -255,6 +256,7 @@ type describeExecutionOutput struct {
 	StateMachineVersionArn *string      `json:"stateMachineVersionArn,omitempty"`
 	StateMachineAliasArn   *string      `json:"stateMachineAliasArn,omitempty"`
 	RedriveCount           int          `json:"redriveCount"`
+	RedriveDate            *Time        `json:"redriveDate,omitempty"`
 	RedriveStatus          string       `json:"redriveStatus"`
 	RedriveStatusReason    *string      `json:"redriveStatusReason,omitempty"`
 	MapRunArn              *string      `json:"mapRunArn,omitempty"`
@@ -287,8 +289,10 @@ func (s *Server) describeExecution(ctx context.Context, r *request) (any, error)
 		StartDate: Time(rec.StartDate), StopDate: api.TimePtr(rec.StopDate),
 		InputDetails: &dataDetails{Included: true},
 		Error:        optString(rec.Error), Cause: optString(rec.Cause),
-		RedriveStatus: "NOT_REDRIVABLE",
+		RedriveCount: rec.RedriveCount, RedriveDate: api.TimePtr(rec.RedriveDate),
 	}
+	status, reason := s.redriveStatus(rec)
+	out.RedriveStatus, out.RedriveStatusReason = status, optString(reason)
 	if rec.Start != nil {
 		out.Input = &rec.Start.Input
 		out.TraceHeader = optString(rec.Start.TraceHeader)
@@ -298,14 +302,8 @@ func (s *Server) describeExecution(ctx context.Context, r *request) (any, error)
 			out.MapRunArn = optString(rec.Start.MapRun.ARN)
 		}
 	}
-	switch rec.Status {
-	case "SUCCEEDED":
+	if rec.Status == "SUCCEEDED" {
 		out.Output, out.OutputDetails = rec.Output, &dataDetails{Included: true}
-		out.RedriveStatusReason = optString("Execution is SUCCEEDED and cannot be redriven")
-	case "RUNNING":
-		out.RedriveStatusReason = optString("Execution is RUNNING and cannot be redriven")
-	default:
-		out.RedriveStatus = "REDRIVABLE"
 	}
 	if metaOnly {
 		out.Input, out.Output = nil, nil
@@ -390,7 +388,9 @@ type executionListItem struct {
 	StopDate               *Time   `json:"stopDate,omitempty"`
 	StateMachineVersionArn *string `json:"stateMachineVersionArn,omitempty"`
 	StateMachineAliasArn   *string `json:"stateMachineAliasArn,omitempty"`
-	RedriveCount           *int    `json:"redriveCount,omitempty"`
+	RedriveCount           int     `json:"redriveCount"`
+	RedriveDate            *Time   `json:"redriveDate,omitempty"`
+	MapRunArn              *string `json:"mapRunArn,omitempty"`
 }
 
 func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
@@ -413,9 +413,13 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 			v.Add("Value '%s' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]", *in.StatusFilter)
 		}
 	}
+	if in.RedriveFilter != nil && *in.RedriveFilter != "REDRIVEN" && *in.RedriveFilter != "NOT_REDRIVEN" {
+		v.Add("Value '%s' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]", *in.RedriveFilter)
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	filter := projections.ExecutionFilter{Status: deref(in.StatusFilter), Redrive: deref(in.RedriveFilter)}
 	if in.StateMachineArn == nil && in.MapRunArn == nil {
 		return nil, fault.New(fault.ValidationException, "Must provide a StateMachine ARN or a MapRun ARN")
 	}
@@ -428,12 +432,12 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 	if in.StateMachineArn == nil {
 		// A Map Run's child executions (mapruns.go).
 		var err error
-		if items, next, err = s.pageMapRunExecutions(ctx, *in.MapRunArn, in.StatusFilter, in.page); err != nil {
+		if items, next, err = s.pageMapRunExecutions(ctx, *in.MapRunArn, filter, in.page); err != nil {
 			return nil, err
 		}
 	} else if a, err := parseARN(smARN, "stateMachine"); err == nil && a.qualifier == "" {
 		// A state machine's own executions: read from the list index, one page at a time.
-		if items, next, err = s.pageExecutions(ctx, smARN, in.StatusFilter, in.page); err != nil {
+		if items, next, err = s.pageExecutions(ctx, smARN, filter, in.page); err != nil {
 			return nil, err
 		}
 	} else {
@@ -441,15 +445,13 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if in.StatusFilter != nil {
-			kept := all[:0]
-			for _, rec := range all {
-				if rec.Status == *in.StatusFilter {
-					kept = append(kept, rec)
-				}
+		kept := all[:0]
+		for _, rec := range all {
+			if filter.Keeps(&rec) {
+				kept = append(kept, rec)
 			}
-			all = kept
 		}
+		all = kept
 		// Newest first: the sort key inverts the start time.
 		if items, next, err = paginate("ListExecutions", all, func(rec events.ExecutionRecord) string {
 			return sortKey(1<<62-rec.StartDate.UnixNano(), rec.ARN)
@@ -465,6 +467,8 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 		item := executionListItem{
 			ExecutionArn: rec.ARN, StateMachineArn: rec.StateMachineARN, Name: rec.Name, Status: rec.Status,
 			StartDate: Time(rec.StartDate), StopDate: api.TimePtr(rec.StopDate),
+			RedriveCount: rec.RedriveCount, RedriveDate: api.TimePtr(rec.RedriveDate),
+			MapRunArn: in.MapRunArn,
 		}
 		if rec.Start != nil {
 			item.StateMachineVersionArn = optString(rec.Start.StateMachineVersionARN)
@@ -478,7 +482,7 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 // pageExecutions is one ListExecutions page of a state machine's executions, newest
 // first, read from the execution list index (projections.Executions.Page): its cost
 // does not grow with the number of executions.
-func (s *Server) pageExecutions(ctx context.Context, smARN string, status *string, p page) ([]events.ExecutionRecord, *string, error) {
+func (s *Server) pageExecutions(ctx context.Context, smARN string, filter projections.ExecutionFilter, p page) ([]events.ExecutionRecord, *string, error) {
 	sm, err := s.lookupStateMachine(ctx, smARN)
 	if err != nil {
 		return nil, nil, err
@@ -489,10 +493,6 @@ func (s *Server) pageExecutions(ctx context.Context, smARN string, status *strin
 	after, err := decodeToken("ListExecutions", p.NextToken)
 	if err != nil {
 		return nil, nil, err
-	}
-	filter := ""
-	if status != nil {
-		filter = *status
 	}
 	items, cur, err := s.execs.Page(ctx, smARN, filter, after, p.limit())
 	if errors.Is(err, projections.ErrBadCursor) {

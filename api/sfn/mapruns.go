@@ -38,11 +38,10 @@ type mapRunCounts struct {
 }
 
 func countsOut(c events.MapRunCounts) mapRunCounts {
-	zero := int64(0)
-	z2 := int64(0)
+	notRedrivable, pending := c.FailuresNotRedrivable, c.PendingRedrive
 	return mapRunCounts{Pending: c.Pending, Running: c.Running, Succeeded: c.Succeeded, Failed: c.Failed,
 		TimedOut: c.TimedOut, Aborted: c.Aborted, Total: c.Total, ResultsWritten: c.ResultsWritten,
-		FailuresNotRedrivable: &zero, PendingRedrive: &z2}
+		FailuresNotRedrivable: &notRedrivable, PendingRedrive: &pending}
 }
 
 // mapRunARN decodes and checks the mapRunArn member.
@@ -201,7 +200,7 @@ func (s *Server) updateMapRun(ctx context.Context, r *request) (any, error) {
 
 // pageMapRunExecutions is one ListExecutions(mapRunArn) page: the Map Run's child
 // executions, newest first, from the list index the children are entered in.
-func (s *Server) pageMapRunExecutions(ctx context.Context, mapRunArn string, status *string, p page) ([]events.ExecutionRecord, *string, error) {
+func (s *Server) pageMapRunExecutions(ctx context.Context, mapRunArn string, filter projections.ExecutionFilter, p page) ([]events.ExecutionRecord, *string, error) {
 	if s.mapRuns == nil {
 		return nil, nil, fault.New(fault.ResourceNotFound, "Resource not found: '%s'", mapRunArn)
 	}
@@ -214,10 +213,6 @@ func (s *Server) pageMapRunExecutions(ctx context.Context, mapRunArn string, sta
 	after, err := decodeToken("ListExecutions", p.NextToken)
 	if err != nil {
 		return nil, nil, err
-	}
-	filter := ""
-	if status != nil {
-		filter = *status
 	}
 	items, cur, err := s.execs.Page(ctx, mapRunArn, filter, after, p.limit())
 	if errors.Is(err, projections.ErrBadCursor) {

@@ -38,6 +38,7 @@ const (
 	ActivityDoesNotExist         Code = "ActivityDoesNotExist"
 	ExecutionAlreadyExists       Code = "ExecutionAlreadyExists"
 	ExecutionDoesNotExist        Code = "ExecutionDoesNotExist"
+	ExecutionNotRedrivable       Code = "ExecutionNotRedrivable"
 	InvalidArn                   Code = "InvalidArn"
 	InvalidDefinition            Code = "InvalidDefinition"
 	InvalidEncryption            Code = "InvalidEncryptionConfiguration"

@@ -249,7 +249,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.Tasks.UseEngine(a.Engine)
 	optimized.Bind(a.Engine)
 	a.MapRuns.Bind(a.Engine, a.execs.Reserve, func(ctx context.Context, list, cursor string, limit int) ([]events.ExecutionRecord, string, error) {
-		return a.execs.Page(ctx, list, "", cursor, limit)
+		return a.execs.Page(ctx, list, projections.ExecutionFilter{}, cursor, limit)
 	})
 	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits, Observe: a.Metrics.Request,
 		Credentials: cfg.Credentials, Now: cfg.Now})
