@@ -112,7 +112,7 @@ func (a *execActor) handle(m *commandMsg) {
 		if len(evs) == 0 {
 			// Nothing to store; a retried Map state's item read is keyed on its
 			// back-off timer, which a restart re-arms (asl: backoffRead).
-			a.run(ctx, effects)
+			a.run(ctx, effects, false)
 			a.reconcile(ctx)
 			a.ack(m)
 			// Nothing new (a stale or repeated command), but a waiter here may be

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sfnd/sfnd/actors/asl/expr"
 	"github.com/sfnd/sfnd/events"
@@ -198,6 +199,10 @@ func (d *decider) distResult(f *frame) {
 	}
 }
 
+// readWatchdog is how long a retried Map state waits for its items before it reads
+// them again.
+const readWatchdog = time.Minute
+
 // backoffTimerEvent is the event id of the back-off timer a TimerFired trigger fires.
 func backoffTimerEvent(t Trigger) (int64, bool) {
 	if t.Kind != TriggerTimerFired || !strings.HasPrefix(t.TimerID, "t") {
@@ -257,10 +262,12 @@ func (d *decider) readItems(f *frame, st *State, in *payload) (any, bool) {
 	if len(d.evs) == 0 {
 		// A retry after its back-off: this decision (the timer firing) records no
 		// event, so the read is keyed on the event that scheduled the back-off timer,
-		// and the frame waits on that timer until the items come (backoffRead). A
-		// restart re-arms the timer, which reads again.
+		// and the frame waits on that timer until the items come (backoffRead). The
+		// timer is armed again as the read's watchdog: should the items not come (the
+		// node died meanwhile), it fires again and the items are read again.
 		if id, ok := backoffTimerEvent(d.t); ok {
-			d.effects = append(d.effects, ReadItems{ScheduledEventID: id, Reader: spec})
+			d.effects = append(d.effects, ReadItems{ScheduledEventID: id, Reader: spec},
+				ScheduleTimer{ID: d.t.TimerID, Due: d.t.Time.Add(readWatchdog).UTC()})
 			return nil, false
 		}
 		d.runtimeFail(f, st, "The Map state's items cannot be read here")

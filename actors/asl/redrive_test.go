@@ -199,6 +199,16 @@ func TestItemReaderRetriedAfterBackoff(t *testing.T) {
 	if !ok || read.ScheduledEventID != 3 || read.Reader.Resource != "arn:aws:states:::s3:getObject" {
 		t.Fatalf("read after the back-off: %v", h.eff)
 	}
+	if w, ok := h.effect(1).(ScheduleTimer); !ok || w.ID != "t3" || !w.Due.Equal(h.now.Add(time.Minute)) {
+		t.Fatalf("no watchdog for the read: %v", h.eff)
+	}
+	// The watchdog firing before the items came reads again.
+	if evs := h.decide(Trigger{Kind: TriggerTimerFired, TimerID: "t3"}); len(evs) != 0 {
+		t.Fatalf("the watchdog recorded %s", compact(evs))
+	}
+	if _, ok := h.effect(0).(ReadItems); !ok {
+		t.Fatalf("the watchdog did not read again: %v", h.eff)
+	}
 	// A stale or repeated result changes nothing once the items came.
 	h.decide(Trigger{Kind: TriggerTaskSucceeded, ScheduledEventID: 3, Output: `[1,2]`})
 	if _, ok := h.effect(0).(StartMapRun); !ok {
