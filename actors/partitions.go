@@ -33,7 +33,8 @@ import (
 // is pinned next. A node that becomes the preferred one of a partition (at start-up,
 // or because the previous one left the bucket) wakes the partition's running
 // executions (Config.Acquired), which re-arms in-memory timers and re-dispatches tasks
-// the node that died left behind. Correctness never depends on any of this: the
+// the node that died left behind; when any node leaves, every node wakes all its
+// partitions (the one that left may have run executions of any partition). Correctness never depends on any of this: the
 // expected-sequence append fences a stale owner.
 const (
 	// OwnerGroup is the priority group of the partition consumers.
@@ -208,7 +209,11 @@ func (o *owners) tick() {
 		live = nil // keep the previous view below
 	}
 	o.mu.Lock()
+	left := false
 	if live != nil {
+		for _, n := range o.live {
+			left = left || !slices.Contains(live, n)
+		}
 		o.live = live
 	}
 	live = o.live
@@ -231,7 +236,10 @@ func (o *owners) tick() {
 			}
 		}
 		pref := PreferredNode(live, p.n) == o.node
-		if pref && !p.pref.Load() {
+		// A node that left may have run executions of any partition (a start runs
+		// where it was answered, short timers stay in that node's memory): when one
+		// leaves, every node wakes the running executions of all its partitions.
+		if pref && (!p.pref.Load() || left) {
 			acquired = append(acquired, p.n)
 		}
 		p.pref.Store(pref)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/actors/asl"
@@ -362,7 +363,7 @@ func (t *Tasks) dispatchActivity(ctx context.Context, execARN string, ef asl.Sch
 		return err
 	}
 	data, _ := json.Marshal(activityMsg{Exec: execARN, Scheduled: ef.ScheduledEventID, Input: ef.Input})
-	if _, err := t.js.Publish(ctx, ActivitySubject(ef.ActivityArn), data,
+	if _, err := jsstore.PublishRetry(ctx, t.js, &nats.Msg{Subject: ActivitySubject(ef.ActivityArn), Data: data},
 		jetstream.WithMsgID(execARN+"#"+strconv.FormatInt(ef.ScheduledEventID, 10))); err != nil {
 		return errors.Wrap(err, "queue activity task")
 	}
@@ -538,7 +539,7 @@ func (t *Tasks) report(ctx context.Context, execARN string, r events.TaskResult,
 	if err != nil {
 		return false, errors.Wrap(err, "encode task result")
 	}
-	ack, err := t.js.Publish(ctx, jsstore.CommandSubject(execARN), data,
+	ack, err := jsstore.PublishRetry(ctx, t.js, &nats.Msg{Subject: jsstore.CommandSubject(execARN), Data: data},
 		jetstream.WithMsgID(execARN+"#"+strconv.FormatInt(r.ScheduledEventID, 10)+"#"+what))
 	if err != nil {
 		return false, errors.Wrap(err, "publish task result")

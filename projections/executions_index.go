@@ -118,6 +118,9 @@ func request(ctx context.Context, nc *nats.Conn, m *nats.Msg) (pubAck, error) {
 	return ack, nil
 }
 
+// indexRequestBound bounds one request of indexStart.
+const indexRequestBound = 5 * time.Second
+
 // indexStart records a new execution in its state machine's list index. The entry is
 // published asynchronously: wait for its acknowledgement with the returned function
 // (the caller creates the record meanwhile).
@@ -129,7 +132,11 @@ func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord)
 	smTok := jsstore.Token(list)
 	m := nats.NewMsg(executionCounterPrefix + smTok)
 	m.Header.Set("Nats-Incr", "+1")
-	ack, err := request(ctx, p.nc, m)
+	// Bounded: a request the counter stream's leader never answers (it died with a
+	// node) must not hold the caller forever; no retry, an increment is not idempotent.
+	rctx, cancel := context.WithTimeout(ctx, indexRequestBound)
+	ack, err := request(rctx, p.nc, m)
+	cancel()
 	if err != nil {
 		return nil, errors.Wrap(err, "take execution ordinal")
 	}
@@ -140,6 +147,7 @@ func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord)
 	b, _ := json.Marshal(indexEntry{ARN: rec.ARN, Start: rec.StartDate.UnixNano()})
 	m = nats.NewMsg(chunkSubject(smTok, (ord-1)/IndexChunk))
 	m.Data = b
+	m.Header.Set(jetstream.MsgIDHeader, rec.ARN+"#index") // a repeat below is dropped
 	f, err := p.js.PublishMsgAsync(m)
 	if err != nil {
 		return nil, errors.Wrap(err, "append execution index entry")
@@ -152,6 +160,11 @@ func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord)
 			return errors.Wrap(err, "append execution index entry")
 		case <-ctx.Done():
 			return errors.Wrap(ctx.Err(), "append execution index entry")
+		case <-time.After(indexRequestBound):
+			// No answer: the stream's leader may have died with the entry. Publish
+			// it again (deduplicated by its message id) until a new leader answers.
+			_, err := jsstore.PublishRetry(ctx, p.js, m)
+			return errors.Wrap(err, "append execution index entry")
 		}
 	}, nil
 }

@@ -343,3 +343,28 @@ func covers(have, want any) bool {
 	}
 	return true
 }
+
+// publishAttempt bounds one attempt of PublishRetry.
+const publishAttempt = 4 * time.Second
+
+// PublishRetry publishes m and waits for its acknowledgement, trying again while no
+// stream leader answers (the leader died with a node and its RAFT group is electing
+// another: no responders, a request that timed out, 503) until ctx ends. Each
+// attempt waits at most publishAttempt. Only for messages whose repeat is harmless:
+// ones with a Nats-Msg-Id (the stream drops the repeat) or commands (a repeated
+// trigger decides nothing).
+func PublishRetry(ctx context.Context, js jetstream.JetStream, m *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	for {
+		actx, cancel := context.WithTimeout(ctx, publishAttempt)
+		ack, err := js.PublishMsg(actx, m, opts...)
+		cancel()
+		if err == nil || ctx.Err() != nil || !(Retryable(err) || errors.Is(err, jetstream.ErrNoStreamResponse)) {
+			return ack, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}

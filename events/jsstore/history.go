@@ -283,7 +283,7 @@ func (s *Store) PublishCommand(ctx context.Context, cmd events.Command, msgID st
 	if msgID != "" {
 		opts = append(opts, jetstream.WithMsgID(msgID))
 	}
-	_, err = s.JS.Publish(ctx, CommandSubject(cmd.ExecARN), data, opts...)
+	_, err = PublishRetry(ctx, s.JS, &nats.Msg{Subject: CommandSubject(cmd.ExecARN), Data: data}, opts...)
 	return errors.Wrap(err, "publish command")
 }
 
@@ -299,6 +299,6 @@ func (s *Store) ScheduleCommand(ctx context.Context, cmd events.Command, id stri
 	m.Header.Set(jetstream.ScheduleHeader, "@at "+due.UTC().Format(time.RFC3339Nano))
 	m.Header.Set(jetstream.ScheduleTargetHeader, CommandSubject(cmd.ExecARN))
 	m.Header.Set(jetstream.MsgIDHeader, cmd.ExecARN+"#timer#"+id)
-	_, err = s.JS.PublishMsg(ctx, m)
+	_, err = PublishRetry(ctx, s.JS, m)
 	return errors.Wrap(err, "schedule command")
 }

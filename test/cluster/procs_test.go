@@ -383,10 +383,18 @@ func setup(t *testing.T, c *sfn.Client) []machine {
 // name and input is idempotent while it runs, and ExecutionAlreadyExists once it ended.
 func startWithRetry(ctx context.Context, cl *cluster, i int, p planned) error {
 	for attempt := 0; ; attempt++ {
-		_, err := cl.client(i+attempt).StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(smARN(p.sm)),
+		// A node answers a start within seconds, even while the cluster re-elects
+		// leaders; one that hangs is a defect, reported rather than waited out.
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err := cl.client(i+attempt).StartExecution(actx, &sfn.StartExecutionInput{StateMachineArn: aws.String(smARN(p.sm)),
 			Name: aws.String(p.name), Input: aws.String(p.input)})
+		hung := actx.Err() != nil && ctx.Err() == nil
+		cancel()
 		if err == nil || apiCode(err) == "ExecutionAlreadyExists" {
 			return nil
+		}
+		if hung {
+			return fmt.Errorf("start %s through node %d: no answer in 30 s", p.name, (i+attempt)%max(len(cl.nodes), 1)+1)
 		}
 		if ctx.Err() != nil || attempt > 600 {
 			return fmt.Errorf("start %s: %w", p.name, err)
@@ -681,6 +689,10 @@ func (n *node) start(t *testing.T) {
 			f.Close()
 			if t.Failed() {
 				log, _ := os.ReadFile(filepath.Join(n.dir, "sfnd.log"))
+				if keep, err := os.MkdirTemp("", "sfnd-cluster-log-"+n.name+"-"); err == nil {
+					_ = os.WriteFile(filepath.Join(keep, "sfnd.log"), log, 0o644)
+					t.Logf("%s log kept in %s", n.name, keep)
+				}
 				if len(log) > 15000 {
 					log = log[len(log)-15000:]
 				}
