@@ -54,6 +54,10 @@ type Config struct {
 	// preferred owner of (all of them at start-up on a single node): it wakes their
 	// running executions, whose last owner may have left timers and tasks behind.
 	Acquired func(partitions []int)
+	// StartHold is how long an activity's ActivityStarted report waits for the
+	// task's result, to be recorded with it in one decision (one append instead of
+	// two; the event keeps its time and worker). 0: DefaultStartHold; negative: never.
+	StartHold time.Duration
 	// Metrics, when set, counts decisions, appends, starts, ends and timer lag.
 	Metrics *metrics.Metrics
 }
@@ -108,6 +112,8 @@ type commandMsg struct {
 	tries int // in-process redeliveries so far
 	// done, when not nil, is closed once the actor has handled the command (Wake).
 	done chan struct{}
+	// flush: a held ActivityStarted whose hold ended (execution.go, holdStart).
+	flush bool
 }
 
 // NewEngine starts the actor system and the command consumer.
@@ -117,6 +123,9 @@ func NewEngine(ctx context.Context, store *jsstore.Store, cfg Config) (*Engine, 
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 30 * time.Second
+	}
+	if cfg.StartHold == 0 {
+		cfg.StartHold = DefaultStartHold
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -226,6 +235,9 @@ func (e *Engine) Wake(ctx context.Context, cmd events.Command) {
 // Parked is how many actors were passivated because they waited only for durable
 // timers (since the engine started).
 func (e *Engine) Parked() int64 { return e.parkedCount.Load() }
+
+// DefaultStartHold is Config.StartHold's default.
+const DefaultStartHold = time.Second
 
 // ioSlots is how many history reads and appends an engine runs at once: enough to
 // keep the store busy (64 clients of passchain), few enough that a burst waits in

@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -33,6 +34,14 @@ type execActor struct {
 	ending []events.HistoryEvent
 	// mapRun is the Map Run this execution is a child of (mapruns.go).
 	mapRun *events.MapRunChild
+	// held are ActivityStarted reports waiting for their task's result, by scheduled
+	// event id (holdStart).
+	held map[int64]heldStart
+}
+
+// heldStart is an ActivityStarted report not decided yet.
+type heldStart struct {
+	cmd events.Command
 }
 
 // Receive implements actor.Actor.
@@ -69,6 +78,20 @@ func (a *execActor) handle(m *commandMsg) {
 	if m.cmd.Kind == events.CmdTimer && !m.cmd.Time.IsZero() && m.tries == 0 {
 		e.cfg.Metrics.TimerLag(e.cfg.Now().Sub(m.cmd.Time))
 	}
+	if a.holdStart(m) {
+		return
+	}
+	if len(a.held) > 0 && !a.resultOfHeld(m) {
+		a.flushHeld() // every other trigger comes after the starts already reported
+	}
+	if m.flush {
+		h, ok := a.held[m.cmd.Task.ScheduledEventID]
+		if !ok {
+			return // decided already, with its result
+		}
+		delete(a.held, m.cmd.Task.ScheduledEventID)
+		m = &commandMsg{cmd: h.cmd, flush: true}
+	}
 	if m.cmd.Kind == events.CmdWake {
 		// A wake (recovery, a partition taken over from a node that left) reads the
 		// history afresh and re-arms what the execution waits for.
@@ -99,6 +122,18 @@ func (a *execActor) handle(m *commandMsg) {
 		}
 		pending := a.pendingTasks()
 		trig := a.trigger(m.cmd)
+		if m.flush {
+			trig.Time = m.cmd.Time // a held start is recorded when the worker took the task
+		}
+		if r := m.cmd.Task; r != nil && (trig.Kind == asl.TriggerTaskSucceeded || trig.Kind == asl.TriggerTaskFailed) {
+			if h, ok := a.held[r.ScheduledEventID]; ok {
+				// The result came within the hold: ActivityStarted goes in this
+				// decision, at the time and with the worker of the report.
+				delete(a.held, r.ScheduledEventID)
+				at := h.cmd.Time
+				trig.StartedAt, trig.WorkerName = &at, h.cmd.Task.WorkerName
+			}
+		}
 		evs, effects, err := asl.Decide(a.sm, a.x, trig)
 		if err != nil {
 			if !errors.Is(err, asl.ErrAlreadyStarted) && !errors.Is(err, asl.ErrNotStarted) {
@@ -196,6 +231,60 @@ func (a *execActor) handle(m *commandMsg) {
 	}
 	e.cfg.Logger.Error("too many append conflicts", "execution", a.arn)
 	a.nak(m)
+}
+
+// holdStart keeps an in-memory ActivityStarted report (a worker took the task on
+// this node) for up to Config.StartHold, waiting for the task's result: both are then
+// decided together, one append instead of two. The history is the same: the trigger
+// of the result's decision carries the report's time and worker (asl.Trigger
+// StartedAt). Only for a loaded execution whose task has no heartbeat (its timer
+// starts with ActivityStarted). A report lost with the node is what a lost in-memory
+// report always was: the result implies the start.
+func (a *execActor) holdStart(m *commandMsg) bool {
+	r, e := m.cmd.Task, a.engine
+	if m.flush || m.msg != nil || e.cfg.StartHold < 0 || m.cmd.Kind != events.CmdTaskResult || r == nil || r.Status != "Started" {
+		return false
+	}
+	if !a.loaded || a.x == nil || !a.x.HoldableStart(r.ScheduledEventID) {
+		return false
+	}
+	if _, ok := a.held[r.ScheduledEventID]; ok {
+		return true // a repeated report
+	}
+	if a.held == nil {
+		a.held = map[int64]heldStart{}
+	}
+	if m.cmd.Time.IsZero() {
+		m.cmd.Time = e.cfg.Now().UTC()
+	}
+	a.held[r.ScheduledEventID] = heldStart{cmd: m.cmd}
+	cmd := m.cmd
+	time.AfterFunc(e.cfg.StartHold, func() { e.send(&commandMsg{cmd: cmd, flush: true}) })
+	return true
+}
+
+// resultOfHeld tells whether a command is the result of a task whose start is held.
+func (a *execActor) resultOfHeld(m *commandMsg) bool {
+	r := m.cmd.Task
+	if m.cmd.Kind != events.CmdTaskResult || r == nil || r.Status == "Started" {
+		return m.flush
+	}
+	_, ok := a.held[r.ScheduledEventID]
+	return ok
+}
+
+// flushHeld decides every held ActivityStarted now, oldest task first.
+func (a *execActor) flushHeld() {
+	ids := make([]int64, 0, len(a.held))
+	for id := range a.held {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if h, ok := a.held[id]; ok {
+			a.handle(&commandMsg{cmd: h.cmd, flush: true})
+		}
+	}
 }
 
 // load rebuilds the execution from its stored history.

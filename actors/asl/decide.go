@@ -49,6 +49,10 @@ type Trigger struct {
 	ScheduledEventID int64
 	Output           string
 	WorkerName       string
+	// StartedAt, on an activity's result, is when a worker took the task whose
+	// ActivityStarted was not recorded yet (held by the engine, see HoldableStart):
+	// ActivityStarted (with WorkerName) is recorded at that time, before the result.
+	StartedAt *time.Time `json:",omitempty"`
 
 	// TaskFailed / Stop: error and cause.
 	Error string
@@ -170,6 +174,7 @@ type decider struct {
 	effects []Effect
 	rng     splitmix
 	prev    *int64
+	at      *time.Time // when set, the timestamp of the events emitted (instead of the trigger's time)
 	// ctx, when set, is the Context object to use instead of one built from the
 	// execution (TestState's context parameter).
 	ctx *expr.Object
@@ -228,6 +233,9 @@ func (d *decider) emit(f *frame, ev events.HistoryEvent, data map[string]any) *e
 	}
 	ev.ID = d.x.LastEventID + 1
 	ev.Timestamp = d.t.Time
+	if d.at != nil {
+		ev.Timestamp = *d.at
+	}
 	if d.prev != nil {
 		ev.PreviousEventID = *d.prev
 	} else if f != nil {
@@ -427,6 +435,9 @@ func (d *decider) handle() {
 		f := d.taskFrame()
 		if f == nil {
 			return
+		}
+		if d.t.StartedAt != nil && !f.Task.Started {
+			d.taskStarted(f) // the worker took it: its start is recorded first
 		}
 		d.taskFailed(f, d.t.Error, d.t.Cause)
 	}

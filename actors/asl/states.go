@@ -324,10 +324,16 @@ func (d *decider) scheduleTask(f *frame, st *State, in *payload, timeout, heartb
 
 func (d *decider) taskStarted(f *frame) {
 	kind, typ, name := taskKind(d.state(f).Resource)
+	startedAt := d.t.Time
 	switch kind {
 	case "activity":
+		if d.t.StartedAt != nil { // held by the engine until its result came
+			startedAt = *d.t.StartedAt
+			d.at = &startedAt
+		}
 		d.emit(f, events.HistoryEvent{Type: events.ActivityStarted,
 			ActivityStartedEventDetails: &events.ActivityStartedEventDetails{WorkerName: d.t.WorkerName}}, nil)
+		d.at = nil
 	case "lambda":
 		d.emit(f, events.HistoryEvent{Type: events.LambdaFunctionStarted}, nil)
 	default:
@@ -340,8 +346,25 @@ func (d *decider) taskStarted(f *frame) {
 		hb = f.Task.Heartbeat // resolved at scheduling, HeartbeatSecondsPath included
 	}
 	if hb > 0 {
-		d.schedule(f, timerHeartbeat, d.t.Time.Add(time.Duration(hb)*time.Second))
+		d.schedule(f, timerHeartbeat, startedAt.Add(time.Duration(hb)*time.Second))
 	}
+}
+
+// HoldableStart tells whether the ActivityStarted of the task scheduled by event
+// scheduled may wait (in the engine, in memory) for the task's result, to be recorded
+// in the same decision: a pending activity task without a heartbeat (whose timer
+// starts with ActivityStarted).
+func (x *Execution) HoldableStart(scheduled int64) bool {
+	key, ok := x.tasks[scheduled]
+	if !ok {
+		return false
+	}
+	f := x.frames[key]
+	if f == nil || f.Task == nil || f.Task.Scheduled != scheduled || f.Task.Started || !f.Task.Activity || f.Task.Heartbeat > 0 {
+		return false
+	}
+	st := f.Machine.States[f.State]
+	return st != nil && st.HeartbeatSeconds == nil && st.HeartbeatSecondsPath == "" && !st.HeartbeatExpr.Set
 }
 
 func (d *decider) taskSucceeded(f *frame) {

@@ -21,6 +21,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/actors"
+	"github.com/sfnd/sfnd/actors/audit"
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 	"github.com/sfnd/sfnd/events/jsstore"
 	"github.com/sfnd/sfnd/test/testutil"
@@ -579,4 +580,67 @@ func jetstreamFilter(subject string) jetstream.StreamPurgeOpt {
 // taskKey is the task table's key of a task (see actors/tasks.go).
 func taskKey(execARN string, scheduled int64) string {
 	return jsstore.Token(execARN) + "." + fmt.Sprint(scheduled)
+}
+
+// TestActivityStartHeldForResult: a worker that answers within the engine's start
+// hold gets its ActivityStarted recorded in the result's decision (one history
+// message fewer), at the time it took the task and with its name; a worker slower
+// than the hold sees ActivityStarted recorded on its own first. Both histories
+// verify (the trigger carries the start).
+func TestActivityStartHeldForResult(t *testing.T) {
+	for _, slow := range []bool{false, true} {
+		a := testutil.Start(t, testutil.Options{StartHold: 300 * time.Millisecond})
+		c := testutil.Client(a.Endpoint())
+		act := createActivity(t, c, "held")
+		sm := testutil.CreateStateMachine(t, c, "held", activityDef(act, ""))
+		exec := testutil.StartExecution(t, c, sm, `{}`)
+		task := poll(t, c, act, "quick-worker", 5*time.Second)
+		took := time.Now()
+		if slow {
+			// The hold ends: ActivityStarted is stored while the worker still works.
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(testutil.HistoryTypes(t, c, exec), "ActivityStarted") {
+				if time.Now().After(deadline) {
+					t.Fatal("ActivityStarted not recorded after the hold")
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		if _, err := c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken, Output: aws.String(`{"ok":1}`)}); err != nil {
+			t.Fatal(err)
+		}
+		testutil.WaitDone(t, c, exec, 5*time.Second)
+		want := "1:ExecutionStarted<0 2:TaskStateEntered<0 3:ActivityScheduled<2 4:ActivityStarted<3 " +
+			"5:ActivitySucceeded<4 6:TaskStateExited<5 7:ExecutionSucceeded<6"
+		if got := testutil.HistoryTypes(t, c, exec); got != want {
+			t.Fatalf("slow=%v history\n got %s\nwant %s", slow, got, want)
+		}
+		h := testutil.History(t, c, exec)
+		if d := h[3].ActivityStartedEventDetails; d == nil || aws.ToString(d.WorkerName) != "quick-worker" {
+			t.Fatalf("slow=%v started details %+v", slow, d)
+		}
+		if started, done := aws.ToTime(h[3].Timestamp), aws.ToTime(h[4].Timestamp); started.After(done) || started.After(took) {
+			t.Fatalf("slow=%v ActivityStarted at %s, taken by %s, succeeded at %s", slow, started, took, done)
+		}
+		stored, _, err := a.Store.ReadHistory(bg, exec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := audit.Verify(stored, audit.VerifyOptions{})
+		if err != nil || res.Fault != nil {
+			t.Fatalf("slow=%v verify: %v %+v", slow, err, res.Fault)
+		}
+		hs, err := a.Store.JS.Stream(bg, jsstore.HistoryStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := hs.Info(bg, jetstream.WithSubjectFilter(jsstore.HistorySubject(exec)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := info.State.Subjects[jsstore.HistorySubject(exec)], map[bool]uint64{false: 2, true: 3}[slow]; got != want {
+			t.Fatalf("slow=%v: %d history messages, want %d", slow, got, want)
+		}
+		a.Close()
+	}
 }

@@ -24,6 +24,7 @@ type Options struct {
 	DataDir       string  // default t.TempDir()
 	WaitTimeScale float64 // default 0.001: Wait states and retries run a thousand times faster
 	IdleTimeout   time.Duration
+	StartHold     time.Duration // app.Config.StartHold
 	// Integrations, LambdaEndpoint and MockConfig are passed to app.Config as they are.
 	Integrations   map[string]actors.Integration
 	LambdaEndpoint string
@@ -56,7 +57,7 @@ func Start(t testing.TB, opts Options) *app.App {
 	}
 	a, err := app.Start(context.Background(), app.Config{
 		Listen: "127.0.0.1:0", DataDir: opts.DataDir, NATSPort: -1,
-		WaitTimeScale: opts.WaitTimeScale, IdleTimeout: opts.IdleTimeout,
+		WaitTimeScale: opts.WaitTimeScale, IdleTimeout: opts.IdleTimeout, StartHold: opts.StartHold,
 		Integrations: opts.Integrations, LambdaEndpoint: opts.LambdaEndpoint, MockConfig: opts.MockConfig,
 		GlueWork:    opts.GlueWork,
 		Endpoints:   opts.Endpoints,

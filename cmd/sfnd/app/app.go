@@ -55,6 +55,9 @@ type Config struct {
 	WaitTimeScale float64
 	// IdleTimeout passivates execution actors idle this long (0: the engine's default).
 	IdleTimeout time.Duration
+	// StartHold: how long an ActivityStarted report waits for its result (0: the
+	// engine's default, negative: never; actors.Config.StartHold).
+	StartHold time.Duration
 	// Integrations serve Task states on service integrations, by resource type. The
 	// Lambda ("lambda") and HTTP ("http") integrations are added unless given here.
 	Integrations map[string]actors.Integration
@@ -240,7 +243,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a.Metrics = metrics.New()
-	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, Logger: cfg.Logger, Tasks: a.Tasks, Mocks: mocks,
+	if a.Engine, err = actors.NewEngine(ctx, a.Store, actors.Config{WaitTimeScale: cfg.WaitTimeScale, IdleTimeout: cfg.IdleTimeout, StartHold: cfg.StartHold, Logger: cfg.Logger, Tasks: a.Tasks, Mocks: mocks,
 		MapRuns: a.MapRuns,
 		Ended:   a.execs.Apply, NodeName: nodeName(cfg, a.Endpoint()), Endpoint: a.Endpoint(), Acquired: a.resumeLater, Metrics: a.Metrics,
 	}); err != nil {
