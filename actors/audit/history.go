@@ -174,7 +174,8 @@ func IsTerminal(t events.Type) bool {
 // CheckInvariants checks the shape of a history: event ids are 1..n in order, every
 // previousEventId is 0 or an earlier event, the first event and only it is
 // ExecutionStarted, and a terminal event (succeeded, failed, aborted, timed out), if
-// any, is the last one. complete additionally requires the terminal event. The error
+// any, is the last one or is followed by ExecutionRedriven (failed, aborted and timed
+// out executions can be redriven). complete additionally requires the terminal event. The error
 // names the offending event.
 func CheckInvariants(h []events.HistoryEvent, complete bool) error {
 	if len(h) == 0 {
@@ -193,7 +194,7 @@ func CheckInvariants(h []events.HistoryEvent, complete bool) error {
 			}
 			return errors.Mark(errors.Newf("event %d is a second ExecutionStarted", ev.ID), ErrMalformed)
 		}
-		if IsTerminal(ev.Type) && i != len(h)-1 {
+		if IsTerminal(ev.Type) && i != len(h)-1 && (ev.Type == events.ExecutionSucceeded || h[i+1].Type != events.ExecutionRedriven) {
 			return errors.Mark(errors.Newf("terminal event %d (%s) is followed by %d more", ev.ID, ev.Type, len(h)-1-i), ErrMalformed)
 		}
 	}

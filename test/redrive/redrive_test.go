@@ -23,8 +23,9 @@ var ctx = context.Background()
 
 // failsUntilRedriven is a Pass state that fails (States.Runtime from an intrinsic
 // function) until the execution was redriven: it reads item shift+RedriveCount of a
-// one-element array, so shift -1 fails the first time and succeeds once redriven.
-const failsUntilRedriven = `{"Type":"Pass","Parameters":{"v.$":"States.ArrayGetItem(States.Array('ok'), States.MathAdd($$.Execution.RedriveCount, $.shift))"}`
+// two-element array, so shift -1 fails the first time and succeeds once redriven, and
+// shift 0 succeeds the first time and after one redrive.
+const failsUntilRedriven = `{"Type":"Pass","Parameters":{"v.$":"States.ArrayGetItem(States.Array('ok','ok'), States.MathAdd($$.Execution.RedriveCount, $.shift))"}`
 
 func count(hist []types.HistoryEvent, typ types.HistoryEventType) int {
 	n := 0
