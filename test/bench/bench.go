@@ -185,7 +185,7 @@ var Targets = struct {
 	ListP99             time.Duration
 	AppendsRatio        float64
 	Restart, ResumeP99  time.Duration
-}{10000, 1000, 10 * time.Millisecond, 250 * time.Millisecond, 25 * time.Millisecond, 0.5, 5 * time.Second, 2 * time.Second}
+}{25000, 1500, 5 * time.Millisecond, 250 * time.Millisecond, 25 * time.Millisecond, 0.6, 5 * time.Second, 2 * time.Second}
 
 // Misses lists the targets the report does not meet (unavailable workloads miss).
 func (r *Report) Misses() []string {
