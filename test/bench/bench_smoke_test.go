@@ -72,12 +72,12 @@ func TestBenchSmoke(t *testing.T) {
 // figures, including an unavailable workload.
 func TestReportLine(t *testing.T) {
 	rep := &bench.Report{
-		PassChain: bench.Throughput{Rate: 12000}, Appends: 30000, Activity: bench.Throughput{Rate: 1500},
-		Start: bench.Latency{P99: 8 * time.Millisecond}, Replay: 120 * time.Millisecond,
+		PassChain: bench.Throughput{Rate: 26000}, Appends: 30000, Activity: bench.Throughput{Rate: 1500},
+		Start: bench.Latency{P99: 4 * time.Millisecond}, Replay: 120 * time.Millisecond,
 		List: bench.Latency{P99: 3500 * time.Microsecond}, Ceiling: 40000, DistMap: bench.Throughput{Rate: 2500},
 		Unavailable: map[string]string{},
 	}
-	want := "bench: passchain=12000 activity=1500 start_p99=8.00 replay25k=120.00 list_p99=3.50 appends=30000 ceiling=40000 distmap=2500 parked=0 parked_rss_mb=0 restart_s=0.00 resume_p99_s=0.00"
+	want := "bench: passchain=26000 activity=1500 start_p99=4.00 replay25k=120.00 list_p99=3.50 appends=30000 ceiling=40000 distmap=2500 parked=0 parked_rss_mb=0 restart_s=0.00 resume_p99_s=0.00"
 	if got := rep.Line(); got != want {
 		t.Errorf("line\n got %s\nwant %s", got, want)
 	}
