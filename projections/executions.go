@@ -180,7 +180,7 @@ func (p *Executions) fold(m jetstream.Msg) error {
 // a decision holds a few of them among many state events.
 func decodeExecutionLevel(types string, data []byte) ([]events.HistoryEvent, error) {
 	if len(data) == 0 || data[0] != '[' {
-		return jsstore.DecodeHistoryMsg(data, nil)
+		return events.DecodeHistoryMsg(data, nil)
 	}
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {

@@ -337,7 +337,7 @@ func (p *Executions) rebuild(ctx context.Context, st *jsstore.Store, stats *Rebu
 // rebuildOne applies one history message to its execution's record: an
 // ExecutionStarted creates the record when it is missing, an end is folded in.
 func (p *Executions) rebuildOne(ctx context.Context, arn, types string, data []byte) (created, ended bool, err error) {
-	evs, err := jsstore.DecodeHistoryMsg(data, nil)
+	evs, err := events.DecodeHistoryMsg(data, nil)
 	if err != nil || len(evs) == 0 {
 		return false, false, nil // a message we cannot read will never become readable
 	}

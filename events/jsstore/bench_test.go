@@ -46,7 +46,7 @@ func BenchmarkDecodeHistoryEvent(b *testing.B) {
 	data, _ := json.Marshal(decision()[3])
 	b.ReportAllocs()
 	for b.Loop() {
-		if out, err := DecodeHistoryMsg(data, nil); err != nil || len(out) != 1 {
+		if out, err := events.DecodeHistoryMsg(data, nil); err != nil || len(out) != 1 {
 			b.Fatal(err)
 		}
 	}
@@ -68,7 +68,7 @@ func BenchmarkDecodeDecision(b *testing.B) {
 	data, _ := json.Marshal(decision())
 	b.ReportAllocs()
 	for b.Loop() {
-		if out, err := DecodeHistoryMsg(data, nil); err != nil || len(out) != 22 {
+		if out, err := events.DecodeHistoryMsg(data, nil); err != nil || len(out) != 22 {
 			b.Fatal(err)
 		}
 	}

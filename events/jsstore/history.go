@@ -109,23 +109,6 @@ func (s *Store) appendMsg(ctx context.Context, subj, execARN string, expectLast 
 	return ack.Sequence, nil
 }
 
-// DecodeHistoryMsg appends the events of one history message to out: a JSON array
-// (one decision) or, in histories written before, one event.
-func DecodeHistoryMsg(data []byte, out []events.HistoryEvent) ([]events.HistoryEvent, error) {
-	if len(data) > 0 && data[0] == '[' {
-		var evs []events.HistoryEvent
-		if err := json.Unmarshal(data, &evs); err != nil {
-			return out, errors.Wrap(err, "decode history events")
-		}
-		return append(out, evs...), nil
-	}
-	var ev events.HistoryEvent
-	if err := json.Unmarshal(data, &ev); err != nil {
-		return out, errors.Wrap(err, "decode history event")
-	}
-	return append(out, ev), nil
-}
-
 // ReadHistory returns an execution's whole history and the stream sequence of its last
 // message (0 when it has none). It reads with batched direct gets: no consumer is
 // created, so reads are cheap and any number can run at once.
@@ -133,7 +116,7 @@ func (s *Store) ReadHistory(ctx context.Context, execARN string) ([]events.Histo
 	var out []events.HistoryEvent
 	last, err := s.scanSubject(ctx, HistoryStream, HistorySubject(execARN), func(data []byte) error {
 		var err error
-		out, err = DecodeHistoryMsg(data, out)
+		out, err = events.DecodeHistoryMsg(data, out)
 		return err
 	})
 	return out, last, err

@@ -1,4 +1,4 @@
-package jsstore
+package events
 
 import "testing"
 
