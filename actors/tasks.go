@@ -262,6 +262,12 @@ func (t *Tasks) Token(execARN string, scheduled int64) string {
 	return t.tokens.Token(execARN, scheduled)
 }
 
+// TokenV1 is a task's token in the format issued before opaque tokens (replays of
+// histories that recorded one).
+func (t *Tasks) TokenV1(execARN string, scheduled int64) string {
+	return t.tokens.TokenV1(execARN, scheduled)
+}
+
 func taskKey(execARN string, scheduled int64) string {
 	return jsstore.Token(execARN) + "." + strconv.FormatInt(scheduled, 10)
 }

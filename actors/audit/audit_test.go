@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sfnd/sfnd/actors/asl"
+	"github.com/sfnd/sfnd/actors/tasktoken"
 	"github.com/sfnd/sfnd/events"
 )
 
@@ -566,4 +567,41 @@ func plainIDs(evs []map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// TestVerifyTokensAsRecorded: a history recorded when tokens were version 1 (the
+// definition put $$.Task.Token in Parameters) still verifies once the deployment
+// issues opaque version 2 tokens, and so does one recorded with version 2; a history
+// with a token neither format issues is a fault.
+func TestVerifyTokensAsRecorded(t *testing.T) {
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:w",
+	  "Parameters":{"token.$":"$$.Task.Token"},"Next":"U"},
+	  "U":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:w","Parameters":{"again.$":"$$.Task.Token"},"End":true}}}`
+	tt := tasktoken.New([]byte(strings.Repeat("s", 32)))
+	opts := VerifyOptions{TaskToken: tt.Token, TaskTokenV1: tt.TokenV1}
+	for name, issued := range map[string]func(string, int64) string{"v1": tt.TokenV1, "v2": tt.Token} {
+		s := newSim(t, def)
+		s.token = issued
+		h := s.run(`{}`)
+		if !strings.Contains(string(mustJSON(t, h)), issued(execARN, 3)) {
+			t.Fatalf("%s: the history does not hold the token", name)
+		}
+		if res, err := Verify(h, opts); err != nil || res.Fault != nil {
+			t.Fatalf("%s: %+v %v", name, res.Fault, err)
+		}
+	}
+	s := newSim(t, def)
+	s.token = func(arn string, id int64) string { return "forged" }
+	if res, err := Verify(s.run(`{}`), opts); err != nil || res.Fault == nil {
+		t.Fatalf("a history with foreign tokens verified: %+v %v", res.Fault, err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

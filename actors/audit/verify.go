@@ -45,6 +45,11 @@ type VerifyOptions struct {
 	// token out, which only matters to definitions that read it. Tokens are
 	// deterministic, so the deployment's signer reproduces them.
 	TaskToken func(execARN string, scheduledEventID int64) string
+	// TaskTokenV1, when set, is the token format issued before opaque tokens: a
+	// history that recorded a task's version 1 token (its definition put
+	// $$.Task.Token in Parameters) is replayed with it, every other task with
+	// TaskToken.
+	TaskTokenV1 func(execARN string, scheduledEventID int64) string
 	// RebuildEvery makes Verify rebuild the execution from the stored events before
 	// every RebuildEvery-th decision only, carrying the decider's live state between
 	// (as the engine does while an actor stays resident). 1 rebuilds before every
@@ -94,6 +99,9 @@ func Verify(h []events.HistoryEvent, opts VerifyOptions) (Result, error) {
 		res.Fault = &Fault{EventID: 1, Decision: 1, Message: "ExecutionStarted carries no trigger: the history is not decider-made from its start"}
 		return res, nil
 	}
+	if opts.TaskToken != nil && opts.TaskTokenV1 != nil {
+		opts.TaskToken = tokensAsRecorded(h, opts.TaskToken, opts.TaskTokenV1)
+	}
 	sm, err := asl.Parse(h[0].Ext.Definition)
 	if err != nil {
 		res.Fault = &Fault{EventID: 1, Decision: 1, Field: "sfnd.definition", Message: "recorded definition does not parse: " + err.Error()}
@@ -119,6 +127,24 @@ func Verify(h []events.HistoryEvent, opts VerifyOptions) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// tokensAsRecorded returns the token function a replay of h uses: a task whose
+// version 1 token appears in the recorded events gets it, every other task the
+// current format's. Executions begun before opaque tokens replay as they ran.
+func tokensAsRecorded(h []events.HistoryEvent, current, v1 func(string, int64) string) func(string, int64) string {
+	var recorded string
+	return func(execARN string, id int64) string {
+		old := v1(execARN, id)
+		if recorded == "" {
+			b, _ := json.Marshal(h)
+			recorded = string(b)
+		}
+		if strings.Contains(recorded, old) {
+			return old
+		}
+		return current(execARN, id)
+	}
 }
 
 // verifyDecision runs the decision recorded at h[start:end] on x (the execution as

@@ -22,6 +22,9 @@ type Deps struct {
 	History func(ctx context.Context, execARN string) ([]events.HistoryEvent, error)
 	// TaskToken reproduces a task's token, for verifying definitions that read it.
 	TaskToken func(execARN string, scheduledEventID int64) string
+	// TaskTokenV1 reproduces a token of the format issued before opaque tokens
+	// (audit.VerifyOptions).
+	TaskTokenV1 func(execARN string, scheduledEventID int64) string
 	// ActivityExists tells whether an activity exists.
 	ActivityExists func(ctx context.Context, activityARN string) (bool, error)
 	// Queue and Workers describe an activity's tasks (nil: not served).
@@ -134,7 +137,7 @@ func (d Deps) verify(ctx context.Context, r *api.Request) (any, error) {
 	if len(h) == 0 {
 		return nil, fault.New(fault.ExecutionDoesNotExist, "Execution Does Not Exist: '%s'", in.ExecutionArn)
 	}
-	res, err := audit.Verify(h, audit.VerifyOptions{TaskToken: d.TaskToken})
+	res, err := audit.Verify(h, audit.VerifyOptions{TaskToken: d.TaskToken, TaskTokenV1: d.TaskTokenV1})
 	out := VerifyResult{ExecutionArn: in.ExecutionArn, Status: statusOf(h), Events: res.Events, Decisions: res.Decisions, Fault: res.Fault}
 	if err != nil {
 		out.Unverifiable = err.Error()

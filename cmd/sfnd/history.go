@@ -424,7 +424,7 @@ func (h *historyTool) verify(ctx context.Context, all bool, smARN string, args [
 			return exitUsage, err
 		}
 		if tokens := h.taskTokens(ctx); tokens != nil {
-			opts.TaskToken = tokens.Token
+			opts.TaskToken, opts.TaskTokenV1 = tokens.Token, tokens.TokenV1
 		}
 	}
 	prog := newProgress(h.errw, len(targets))

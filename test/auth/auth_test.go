@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -181,6 +182,21 @@ func TestAccountsAndRegionsIsolated(t *testing.T) {
 	task := must[*sfn.GetActivityTaskOutput](t)(a.GetActivityTask(bg, &sfn.GetActivityTaskInput{ActivityArn: act.ActivityArn}))
 	if task.TaskToken == nil {
 		t.Fatal("team A's worker got no task")
+	}
+	// The token is opaque: neither the execution, its account nor its region shows
+	// in it, decoded or not.
+	raw, _ := base64.RawURLEncoding.DecodeString(aws.ToString(task.TaskToken))
+	for _, part := range []string{"111111111111", "us-east-1", "flow", aws.ToString(exec.ExecutionArn)} {
+		if strings.Contains(aws.ToString(task.TaskToken)+string(raw), part) {
+			t.Fatalf("task token %q shows %q", aws.ToString(task.TaskToken), part)
+		}
+	}
+	// A forged token (a changed byte) and a made-up one are InvalidToken.
+	forged := []byte(aws.ToString(task.TaskToken))
+	forged[len(forged)/2] ^= 1
+	for _, tok := range []string{string(forged), "AQ", strings.Repeat("A", 200)} {
+		_, err := a.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: aws.String(tok), Output: aws.String(`"forged"`)})
+		wantCode(t, err, "InvalidToken", "")
 	}
 	// Team B (or team A in another region) holding A's token cannot use it.
 	for _, c := range []*sfn.Client{b, aEU} {

@@ -467,7 +467,7 @@ func (a *App) enableConsole() {
 			h, _, err := a.Store.ReadHistory(ctx, arn)
 			return h, err
 		},
-		TaskToken: a.Tasks.Token,
+		TaskToken: a.Tasks.Token, TaskTokenV1: a.Tasks.TokenV1,
 		ActivityExists: func(ctx context.Context, arn string) (bool, error) {
 			_, err := a.res.Activity(ctx, arn)
 			if errors.Is(err, events.ErrNotFound) {
