@@ -160,7 +160,7 @@ func abbrev(b []byte) string {
 
 // seedState creates a state machine, an activity and a finished execution, so that
 // ARNs of real resources can be hit too.
-func seedState(t *testing.T, a *app.App) {
+func seedState(t testing.TB, a *app.App) {
 	c := testutil.Client(a.Endpoint())
 	sm := testutil.CreateStateMachine(t, c, "seeded", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
 	ex := testutil.StartExecution(t, c, sm, `{}`)
