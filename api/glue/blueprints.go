@@ -393,7 +393,10 @@ func (s *Server) startBlueprintRun(ctx context.Context, r *request) (any, error)
 func (s *Server) runBlueprint(req BlueprintRunRequest) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	wf, errMsg, rbErr := s.bps.Run(ctx, req, s.Invoke)
+	// The layout's entities are created in the account and region of the run's caller.
+	wf, errMsg, rbErr := s.bps.Run(ctx, req, func(ctx context.Context, op string, in any) (json.RawMessage, error) {
+		return s.invokeAs(ctx, op, in, req.Region, req.Account)
+	})
 	set := func(change func(b *blueprintRunBody)) {
 		if _, err := s.mutate(ctx, events.GlueBlueprintRun, req.BlueprintName, req.RunId, func(cur *events.GlueResource) (*events.GlueResource, events.ResourceKind, error) {
 			if cur == nil {
@@ -464,7 +467,7 @@ func (s *Server) getBlueprintRuns(ctx context.Context, r *request) (any, error) 
 	if _, err := s.resource(ctx, events.GlueBlueprint, "", *in.BlueprintName, blueprintNotFound(*in.BlueprintName)); err != nil {
 		return nil, err
 	}
-	recs, err := s.res.GlueList(ctx, events.GlueBlueprintRun, *in.BlueprintName)
+	recs, err := s.list(ctx, events.GlueBlueprintRun, *in.BlueprintName)
 	if err != nil {
 		return nil, err
 	}
@@ -505,7 +508,7 @@ func (s *Server) recoverBlueprints(ctx context.Context) error {
 	if s.bps == nil {
 		return nil
 	}
-	recs, err := s.res.GlueList(ctx, events.GlueBlueprint, "")
+	recs, err := s.list(ctx, events.GlueBlueprint, "")
 	if err != nil {
 		return err
 	}

@@ -270,7 +270,7 @@ func (s *Server) getBodies(ctx context.Context, r *request, typ string, max int,
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	recs, err := s.res.GlueList(ctx, typ, "")
+	recs, err := s.list(ctx, typ, "")
 	if err != nil {
 		return nil, err
 	}

@@ -198,7 +198,7 @@ func (s *Server) runView(ctx context.Context, run *gluerun.Run, graph bool) (*Wo
 
 // workflowRuns returns a workflow's runs, newest first.
 func (s *Server) workflowRuns(ctx context.Context, wf string) ([]*gluerun.Run, error) {
-	recs, err := s.res.GlueList(ctx, actors.GlueWorkflowRun, wf)
+	recs, err := s.list(ctx, actors.GlueWorkflowRun, wf)
 	if err != nil {
 		return nil, err
 	}
@@ -658,7 +658,7 @@ func (s *Server) getJobRuns(ctx context.Context, r *request) (any, error) {
 	if _, err := s.resource(ctx, events.GlueJob, "", *in.JobName, jobNotFound(*in.JobName)); err != nil {
 		return nil, err
 	}
-	recs, err := s.res.GlueList(ctx, events.GlueJobRun, *in.JobName)
+	recs, err := s.list(ctx, events.GlueJobRun, *in.JobName)
 	if err != nil {
 		return nil, err
 	}
@@ -750,7 +750,7 @@ func (s *Server) Recover(ctx context.Context) (int, error) {
 	if s.runs == nil {
 		return 0, nil
 	}
-	recs, err := s.res.GlueList(ctx, actors.GlueWorkflowRun, "")
+	recs, err := s.list(ctx, actors.GlueWorkflowRun, "")
 	if err != nil {
 		return 0, err
 	}

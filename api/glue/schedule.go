@@ -108,7 +108,7 @@ func (s *Server) fireScheduled(ctx context.Context, cmd actors.GlueCommand) erro
 // deleteRuns forgets a deleted workflow's runs (their read models; the histories stay
 // for audits until the stream's retention drops them).
 func (s *Server) deleteRuns(ctx context.Context, wf string) error {
-	recs, err := s.res.GlueList(ctx, actors.GlueWorkflowRun, wf)
+	recs, err := s.list(ctx, actors.GlueWorkflowRun, wf)
 	if err != nil {
 		return err
 	}

@@ -93,6 +93,9 @@ func New(cfg Config, store events.ResourceStore, res *projections.Resources) *Se
 	s.registerTags()
 	s.registerRuns()
 	s.registerBlueprints()
+	for name, fn := range s.ops {
+		s.ops[name] = s.scoped(fn) // accounts and regions apart (scope.go)
+	}
 	return s
 }
 
@@ -104,6 +107,11 @@ func (s *Server) Service() *api.Service {
 // Invoke calls one operation in-process (blueprint runs create their entities through
 // it): in is the request body, the answer the response body or the AWS error.
 func (s *Server) Invoke(ctx context.Context, op string, in any) (json.RawMessage, error) {
+	return s.invokeAs(ctx, op, in, s.region, s.account)
+}
+
+// invokeAs calls one operation in-process as a caller of the region and account.
+func (s *Server) invokeAs(ctx context.Context, op string, in any, region, account string) (json.RawMessage, error) {
 	fn := s.ops[op]
 	if fn == nil {
 		return nil, fault.New(fault.UnknownOperation, "sfnd does not serve the Glue operation %s", op)
@@ -112,7 +120,7 @@ func (s *Server) Invoke(ctx context.Context, op string, in any) (json.RawMessage
 	if err != nil {
 		return nil, errors.Wrap(err, "encode request")
 	}
-	out, err := fn(context.WithValue(ctx, inProcessKey{}, true), &request{Op: op, Region: s.region, Account: s.account, Body: body})
+	out, err := fn(context.WithValue(ctx, inProcessKey{}, true), &request{Op: op, Region: region, Account: account, Body: body})
 	if err != nil {
 		return nil, err
 	}

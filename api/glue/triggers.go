@@ -312,7 +312,7 @@ func (s *Server) dependentFilter(ctx context.Context, job *string) (func(events.
 	if _, err := s.resource(ctx, events.GlueJob, "", *job, jobNotFound(*job)); err != nil {
 		return nil, err
 	}
-	recs, err := s.res.GlueList(ctx, events.GlueTrigger, "")
+	recs, err := s.list(ctx, events.GlueTrigger, "")
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +360,7 @@ func (s *Server) listTriggers(ctx context.Context, r *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	recs, err := s.res.GlueList(ctx, events.GlueTrigger, "")
+	recs, err := s.list(ctx, events.GlueTrigger, "")
 	if err != nil {
 		return nil, err
 	}

@@ -281,7 +281,7 @@ func (s *Server) listNames(ctx context.Context, r *request, typ string, max int,
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	recs, err := s.res.GlueList(ctx, typ, "")
+	recs, err := s.list(ctx, typ, "")
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +346,7 @@ func (s *Server) batchGetWorkflows(ctx context.Context, r *request) (any, error)
 
 // workflowTriggers returns the current triggers of a workflow, by name.
 func (s *Server) workflowTriggers(ctx context.Context, workflow string) ([]events.GlueTriggerBody, error) {
-	recs, err := s.res.GlueList(ctx, events.GlueTrigger, "")
+	recs, err := s.list(ctx, events.GlueTrigger, "")
 	if err != nil {
 		return nil, err
 	}
