@@ -147,7 +147,11 @@ func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord)
 	b, _ := json.Marshal(indexEntry{ARN: rec.ARN, Start: rec.StartDate.UnixNano()})
 	m = nats.NewMsg(chunkSubject(smTok, (ord-1)/IndexChunk))
 	m.Data = b
-	m.Header.Set(jetstream.MsgIDHeader, rec.ARN+"#index") // a repeat below is dropped
+	// A repeat below is dropped. The id names this start (ARN and start time), not the
+	// ARN alone: a StartExecution retried after a crash takes a new ordinal and a new
+	// start time, and its entry must not be dropped as a duplicate of the first
+	// attempt's, which names a record that was never written.
+	m.Header.Set(jetstream.MsgIDHeader, rec.ARN+"#index#"+strconv.FormatInt(rec.StartDate.UnixNano(), 10))
 	f, err := p.js.PublishMsgAsync(m)
 	if err != nil {
 		return nil, errors.Wrap(err, "append execution index entry")
