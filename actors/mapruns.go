@@ -66,6 +66,10 @@ type MapRuns struct {
 	reserve ChildReserver
 	list    ChildLister
 
+	// MarkPendingRedrive, when set, shows a child a redrive is to redrive as
+	// PENDING_REDRIVE in the execution records.
+	MarkPendingRedrive func(ctx context.Context, execARN string) error
+
 	mu       sync.Mutex
 	runs     map[string]*mapRunner // by Map Run ARN
 	byParent map[string]string     // parent ARN#scheduled -> Map Run ARN
@@ -202,6 +206,7 @@ type mapRunner struct {
 	redo         []int
 	queued       map[int]bool // in redo (or taken from it)
 	redriven     map[int]bool
+	toMark       []int // queued, to be shown PENDING_REDRIVE
 }
 
 // childName is the name of child index of a Map Run: a UUID derived from both, so a
@@ -436,6 +441,7 @@ func (r *mapRunner) loop() {
 		err := r.reconcile(rctx)
 		cancel()
 		if err == nil {
+			r.markPending(ctx)
 			break
 		}
 		r.m.logger.Error("read map run children", "mapRun", r.spec.MapRunArn, "err", err)
@@ -460,6 +466,7 @@ func (r *mapRunner) loop() {
 					r.m.logger.Warn("read map run children", "mapRun", r.spec.MapRunArn, "err", err)
 				}
 				cancel()
+				r.markPending(ctx)
 				lastReconcile = time.Now()
 			}
 		}
@@ -905,8 +912,26 @@ func (r *mapRunner) toRedriveLocked(i int, rec events.ExecutionRecord) bool {
 	if !r.queued[i] {
 		r.queued[i] = true
 		r.redo = append(r.redo, i)
+		r.toMark = append(r.toMark, i)
 	}
 	return true
+}
+
+// markPending shows the children queued for a redrive as PENDING_REDRIVE.
+func (r *mapRunner) markPending(ctx context.Context) {
+	r.mu.Lock()
+	marks := r.toMark
+	r.toMark = nil
+	r.mu.Unlock()
+	if r.m.MarkPendingRedrive == nil {
+		return
+	}
+	for _, i := range marks {
+		arn := childARN(r.smARN, r.names[i], r.spec.ExecutionType == "EXPRESS")
+		if err := r.m.MarkPendingRedrive(ctx, arn); err != nil {
+			r.m.logger.Warn("mark map run child pending redrive", "execution", arn, "err", err)
+		}
+	}
 }
 
 // pendingRedriveLocked: child i waits for the run's redrive to redrive it (r.mu held).

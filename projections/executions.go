@@ -409,6 +409,43 @@ func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (_
 	return rec, nil
 }
 
+// MarkPendingRedrive shows a Map Run's child that a redrive of the run is to redrive
+// as PENDING_REDRIVE, if it still is FAILED, ABORTED or TIMED_OUT (the child's own
+// ExecutionRedriven, folded later, makes it RUNNING; a compare-and-set keeps the two
+// apart).
+func (p *Executions) MarkPendingRedrive(ctx context.Context, execARN string) error {
+	key := ExecutionKey(StateMachineOf(execARN), execARN)
+	for attempt := 0; attempt < 16; attempt++ {
+		entry, err := p.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return errors.Wrapf(err, "get %s", key)
+		}
+		var rec events.ExecutionRecord
+		if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+			return errors.Wrap(err, "decode execution record")
+		}
+		switch rec.Status {
+		case "FAILED", "ABORTED", "TIMED_OUT":
+		default:
+			return nil
+		}
+		rec.Status = "PENDING_REDRIVE"
+		b, err := json.Marshal(rec)
+		if err != nil {
+			return errors.Wrap(err, "encode execution record")
+		}
+		if _, err := p.kv.Update(ctx, key, b, entry.Revision()); err == nil {
+			return nil
+		} else if !errors.Is(err, jetstream.ErrKeyExists) {
+			return errors.Wrapf(err, "update %s", key)
+		}
+	}
+	return errors.Newf("execution record %s kept changing", execARN)
+}
+
 // Execution returns one execution's record, or an error marked events.ErrNotFound.
 func (p *Executions) Execution(ctx context.Context, execARN string) (events.ExecutionRecord, error) {
 	var rec events.ExecutionRecord

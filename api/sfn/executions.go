@@ -413,6 +413,10 @@ func (s *Server) listExecutions(ctx context.Context, r *request) (any, error) {
 			v.Add("Value '%s' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]", *in.StatusFilter)
 		}
 	}
+	if in.StatusFilter != nil && *in.StatusFilter == "PENDING_REDRIVE" && in.StateMachineArn != nil && v.Err() == nil {
+		// AWS: a PENDING_REDRIVE statusFilter needs a mapRunArn (our wording).
+		return nil, fault.New(fault.ValidationException, "The statusFilter PENDING_REDRIVE can only be used with a mapRunArn")
+	}
 	if in.RedriveFilter != nil && *in.RedriveFilter != "REDRIVEN" && *in.RedriveFilter != "NOT_REDRIVEN" {
 		v.Add("Value '%s' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]", *in.RedriveFilter)
 	}

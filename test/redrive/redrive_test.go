@@ -286,3 +286,60 @@ func TestItemReaderRetriedAfterBackoff(t *testing.T) {
 	testutil.WantHistory(t, c, exec, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateFailed<2 4:MapStateStarted<3 "+
 		"5:MapRunStarted<4 6:MapRunSucceeded<5 7:MapStateSucceeded<6 8:MapStateExited<5 9:ExecutionSucceeded<8")
 }
+
+// While a redriven Map Run works through its unsuccessful children one at a time, those
+// waiting are PENDING_REDRIVE (ListExecutions statusFilter with the mapRunArn) and
+// counted in DescribeMapRun's pendingRedrive.
+func TestPendingRedrive(t *testing.T) {
+	c := testutil.Client(testutil.Start(t, testutil.Options{WaitTimeScale: 1}).Endpoint())
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,"ToleratedFailureCount":2,"End":true,
+	 "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+	   "StartAt":"Flaky","States":{"Flaky":` + failsUntilRedriven + `,"Next":"W"},"W":{"Type":"Wait","Seconds":1,"End":true}}}}}}`
+	sm := testutil.CreateStateMachine(t, c, "pending-redrive", def)
+	exec := testutil.StartExecution(t, c, sm, `[{"shift":-1},{"shift":-1},{"shift":-1},{"shift":0}]`)
+	if d := testutil.WaitDone(t, c, exec, time.Minute); d.Status != types.ExecutionStatusFailed {
+		t.Fatalf("first attempt %s", d.Status)
+	}
+	runs, err := c.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: aws.String(exec)})
+	if err != nil || len(runs.MapRuns) != 1 {
+		t.Fatalf("ListMapRuns %v %v", err, runs)
+	}
+	mapRun := runs.MapRuns[0].MapRunArn
+	_, err = c.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(sm), StatusFilter: types.ExecutionStatusPendingRedrive})
+	testutil.WantCode(t, err, "ValidationException")
+	if _, err := c.RedriveExecution(ctx, &sfn.RedriveExecutionInput{ExecutionArn: aws.String(exec)}); err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for deadline := time.Now().Add(30 * time.Second); !seen && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		out, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: mapRun, StatusFilter: types.ExecutionStatusPendingRedrive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Executions) > 0 {
+			mr, err := c.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: mapRun})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen = aws.ToInt64(mr.ExecutionCounts.PendingRedrive) > 0
+			if !seen {
+				t.Logf("listed %d PENDING_REDRIVE, counts %+v", len(out.Executions), *mr.ExecutionCounts)
+			}
+		}
+	}
+	if !seen {
+		kids, _ := c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: mapRun})
+		for _, k := range kids.Executions {
+			t.Logf("child %s %s: %s", aws.ToString(k.Name), k.Status, testutil.HistoryTypes(t, c, aws.ToString(k.ExecutionArn)))
+		}
+		t.Logf("parent: %s", testutil.HistoryTypes(t, c, exec))
+		t.Fatal("no child was PENDING_REDRIVE while the Map Run was redriven")
+	}
+	if d := testutil.WaitDone(t, c, exec, time.Minute); d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("after the redrive: %s", d.Status)
+	}
+	out, err := c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: mapRun, StatusFilter: types.ExecutionStatusPendingRedrive})
+	if err != nil || len(out.Executions) != 0 {
+		t.Fatalf("PENDING_REDRIVE after the run: %v %d", err, len(out.Executions))
+	}
+}

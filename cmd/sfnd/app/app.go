@@ -254,6 +254,7 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 	a.MapRuns.Bind(a.Engine, a.execs.Reserve, func(ctx context.Context, list, cursor string, limit int) ([]events.ExecutionRecord, string, error) {
 		return a.execs.Page(ctx, list, projections.ExecutionFilter{}, cursor, limit)
 	})
+	a.MapRuns.MarkPendingRedrive = a.execs.MarkPendingRedrive
 	a.Edge = api.New(api.Config{Region: cfg.Region, Account: cfg.Account, Logger: cfg.Logger, Limits: cfg.Limits, Observe: a.Metrics.Request,
 		Credentials: cfg.Credentials, Now: cfg.Now})
 	a.observe()
