@@ -152,6 +152,7 @@ func serve(args []string) error {
 	fs.StringVar(&auth.TLSCert, "nats-tls-cert", env("SFND_NATS_TLS_CERT", ""), "NATS client certificate; with the embedded NATS listening: its certificate, TLS required from clients and routes (SFND_NATS_TLS_CERT)")
 	fs.StringVar(&auth.TLSKey, "nats-tls-key", env("SFND_NATS_TLS_KEY", ""), "key of --nats-tls-cert (SFND_NATS_TLS_KEY)")
 	fs.StringVar(&auth.TLSCA, "nats-tls-ca", env("SFND_NATS_TLS_CA", ""), "CA bundle of the NATS servers' certificates (with the embedded NATS: of the other nodes' route certificates) (SFND_NATS_TLS_CA)")
+	workerPassword := fs.String("nats-worker-password", env("SFND_NATS_WORKER_PASSWORD", ""), "with the embedded NATS listening: admit outside Glue workers as NATS user glue-worker with this password; they reach the GLUE_WORK queue only (SFND_NATS_WORKER_PASSWORD)")
 	glueWork := glueFlags(fs)
 	_ = fs.Parse(args)
 	gw, err := glueWork()
@@ -187,7 +188,7 @@ func serve(args []string) error {
 		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig, GlueWork: gw, Endpoints: map[string]string{"s3": *s3Endpoint},
 		S3LocalRoot: *s3Root, S3Endpoint: *s3Endpoint,
 		NodeName: *nodeName, ClusterName: *clusterName, ClusterListen: *clusterListen, ClusterRoutes: routes,
-		Replicas: *replicasFlag, NATSAuth: auth,
+		Replicas: *replicasFlag, NATSAuth: auth, NATSWorkerPassword: *workerPassword,
 		Credentials: creds, TLSCert: *tlsCert, TLSKey: *tlsKey,
 	}
 	for id, e := range endpoints {

@@ -42,6 +42,9 @@ type EmbeddedConfig struct {
 	// clients (Connect uses them in-process) and from the other nodes' routes (which
 	// present them too: every node of a cluster has the same ones).
 	User, Password string
+	// Users are further users the server accepts from clients, each limited by its
+	// Permissions (their passwords are hashed like Password's).
+	Users []*server.User
 	// TLSCert and TLSKey (PEM files), when set, make clients and routes use TLS with
 	// this certificate; TLSCA (PEM bundle) then verifies the other nodes' route
 	// certificates (mutual TLS between nodes) and clients' certificates when they
@@ -121,6 +124,15 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 			return nil, errors.Wrap(err, "hash the NATS password")
 		}
 		opts.Users = []*server.User{{Username: cfg.User, Password: string(hash)}}
+		for _, u := range cfg.Users {
+			hash, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
+			if err != nil {
+				return nil, errors.Wrap(err, "hash a NATS password")
+			}
+			c := *u
+			c.Password = string(hash)
+			opts.Users = append(opts.Users, &c)
+		}
 	}
 	if cfg.TLSCert != "" || cfg.TLSKey != "" {
 		tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: cfg.TLSCert, KeyFile: cfg.TLSKey, CaFile: cfg.TLSCA})

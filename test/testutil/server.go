@@ -44,6 +44,8 @@ type Options struct {
 	Now         func() time.Time
 	// TLSCert and TLSKey serve HTTPS (app.Config).
 	TLSCert, TLSKey string
+	// NATSWorkerPassword admits outside Glue workers to the node's NATS (app.Config).
+	NATSWorkerPassword string
 }
 
 // Start starts a node and registers its shutdown with t.Cleanup.
@@ -66,6 +68,7 @@ func Start(t testing.TB, opts Options) *app.App {
 		GlueTimeScale: opts.GlueTimeScale,
 		Credentials:   opts.Credentials, Now: opts.Now,
 		TLSCert: opts.TLSCert, TLSKey: opts.TLSKey,
+		NATSWorkerPassword: opts.NATSWorkerPassword,
 	})
 	if err != nil {
 		t.Fatalf("start sfnd: %v", err)

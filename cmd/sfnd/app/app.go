@@ -38,7 +38,10 @@ type Config struct {
 	DataDir  string // embedded NATS store lives in DataDir/jetstream
 	NatsURL  string // external NATS (comma-separated URLs); empty starts the embedded server
 	NATSAuth NATSAuth
-	NATSPort int // embedded server's client port: 0 in-process only, -1 any free port
+	// NATSWorkerPassword, when set with a listening embedded NATS, admits outside Glue
+	// workers as user NATSWorkerUser with GlueWorkerPermissions only.
+	NATSWorkerPassword string
+	NATSPort           int // embedded server's client port: 0 in-process only, -1 any free port
 	// NodeName names the node (its embedded NATS server's name; unique in a cluster).
 	NodeName string
 	// ClusterListen (HOST:PORT) makes the embedded server join a NATS cluster with

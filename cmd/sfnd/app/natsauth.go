@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/sfnd/sfnd/actors/gluejob"
 	"github.com/sfnd/sfnd/events/jsstore"
 )
 
@@ -26,6 +28,37 @@ import (
 // NATSUser is the user of a listening embedded NATS server unless --nats-user names
 // another.
 const NATSUser = "sfnd"
+
+// NATSWorkerUser is the NATS user outside Glue workers connect as when
+// --nats-worker-password is given: it takes and reports Glue work and nothing else.
+const NATSWorkerUser = "glue-worker"
+
+// GlueWorkerPermissions is what an outside Glue worker may do on NATS (an allow-list:
+// everything not named is refused): pull, acknowledge and create consumers of the
+// GLUE_WORK stream only, publish reports, hear stops, ask and answer which runner holds
+// a run, and receive replies. It cannot reach any other stream or bucket (the task
+// token key in KV sfn_keys included), create or source a stream, or read messages
+// directly.
+func GlueWorkerPermissions() *server.Permissions {
+	work := jsstore.GlueWorkStream
+	return &server.Permissions{
+		Publish: &server.SubjectPermission{Allow: []string{
+			"$JS.API.INFO",
+			"$JS.API.STREAM.INFO." + work,
+			"$JS.API.CONSUMER.CREATE." + work, "$JS.API.CONSUMER.CREATE." + work + ".>",
+			"$JS.API.CONSUMER.DURABLE.CREATE." + work + ".>",
+			"$JS.API.CONSUMER.INFO." + work + ".>",
+			"$JS.API.CONSUMER.MSG.NEXT." + work + ".>",
+			"$JS.ACK." + work + ".>",
+			jsstore.GlueReportSubject,
+			gluejob.HoldsPrefix + "*",
+			"_INBOX.>",
+		}},
+		Subscribe: &server.SubjectPermission{Allow: []string{
+			"_INBOX.>", jsstore.GlueStopPrefix + ">", gluejob.HoldsPrefix + "*",
+		}},
+	}
+}
 
 // NATSPasswordFile is where the embedded NATS server's password is kept in the data
 // directory (mode 0600), generated at the first start with a listening server.
@@ -45,6 +78,12 @@ func lockDown(ec *jsstore.EmbeddedConfig, cfg Config) error {
 		if ec.Password, err = natsPassword(cfg.DataDir); err != nil {
 			return err
 		}
+	}
+	if cfg.NATSWorkerPassword != "" {
+		if len(cfg.NATSWorkerPassword) < 16 {
+			return errors.New("--nats-worker-password: at least 16 characters")
+		}
+		ec.Users = append(ec.Users, &server.User{Username: NATSWorkerUser, Password: cfg.NATSWorkerPassword, Permissions: GlueWorkerPermissions()})
 	}
 	ec.TLSCert, ec.TLSKey, ec.TLSCA = cfg.NATSAuth.TLSCert, cfg.NATSAuth.TLSKey, cfg.NATSAuth.TLSCA
 	if (ec.TLSCert == "") != (ec.TLSKey == "") {
