@@ -26,7 +26,7 @@ func benchCmd(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	quick := fs.Bool("quick", false, "run every workload in about a minute (100,000 listed executions instead of 1,000,000)")
 	tiny := fs.Bool("tiny", false, "smoke sizes: a few executions per workload")
-	endpoint := fs.String("endpoint", "", "bench a running sfnd at this URL instead of starting one")
+	endpoint := fs.String("endpoint", "", "bench a running sfnd at this URL instead of starting one (several comma-separated nodes of a cluster: requests go to each in turn)")
 	natsURL := fs.String("nats-url", "", "with --endpoint: that server's NATS, for ceiling, replay25k and list seeding")
 	dataDir := fs.String("data-dir", "", "data directory of the bench's own node (default: a temporary directory, removed afterwards)")
 	only := fs.String("only", "", "comma-separated workloads to run: "+strings.Join(bench.Workloads, ","))

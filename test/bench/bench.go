@@ -13,9 +13,11 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -298,22 +300,51 @@ func (b *runner) name(s string) string { return b.cfg.Prefix + "-" + s }
 
 // Client returns an aws-sdk-go-v2 client for endpoint with static dummy credentials,
 // the SDK's default retries (for its known local race) and a connection pool sized for the bench's concurrency.
+// endpoint may list several nodes of a cluster, comma-separated: requests go to them
+// in turn (a node started without --credentials: the signature names the first).
 func Client(endpoint string) *sfn.Client {
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns = 1024
 		t.MaxIdleConnsPerHost = 1024
 		t.MaxConnsPerHost = 0
 	}).WithTimeout(2 * time.Minute)
+	var doer sfn.HTTPClient = hc
+	eps := strings.Split(endpoint, ",")
+	if len(eps) > 1 {
+		rr := &roundRobin{inner: hc}
+		for _, ep := range eps {
+			u, err := url.Parse(strings.TrimSpace(ep))
+			if err == nil && u.Host != "" {
+				rr.hosts = append(rr.hosts, u.Host)
+			}
+		}
+		doer = rr
+	}
 	return sfn.New(sfn.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   doer,
+		BaseEndpoint: aws.String(strings.TrimSpace(eps[0])),
 		Credentials:  aws.NewCredentialsCache(staticCreds{}),
 		// The SDK's own retries (3 attempts) absorb its known client-side race
 		// against fast local servers (aws-sdk-go-v2 #1825/#2737: "use of closed network
 		// connection" while decoding a large response); errors sfnd answers are not retried.
 		RetryMaxAttempts: 3,
-		HTTPClient:       hc,
 	})
+}
+
+// roundRobin sends each request to the next of several hosts.
+type roundRobin struct {
+	inner sfn.HTTPClient
+	hosts []string
+	n     atomic.Uint64
+}
+
+func (r *roundRobin) Do(req *http.Request) (*http.Response, error) {
+	if len(r.hosts) > 0 {
+		req.URL.Host = r.hosts[(r.n.Add(1)-1)%uint64(len(r.hosts))]
+		req.Host = req.URL.Host
+	}
+	return r.inner.Do(req)
 }
 
 type staticCreds struct{}
