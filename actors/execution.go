@@ -11,6 +11,7 @@ import (
 
 	"github.com/sfnd/sfnd/actors/asl"
 	"github.com/sfnd/sfnd/events"
+	"github.com/sfnd/sfnd/events/jsstore"
 )
 
 // execActor owns one execution while it is resident.
@@ -97,8 +98,10 @@ func (a *execActor) handle(m *commandMsg) {
 		// history afresh and re-arms what the execution waits for.
 		a.loaded = false
 	}
+	fresh := false // the state was read from the store while handling this command
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if !a.loaded {
+			fresh = true
 			if err := a.load(ctx, m.cmd); err != nil {
 				e.cfg.Logger.Error("load execution", "execution", a.arn, "err", err)
 				a.nak(m)
@@ -135,6 +138,13 @@ func (a *execActor) handle(m *commandMsg) {
 			}
 		}
 		evs, effects, err := asl.Decide(a.sm, a.x, trig)
+		if (err != nil || len(evs) == 0) && !fresh && a.stale(ctx) {
+			// Nothing to do for this state, but another node has decided since this
+			// actor last read or wrote (a cluster runs an execution's commands where
+			// they arrive): a trigger unknown here may be the newer state's.
+			a.loaded = false
+			continue
+		}
 		if err != nil {
 			if !errors.Is(err, asl.ErrAlreadyStarted) && !errors.Is(err, asl.ErrNotStarted) {
 				e.cfg.Logger.Error("decide", "execution", a.arn, "trigger", trig.Kind, "err", err)
@@ -371,6 +381,15 @@ func (a *execActor) parked() bool {
 	return true
 }
 
+// stale tells whether the stored history has moved past what this actor has seen.
+func (a *execActor) stale(ctx context.Context) bool {
+	if a.x == nil || a.lastSeq == 0 {
+		return false
+	}
+	last, err := a.engine.store.LastHistorySeq(ctx, a.arn)
+	return err == nil && last > a.lastSeq
+}
+
 // reconcile reports the end of an ended execution to the read model again when a
 // command finds nothing to do: the read model may have missed it (the process died
 // between the append and the update, or the projection's update was lost), and a
@@ -491,7 +510,15 @@ func (a *execActor) run(ctx context.Context, effects []asl.Effect, armed bool) {
 				a.engine.cfg.Logger.Warn("no task dispatcher for effect", "execution", a.arn, "effect", ef)
 				continue
 			}
-			if err := a.engine.cfg.Tasks.Dispatch(ctx, a.arn, ef); err != nil {
+			err := a.engine.cfg.Tasks.Dispatch(ctx, a.arn, ef)
+			// A stream or bucket electing a new leader (a node died) answers nothing
+			// for a few seconds; dispatching again is idempotent (the task record's
+			// compare-and-set, message ids).
+			for err != nil && jsstore.Transient(err) && ctx.Err() == nil {
+				time.Sleep(250 * time.Millisecond)
+				err = a.engine.cfg.Tasks.Dispatch(ctx, a.arn, ef)
+			}
+			if err != nil {
 				a.engine.cfg.Logger.Error("dispatch task", "execution", a.arn, "err", err)
 			}
 		}

@@ -344,6 +344,12 @@ func covers(have, want any) bool {
 	return true
 }
 
+// Transient reports an error of a JetStream request that may succeed when repeated
+// a little later: Retryable, or no stream answered (its leader is being elected).
+func Transient(err error) bool {
+	return Retryable(err) || errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
 // publishAttempt bounds one attempt of PublishRetry.
 const publishAttempt = 4 * time.Second
 
@@ -358,7 +364,7 @@ func PublishRetry(ctx context.Context, js jetstream.JetStream, m *nats.Msg, opts
 		actx, cancel := context.WithTimeout(ctx, publishAttempt)
 		ack, err := js.PublishMsg(actx, m, opts...)
 		cancel()
-		if err == nil || ctx.Err() != nil || !(Retryable(err) || errors.Is(err, jetstream.ErrNoStreamResponse)) {
+		if err == nil || ctx.Err() != nil || !Transient(err) {
 			return ack, err
 		}
 		select {

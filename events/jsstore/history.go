@@ -122,6 +122,21 @@ func (s *Store) ReadHistory(ctx context.Context, execARN string) ([]events.Histo
 	return out, last, err
 }
 
+// LastHistorySeq is the stream sequence of an execution's last history message (0:
+// none): one direct get, to tell whether a resident actor's state is current.
+func (s *Store) LastHistorySeq(ctx context.Context, execARN string) (uint64, error) {
+	var last uint64
+	err := s.directGets(ctx, HistoryStream, map[string]any{"multi_last": []string{HistorySubject(execARN)}, "batch": 1}, func(m *nats.Msg) error {
+		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		if err != nil {
+			return errors.Wrap(err, "decode history sequence")
+		}
+		last = seq
+		return nil
+	})
+	return last, err
+}
+
 // Parked returns the executions of execARNs whose history ends with a message marked
 // ParkedHeader (one multi-last direct get per 1,024 executions).
 func (s *Store) Parked(ctx context.Context, execARNs []string) (map[string]bool, error) {

@@ -76,6 +76,13 @@ func TestAppendHistoryBatchesAndConflicts(t *testing.T) {
 	if err != nil || len(other) != 0 || last2 != 0 {
 		t.Fatalf("empty history: %v %d %v", other, last2, err)
 	}
+	// The last sequence alone, as a resident actor checks it (one direct get).
+	if seq, err := s.LastHistorySeq(ctx, arn); err != nil || seq != last {
+		t.Fatalf("LastHistorySeq = %d, %v; want %d", seq, err, last)
+	}
+	if seq, err := s.LastHistorySeq(ctx, arn+"x"); err != nil || seq != 0 {
+		t.Fatalf("LastHistorySeq of no history = %d, %v; want 0", seq, err)
+	}
 }
 
 func TestScheduledCommandFires(t *testing.T) {
