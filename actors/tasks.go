@@ -495,6 +495,12 @@ func (t *Tasks) invoke(execARN string, ef asl.InvokeTask, key string, rec taskRe
 func (t *Tasks) invokeJob(ctx context.Context, ji JobIntegration, call IntegrationCall, key string, fail func(name, cause string)) {
 	log := t.cfg.Logger.With("execution", call.ExecARN, "task", call.Task.ScheduledEventID, "resource", call.Task.Resource)
 	out, job, err := ji.Submit(ctx, call)
+	// A stream electing a new leader (a node died) answers nothing for a few seconds:
+	// submit again rather than fail the task (a child start is idempotent by name).
+	for until := time.Now().Add(time.Minute); err != nil && jsstore.Transient(err) && time.Now().Before(until) && ctx.Err() == nil; {
+		time.Sleep(500 * time.Millisecond)
+		out, job, err = ji.Submit(ctx, call)
+	}
 	if err != nil {
 		var ie *IntegrationError
 		if errors.As(err, &ie) {
