@@ -358,6 +358,17 @@ func (e *Engine) durable(due time.Time) bool {
 // JetStream scheduled messages, durable while the execution's actor is passivated or
 // the node is down.
 func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) error {
+	return e.arm(ctx, arn, id, due, false)
+}
+
+// rearmTimer is armTimer for a timer a recovered execution armed before: a durable one
+// is scheduled again even if the stream saw it lately (the first schedule may have
+// been lost with a node).
+func (e *Engine) rearmTimer(ctx context.Context, arn, id string, due time.Time) error {
+	return e.arm(ctx, arn, id, due, true)
+}
+
+func (e *Engine) arm(ctx context.Context, arn, id string, due time.Time, again bool) error {
 	now := e.cfg.Now()
 	delay := time.Duration(float64(due.Sub(now)) * e.cfg.WaitTimeScale)
 	// Time is when the timer is due to fire (for the timer-lag metric only: the
@@ -369,6 +380,9 @@ func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) er
 		}
 		time.AfterFunc(delay, func() { e.Deliver(cmd, nil) })
 		return nil
+	}
+	if again {
+		return e.store.RescheduleCommand(ctx, cmd, id, now.Add(delay))
 	}
 	return e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
 }

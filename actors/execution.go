@@ -419,7 +419,7 @@ func (a *execActor) rearm(ctx context.Context) {
 		return
 	}
 	for _, t := range a.x.PendingTimers() {
-		if err := a.engine.armTimer(ctx, a.arn, t.ID, t.Due); err != nil {
+		if err := a.engine.rearmTimer(ctx, a.arn, t.ID, t.Due); err != nil {
 			a.engine.cfg.Logger.Error("re-arm timer", "execution", a.arn, "timer", t.ID, "err", err)
 		}
 	}

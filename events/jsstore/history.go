@@ -288,6 +288,19 @@ func (s *Store) PublishCommand(ctx context.Context, cmd events.Command, msgID st
 // ScheduleCommand makes the server publish cmd onto the execution's command subject at
 // due: a durable timer. id names the timer (one schedule per execution and id).
 func (s *Store) ScheduleCommand(ctx context.Context, cmd events.Command, id string, due time.Time) error {
+	return s.scheduleCommand(ctx, cmd, id, due, cmd.ExecARN+"#timer#"+id)
+}
+
+// RescheduleCommand is ScheduleCommand for a timer armed before (a recovered
+// execution re-arming what it waits for): its message id is new, so the stream does
+// not drop it as a repeat of the first one, which may have been lost with a node; on
+// the same subject it replaces a schedule still pending (a repeated firing decides
+// nothing).
+func (s *Store) RescheduleCommand(ctx context.Context, cmd events.Command, id string, due time.Time) error {
+	return s.scheduleCommand(ctx, cmd, id, due, cmd.ExecARN+"#timer#"+id+"#rearm-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+}
+
+func (s *Store) scheduleCommand(ctx context.Context, cmd events.Command, id string, due time.Time, msgID string) error {
 	data, err := json.Marshal(cmd)
 	if err != nil {
 		return errors.Wrap(err, "encode command")
@@ -296,7 +309,7 @@ func (s *Store) ScheduleCommand(ctx context.Context, cmd events.Command, id stri
 	m.Data = data
 	m.Header.Set(jetstream.ScheduleHeader, "@at "+due.UTC().Format(time.RFC3339Nano))
 	m.Header.Set(jetstream.ScheduleTargetHeader, CommandSubject(cmd.ExecARN))
-	m.Header.Set(jetstream.MsgIDHeader, cmd.ExecARN+"#timer#"+id)
+	m.Header.Set(jetstream.MsgIDHeader, msgID)
 	_, err = PublishRetry(ctx, s.JS, m)
 	return errors.Wrap(err, "schedule command")
 }
