@@ -310,13 +310,15 @@ func Start(ctx context.Context, cfg Config) (*App, error) {
 			cfg.Logger.Error("http server stopped", "err", err)
 		}
 	}()
-	if err := a.startGlueWork(ctx); err != nil {
+	// On a cluster re-electing leaders (a node died, this one restarted) these can
+	// time out: retried, as the stream creates are, rather than ending the process.
+	if err := jsstore.RetryStartup(ctx, cfg.Logger, "start the Glue runners", a.startGlueWork); err != nil {
 		return nil, err
 	}
 	if a.Blueprints != nil {
 		a.Glue.EnableBlueprints(a.Blueprints)
 	}
-	if err := a.recoverGlue(ctx); err != nil {
+	if err := jsstore.RetryStartup(ctx, cfg.Logger, "resume Glue workflow runs", a.recoverGlue); err != nil {
 		return nil, err
 	}
 	ok = true
