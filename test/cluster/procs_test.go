@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
@@ -398,6 +399,12 @@ func startWithRetry(ctx context.Context, cl *cluster, i int, p planned) error {
 	}
 }
 
+// serverFault tells a 5xx answer (InternalFailure, ServiceUnavailable) from a refusal.
+func serverFault(err error) bool {
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() >= 500
+}
+
 func apiCode(err error) string {
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -519,10 +526,11 @@ func (w *worker) run(ctx context.Context, cl *cluster, i int, arn string) {
 				Output: aws.String(`{"echo":` + in + `,"by":"worker"}`)})
 			return err
 		}
-		// Answer until a node takes it or says the task is over.
+		// Answer until a node takes it or says the task is over (a server error while
+		// the cluster re-elects a leader is retried, as the AWS SDKs do).
 		for j := i; ctx.Err() == nil; j++ {
 			err := answer(cl.client(j))
-			if err == nil || apiCode(err) != "" {
+			if err == nil || (apiCode(err) != "" && !serverFault(err)) {
 				break
 			}
 			time.Sleep(30 * time.Millisecond)
