@@ -31,6 +31,20 @@ func TestStaticDefinitionChecks(t *testing.T) {
 		{"UUID arity", pass(`{"u.$":"States.UUID($.a)"}`), "SCHEMA_VALIDATION_FAILED",
 			"The value for the field 'u.$' " + badCall, "/States/P/Parameters"},
 	}
+	task := func(resource string) string {
+		return `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + resource + `","End":true}}}`
+	}
+	notRecognized := func(resource string) string {
+		return "The resource provided " + resource + " is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."
+	}
+	for _, r := range []string{
+		"arn:aws:lambda:us-east-1:123456789012:function:f:",
+		"arn:aws:lambda:us-east-1:123456789012:MyFunction",
+		"arn:aws:states:::lambda:invoke.waitForTaskToken1",
+		"arn:aws:states:::activity:worker",
+	} {
+		cases = append(cases, staticCase{"resource " + r, task(r), "SCHEMA_VALIDATION_FAILED", notRecognized(r), "/States/T/Resource"})
+	}
 	c := client(region)
 	name := uniq("static")
 	good := passDefinition("s")

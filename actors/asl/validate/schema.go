@@ -518,7 +518,7 @@ func (v *validator) task(loc string, s *jsonValue, jsonata bool) {
 	if r := s.get("Resource"); r != nil {
 		if !r.isString() {
 			v.schema(loc+"/Resource", "Expected value of type [STRING]")
-		} else if !strings.HasPrefix(r.str, "arn:") || strings.Count(r.str, ":") < 5 {
+		} else if !validTaskResource(r.str) {
 			v.schema(loc+"/Resource", "The resource provided %s is not recognized. The value is not a valid resource ARN, or the resource is not available in this region.", r.str)
 		}
 	}

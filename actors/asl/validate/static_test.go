@@ -50,3 +50,74 @@ func TestIntrinsicArgumentTypes(t *testing.T) {
 		t.Errorf("plain string: %+v", diags)
 	}
 }
+
+// TestTaskResourceForms: a Task resource of one of the documented kinds (Lambda function,
+// service integration, activity) that is malformed is refused with the message the
+// validator gives for any resource it does not recognise; well-formed ones, and resources
+// of kinds AWS's verdict on is not known, are accepted.
+func TestTaskResourceForms(t *testing.T) {
+	task := func(resource string) string {
+		return `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + resource + `","End":true}}}`
+	}
+	for _, r := range []string{
+		"arn:aws:lambda:us-east-1:123456789012:function:",
+		"arn:aws:lambda:us-east-1:123456789012:function:f:",
+		"arn:aws:lambda:us-east-1:123456789012:function:f:$*#$7485",
+		"arn:aws:lambda:us-east-1:123456789012:function:f:1:2",
+		"arn:aws:lambda:us-east-1:123456789012:function:my func",
+		"arn:aws:lambda:us-east-1:123456789012:function:" + strings.Repeat("f", 65),
+		"arn:aws:lambda:us-east-1:123456789012:function:f:" + strings.Repeat("a", 129),
+		"arn:aws:lambda:us-east-1:123456789012:MyFunction",
+		"arn:aws:lambda:us-east-1:123456789012:layer:l:1",
+		"arn:aws:states:::lambda:invoke.waitForTaskToken1",
+		"arn:aws:states:::lambda:invoke.sync:3",
+		"arn:aws:states:::lambda:invoke:foo",
+		"arn:aws:states:::lambda:",
+		"arn:aws:states:::lambda",
+		"arn:aws:states:::Lambda:invoke",
+		"arn:aws:states:::sns:publish.",
+		"arn:aws:states:::aws-sdk:s3",
+		"arn:aws:states:::aws-sdk:s3:get-object",
+		"arn:aws:states:::aws-sdk::getObject",
+		"arn:aws:states:::activity:worker",
+		"arn:aws:states:us-east-1:123456789012:activity:",
+		"arn:aws:states:us-east-1:123456789012:activity:a b",
+		"arn:aws:states:us-east-1:123456789012:activity:a:b",
+		"arn:aws:states:us-east-1::activity:a",
+		"lambda:invoke",
+		"arn:aws:states",
+	} {
+		want := "SCHEMA_VALIDATION_FAILED: The resource provided " + r + " is not recognized. The value is not a valid resource ARN, or the resource is not available in this region. at /States/T/Resource"
+		if got := InvalidDefinitionMessage(Validate(task(r))); !strings.Contains(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", r, got, want)
+		}
+	}
+	for _, r := range []string{
+		"arn:aws:lambda:us-east-1:123456789012:function:my-function_1",
+		"arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+		"arn:aws:lambda:us-east-1:123456789012:function:f:7",
+		"arn:aws:lambda:us-east-1:123456789012:function:f:prod-Alias_2",
+		"arn:aws-cn:lambda:cn-north-1:123456789012:function:f",
+		"arn:aws:lambda:::function:publish-to-slack-lambda", // region and account are not judged
+		"arn:aws:states:::lambda:invoke",
+		"arn:aws:states:::lambda:invoke.waitForTaskToken",
+		"arn:aws:states:::states:startExecution.sync:2",
+		"arn:aws:states:::states:startExecution.sync",
+		"arn:aws:states:::ecs:runTask.sync",
+		"arn:aws:states:::emr-containers:startJobRun.sync",
+		"arn:aws:states:::elasticmapreduce:createCluster.sync",
+		"arn:aws:states:::http:invoke",
+		"arn:aws:states:::eks:call",
+		"arn:aws:states:::events:putEvents.waitForTaskToken",
+		"arn:aws:states:::aws-sdk:s3:listObjectsV2",
+		"arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+		"arn:aws:states:::aws-sdk:ec2:describeInstances.waitForTaskToken",
+		"arn:aws:states:us-east-1:123456789012:activity:my-activity_1",
+		"arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject", // not a documented form: left alone
+		"arn:aws:sns:us-east-1:123456789012:topic",                   // another service: left alone
+	} {
+		if diags := Validate(task(r)); HasErrors(diags) {
+			t.Errorf("%s: %s", r, InvalidDefinitionMessage(diags))
+		}
+	}
+}
