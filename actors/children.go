@@ -46,34 +46,34 @@ func childResult(x *asl.Execution, pattern string, stop time.Time) events.TaskRe
 				return buf.String()
 			}
 		}
-		return jsonString(text)
+		return JSONString(text)
 	}
 	status := string(x.Status())
 	var b bytes.Buffer
 	b.WriteByte('{')
 	if status != string(asl.StatusSucceeded) {
 		if x.Cause != "" {
-			b.WriteString(`"Cause":` + jsonString(x.Cause) + `,`)
+			b.WriteString(`"Cause":` + JSONString(x.Cause) + `,`)
 		}
 		if x.Error != "" {
-			b.WriteString(`"Error":` + jsonString(x.Error) + `,`)
+			b.WriteString(`"Error":` + JSONString(x.Error) + `,`)
 		}
 	}
-	b.WriteString(`"ExecutionArn":` + jsonString(info.ExecutionArn))
+	b.WriteString(`"ExecutionArn":` + JSONString(info.ExecutionArn))
 	b.WriteString(`,"Input":` + data(info.Input) + `,"InputDetails":{"Included":true}`)
-	b.WriteString(`,"Name":` + jsonString(info.Name))
+	b.WriteString(`,"Name":` + JSONString(info.Name))
 	if out := x.Output(); status == string(asl.StatusSucceeded) && out != nil {
 		b.WriteString(`,"Output":` + data(*out) + `,"OutputDetails":{"Included":true}`)
 	}
 	b.WriteString(`,"StartDate":` + strconv.FormatInt(info.StartTime.UnixMilli(), 10))
-	b.WriteString(`,"StateMachineArn":` + jsonString(info.StateMachineArn))
+	b.WriteString(`,"StateMachineArn":` + JSONString(info.StateMachineArn))
 	if info.StateMachineAliasArn != "" {
-		b.WriteString(`,"StateMachineAliasArn":` + jsonString(info.StateMachineAliasArn))
+		b.WriteString(`,"StateMachineAliasArn":` + JSONString(info.StateMachineAliasArn))
 	}
 	if info.StateMachineVersionArn != "" {
-		b.WriteString(`,"StateMachineVersionArn":` + jsonString(info.StateMachineVersionArn))
+		b.WriteString(`,"StateMachineVersionArn":` + JSONString(info.StateMachineVersionArn))
 	}
-	b.WriteString(`,"Status":` + jsonString(status))
+	b.WriteString(`,"Status":` + JSONString(status))
 	b.WriteString(`,"StopDate":` + strconv.FormatInt(stop.UnixMilli(), 10) + `}`)
 	if status == string(asl.StatusSucceeded) {
 		return events.TaskResult{Status: "Succeeded", Output: b.String()}
@@ -127,7 +127,10 @@ func (a *execActor) childEnded(ctx context.Context, evs []events.HistoryEvent) {
 	a.engine.cfg.Logger.Error("report child result to parent", "execution", a.arn, "parent", a.parent.ExecARN, "err", err)
 }
 
-func jsonString(s string) string {
+// JSONString is s as a JSON string literal, escaped as encoding/json escapes it. The
+// DescribeExecution-shaped results of nested executions are written with it, here and in
+// the states:startExecution integration.
+func JSONString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }

@@ -155,17 +155,17 @@ func resultEntry(rec events.ExecutionRecord, res *asl.ChildResult) string {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	if res != nil && res.Status != "SUCCEEDED" {
-		b.WriteString(`"Cause":` + jsonString(res.Cause) + `,"Error":` + jsonString(res.Error) + `,`)
+		b.WriteString(`"Cause":` + JSONString(res.Cause) + `,"Error":` + JSONString(res.Error) + `,`)
 	}
 	in := ""
 	if rec.Start != nil {
 		in = rec.Start.Input
 	}
-	b.WriteString(`"ExecutionArn":` + jsonString(rec.ARN))
-	b.WriteString(`,"Input":` + jsonString(in) + `,"InputDetails":{"Included":true}`)
-	b.WriteString(`,"Name":` + jsonString(rec.Name))
+	b.WriteString(`"ExecutionArn":` + JSONString(rec.ARN))
+	b.WriteString(`,"Input":` + JSONString(in) + `,"InputDetails":{"Included":true}`)
+	b.WriteString(`,"Name":` + JSONString(rec.Name))
 	if res != nil && res.Status == "SUCCEEDED" {
-		b.WriteString(`,"Output":` + jsonString(res.Output) + `,"OutputDetails":{"Included":true}`)
+		b.WriteString(`,"Output":` + JSONString(res.Output) + `,"OutputDetails":{"Included":true}`)
 	}
 	status := "RUNNING"
 	if res != nil {
@@ -175,15 +175,15 @@ func resultEntry(rec events.ExecutionRecord, res *asl.ChildResult) string {
 	if status == "SUCCEEDED" {
 		b.WriteString(`,"RedriveStatus":"NOT_REDRIVABLE","RedriveStatusReason":"Execution is SUCCEEDED and cannot be redriven"`)
 	}
-	b.WriteString(`,"StartDate":` + jsonString(rec.StartDate.UTC().Format("2006-01-02T15:04:05.000Z")))
-	b.WriteString(`,"StateMachineArn":` + jsonString(rec.StateMachineARN))
-	b.WriteString(`,"Status":` + jsonString(status))
+	b.WriteString(`,"StartDate":` + JSONString(rec.StartDate.UTC().Format("2006-01-02T15:04:05.000Z")))
+	b.WriteString(`,"StateMachineArn":` + JSONString(rec.StateMachineARN))
+	b.WriteString(`,"Status":` + JSONString(status))
 	stop := time.Time{}
 	if rec.StopDate != nil {
 		stop = *rec.StopDate
 	}
 	if !stop.IsZero() {
-		b.WriteString(`,"StopDate":` + jsonString(stop.UTC().Format("2006-01-02T15:04:05.000Z")))
+		b.WriteString(`,"StopDate":` + JSONString(stop.UTC().Format("2006-01-02T15:04:05.000Z")))
 	}
 	b.WriteByte('}')
 	return b.String()

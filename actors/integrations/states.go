@@ -248,24 +248,19 @@ func startError(fe *fault.Error) *actors.IntegrationError {
 // for Java shape, with its HTTP metadata).
 func startExecutionResponse(execARN string, startDate, now time.Time) string {
 	reqID := uuid.NewString()
-	body := `{"executionArn":` + jsonString(execARN) + `,"startDate":` +
+	body := `{"executionArn":` + actors.JSONString(execARN) + `,"startDate":` +
 		strconv.FormatFloat(float64(startDate.UnixMilli())/1000, 'E', -1, 64) + `}`
 	length := strconv.Itoa(len(body))
 	date := now.UTC().Format(time.RFC1123)
 	date = strings.Replace(date, "UTC", "GMT", 1)
 	var b bytes.Buffer
-	b.WriteString(`{"ExecutionArn":` + jsonString(execARN))
-	b.WriteString(`,"SdkHttpMetadata":{"AllHttpHeaders":{"x-amzn-RequestId":[` + jsonString(reqID) +
-		`],"connection":["keep-alive"],"Content-Length":["` + length + `"],"Date":[` + jsonString(date) +
+	b.WriteString(`{"ExecutionArn":` + actors.JSONString(execARN))
+	b.WriteString(`,"SdkHttpMetadata":{"AllHttpHeaders":{"x-amzn-RequestId":[` + actors.JSONString(reqID) +
+		`],"connection":["keep-alive"],"Content-Length":["` + length + `"],"Date":[` + actors.JSONString(date) +
 		`],"Content-Type":["application/x-amz-json-1.0"]},"HttpHeaders":{"connection":"keep-alive","Content-Length":"` +
-		length + `","Content-Type":"application/x-amz-json-1.0","Date":` + jsonString(date) +
-		`,"x-amzn-RequestId":` + jsonString(reqID) + `},"HttpStatusCode":200}`)
-	b.WriteString(`,"SdkResponseMetadata":{"RequestId":` + jsonString(reqID) + `}`)
+		length + `","Content-Type":"application/x-amz-json-1.0","Date":` + actors.JSONString(date) +
+		`,"x-amzn-RequestId":` + actors.JSONString(reqID) + `},"HttpStatusCode":200}`)
+	b.WriteString(`,"SdkResponseMetadata":{"RequestId":` + actors.JSONString(reqID) + `}`)
 	b.WriteString(`,"StartDate":` + strconv.FormatInt(startDate.UnixMilli(), 10) + `}`)
 	return b.String()
-}
-
-func jsonString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
