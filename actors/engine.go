@@ -353,10 +353,12 @@ func (e *Engine) durable(due time.Time) bool {
 	return time.Duration(float64(due.Sub(e.cfg.Now()))*e.cfg.WaitTimeScale) >= durableAfter
 }
 
-// armTimer makes a TimerFired command arrive at due (scaled). Timers due within a
-// second run in memory (recovery re-arms them after a crash); longer ones are
-// JetStream scheduled messages, durable while the execution's actor is passivated or
-// the node is down.
+// armTimer makes a TimerFired command arrive at due (scaled). Timers are JetStream
+// scheduled messages, durable while the execution's actor is passivated or the node is
+// down. A timer due within a second also runs in memory, so that it fires on time (a
+// scheduled message can come a little late): its durable copy is then due
+// ShortTimerBackstop later, and fires only if the in-memory one died with its process
+// and recovery did not re-arm it; the decider ignores whichever firing comes second.
 func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) error {
 	return e.arm(ctx, arn, id, due, false)
 }
@@ -374,17 +376,18 @@ func (e *Engine) arm(ctx context.Context, arn, id string, due time.Time, again b
 	// Time is when the timer is due to fire (for the timer-lag metric only: the
 	// decider takes the firing's time from the engine's clock).
 	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id, Time: now.Add(max(delay, 0))}
-	if delay < durableAfter {
-		if delay < 0 {
-			delay = 0
-		}
-		time.AfterFunc(delay, func() { e.Deliver(cmd, nil) })
-		return nil
-	}
+	schedule := e.store.ScheduleCommand
 	if again {
-		return e.store.RescheduleCommand(ctx, cmd, id, now.Add(delay))
+		schedule = e.store.RescheduleCommand
 	}
-	return e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
+	if delay >= durableAfter {
+		return schedule(ctx, cmd, id, now.Add(delay))
+	}
+	delay = max(delay, 0)
+	time.AfterFunc(delay, func() { e.Deliver(cmd, nil) })
+	backstop := cmd
+	backstop.Time = time.Time{} // a late backstop is no timer lag
+	return schedule(ctx, backstop, id, now.Add(delay+ShortTimerBackstop))
 }
 
 // armDurable arms a timer as a JetStream scheduled message whatever its delay.
@@ -394,6 +397,10 @@ func (e *Engine) armDurable(ctx context.Context, arn, id string, due time.Time) 
 	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id, Time: now.Add(delay)}
 	return e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
 }
+
+// ShortTimerBackstop is how long after its due time the durable copy of an in-memory
+// timer fires.
+const ShortTimerBackstop = 2 * time.Second
 
 // Close stops consuming and stops every actor.
 func (e *Engine) Close() {
