@@ -403,10 +403,18 @@ func (a *App) resumeLater(partitions []int) { go a.recover(partitions) }
 func (a *App) recover(partitions []int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// Right after a restart the store may still be recovering: a failed listing is
+	// tried again rather than leaving the partitions' executions unwoken.
 	running, err := a.execs.Running(ctx)
-	if err != nil {
-		a.cfg.Logger.Error("list running executions to resume", "partitions", partitions, "err", err)
-		return
+	for wait := 250 * time.Millisecond; err != nil; wait = min(2*wait, 5*time.Second) {
+		a.cfg.Logger.Warn("list running executions to resume", "partitions", partitions, "err", err)
+		select {
+		case <-ctx.Done():
+			a.cfg.Logger.Error("list running executions to resume: giving up", "partitions", partitions, "err", err)
+			return
+		case <-time.After(wait):
+		}
+		running, err = a.execs.Running(ctx)
 	}
 	var mine [jsstore.Partitions]bool
 	for _, p := range partitions {
