@@ -15,7 +15,7 @@ type staticCase struct {
 }
 
 // TestStaticDefinitionChecks sends definitions that can never run (mistyped intrinsic
-// function arguments, malformed Task resources) through CreateStateMachine,
+// function arguments, malformed Task resources, x with x.$) through CreateStateMachine,
 // UpdateStateMachine and ValidateStateMachineDefinition: each is refused with the same
 // diagnostic, and a refused update leaves the stored definition as it was.
 func TestStaticDefinitionChecks(t *testing.T) {
@@ -30,6 +30,8 @@ func TestStaticDefinitionChecks(t *testing.T) {
 			"The value for the field 'r.$' " + badCall, "/States/P/Parameters"},
 		{"UUID arity", pass(`{"u.$":"States.UUID($.a)"}`), "SCHEMA_VALIDATION_FAILED",
 			"The value for the field 'u.$' " + badCall, "/States/P/Parameters"},
+		{"x and x.$", pass(`{"x":1,"x.$":"$.a"}`), "SCHEMA_VALIDATION_FAILED",
+			"There should only be one of the following fields: [x, x.$]", "/States/P/Parameters"},
 	}
 	task := func(resource string) string {
 		return `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"` + resource + `","End":true}}}`

@@ -364,6 +364,12 @@ func (v *validator) payloadTemplate(loc string, t *jsonValue) {
 		switch n.kind {
 		case kindObject:
 			for _, m := range n.members {
+				// "A JSON object MUST NOT have duplicate field names after fields ending
+				// with the characters ".$" are renamed to strip the ".$" suffix." (ASL
+				// specification, Payload Template).
+				if plain, ok := strings.CutSuffix(m.key, ".$"); ok && n.has(plain) {
+					v.schema(loc, "There should only be one of the following fields: [%s, %s]", plain, m.key)
+				}
 				if strings.HasSuffix(m.key, ".$") {
 					if !m.value.isString() || !(validPath(m.value.str) || validIntrinsic(m.value.str)) {
 						v.schema(loc, "The value for the field '%s' must be a valid JSONPath or a valid intrinsic function call", m.key)

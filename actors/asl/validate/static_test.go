@@ -121,3 +121,33 @@ func TestTaskResourceForms(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldKeyCollisions: "A JSON object MUST NOT have duplicate field names after fields
+// ending with the characters ".$" are renamed to strip the ".$" suffix" (ASL
+// specification, Payload Template): x and x.$ in one object of a payload template or an
+// Assign block are refused, at the template field, in the words the validator uses for
+// other fields that exclude each other.
+func TestFieldKeyCollisions(t *testing.T) {
+	pass := func(fields string) string {
+		return `{"StartAt":"P","States":{"P":{"Type":"Pass",` + fields + `,"End":true}}}`
+	}
+	for def, want := range map[string]string{
+		pass(`"Parameters":{"x":1,"x.$":"$.a"}`):                  "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [x, x.$] at /States/P/Parameters",
+		pass(`"Parameters":{"a":[{"b":{"y.$":"$.a","y":null}}]}`): "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [y, y.$] at /States/P/Parameters",
+		pass(`"Assign":{"v.$":"$.a","v":2}`):                      "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [v, v.$] at /States/P/Assign",
+		`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","ResultSelector":{"p":{"q.$":"$.a","q":"x"}},"End":true}}}`: "SCHEMA_VALIDATION_FAILED: There should only be one of the following fields: [q, q.$] at /States/T/ResultSelector",
+	} {
+		if got := InvalidDefinitionMessage(Validate(def)); !strings.Contains(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", def, got, want)
+		}
+	}
+	for _, def := range []string{
+		pass(`"Parameters":{"x":1,"y.$":"$.a","z":{"x.$":"$.b"}}`), // the same name in another object
+		pass(`"Parameters":{"x.$$":"$.a","x.":1,"x$":2}`),          // only the ".$" suffix is stripped
+		pass(`"Result":{"x":1,"x.$":"$.a"}`),                       // a Result is not a template
+	} {
+		if diags := Validate(def); HasErrors(diags) {
+			t.Errorf("%s: %s", def, InvalidDefinitionMessage(diags))
+		}
+	}
+}
