@@ -244,13 +244,29 @@ const DefaultStartHold = time.Second
 // the engine rather than behind a connection's lock.
 const ioSlots = 64
 
-// acquireIO waits for an I/O slot; the returned function gives it back.
-func (e *Engine) acquireIO(ctx context.Context) (func(), error) {
+// acquireIO waits for an I/O slot; the returned function gives it back. While it
+// waits, the command's stream message (when it has one) is kept in progress, so the
+// server does not deliver it again after CommandAckWait: redelivered copies of
+// commands queued here would only lengthen the queue.
+func (e *Engine) acquireIO(ctx context.Context, m *commandMsg) (func(), error) {
 	select {
 	case e.io <- struct{}{}:
 		return func() { <-e.io }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default:
+	}
+	tick := time.NewTicker(CommandAckWait / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case e.io <- struct{}{}:
+			return func() { <-e.io }, nil
+		case <-tick.C:
+			if m != nil && m.msg != nil {
+				_ = m.msg.InProgress()
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 

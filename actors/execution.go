@@ -102,7 +102,7 @@ func (a *execActor) handle(m *commandMsg) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
 		if !a.loaded {
 			fresh = true
-			if err := a.load(ctx, m.cmd); err != nil {
+			if err := a.load(ctx, m); err != nil {
 				e.cfg.Logger.Error("load execution", "execution", a.arn, "err", err)
 				a.nak(m)
 				return
@@ -180,7 +180,7 @@ func (a *execActor) handle(m *commandMsg) {
 			e.cfg.Logger.Error("encode trigger", "execution", a.arn, "err", err)
 		}
 		appendStart := time.Now()
-		release, err := e.acquireIO(ctx)
+		release, err := e.acquireIO(ctx, m)
 		if err != nil {
 			a.loaded = false
 			a.nak(m)
@@ -298,7 +298,8 @@ func (a *execActor) flushHeld() {
 }
 
 // load rebuilds the execution from its stored history.
-func (a *execActor) load(ctx context.Context, cmd events.Command) error {
+func (a *execActor) load(ctx context.Context, m *commandMsg) error {
+	cmd := m.cmd
 	if cmd.Kind == events.CmdStart && cmd.Start != nil && !a.readOnce {
 		// A start reaching a fresh actor is a new execution (the API has just
 		// reserved its name): skip reading an empty history. Should one exist after
@@ -312,7 +313,7 @@ func (a *execActor) load(ctx context.Context, cmd events.Command) error {
 		return nil
 	}
 	a.readOnce = true
-	release, err := a.engine.acquireIO(ctx)
+	release, err := a.engine.acquireIO(ctx, m)
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,8 @@ const (
 	NodesBucket = "sfn_nodes"
 
 	heartbeatEvery = time.Second
+	maxAckPending  = 128
+	pullBatch      = 64
 	pullExpiry     = 2 * time.Second
 	// requestBound bounds each JetStream request of the ownership loop.
 	requestBound = 2 * time.Second
@@ -144,12 +146,14 @@ func newOwners(ctx context.Context, e *Engine) (*owners, error) {
 	}
 	for p := range jsstore.Partitions {
 		if _, err := jsstore.EnsureConsumer(ctx, o.stream, jetstream.ConsumerConfig{
-			Durable:        ConsumerName(p),
-			Description:    "sfnd command partition " + strconv.Itoa(p) + ": one pinned node at a time",
-			FilterSubject:  jsstore.CommandPrefix + strconv.Itoa(p) + ".>",
-			AckPolicy:      jetstream.AckExplicitPolicy,
-			AckWait:        CommandAckWait, // redelivery after a crash; repeats are harmless (stale triggers yield nothing)
-			MaxAckPending:  4096,
+			Durable:       ConsumerName(p),
+			Description:   "sfnd command partition " + strconv.Itoa(p) + ": one pinned node at a time",
+			FilterSubject: jsstore.CommandPrefix + strconv.Itoa(p) + ".>",
+			AckPolicy:     jetstream.AckExplicitPolicy,
+			AckWait:       CommandAckWait, // redelivery after a crash; repeats are harmless (stale triggers yield nothing)
+			// Bounded so that a burst (thousands of timers due at once) waits on the
+			// server, not in the engine: 16 partitions x 128 commands in flight.
+			MaxAckPending:  maxAckPending,
 			PriorityPolicy: jetstream.PriorityPolicyPinned,
 			PriorityGroups: []string{OwnerGroup},
 			PinnedTTL:      PinnedTTL,
@@ -281,7 +285,7 @@ func (o *owners) consume(p *partition) {
 			}
 		}
 		o.e.route(m)
-	}, jetstream.PullPriorityGroup(OwnerGroup), jetstream.PullMaxMessages(256), jetstream.PullExpiry(pullExpiry),
+	}, jetstream.PullPriorityGroup(OwnerGroup), jetstream.PullMaxMessages(pullBatch), jetstream.PullExpiry(pullExpiry),
 		jetstream.ConsumeErrHandler(func(jetstream.ConsumeContext, error) {}))
 	if err != nil {
 		o.e.cfg.Logger.Warn("consume command partition", "partition", p.n, "err", err)

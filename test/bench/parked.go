@@ -218,7 +218,8 @@ func (b *runner) parked(ctx context.Context) error {
 	var mu sync.Mutex
 	failed := 0
 	if err := parallel(ctx, n, 32, func(ctx context.Context, i int) error {
-		d, err := waitLateness(ctx, c, arns[i], time.Duration(wait)*time.Second, t0.Add(sz.ParkedWait+2*time.Minute))
+		// The last timer is due a wait after the last start.
+		d, err := waitLateness(ctx, c, arns[i], time.Duration(wait)*time.Second, t0.Add(started+sz.ParkedWait+2*time.Minute))
 		if err != nil {
 			mu.Lock()
 			failed++
