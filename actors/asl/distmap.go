@@ -35,7 +35,11 @@ import (
 // Ext.Data keys of the distributed map.
 const (
 	kReader = "reader" // ReadItems spec (JSON) on the event that scheduled it
-	kMapRun = "maprun" // StartMapRun spec (JSON) on MapRunStarted
+	// kReaderFrame is the frame of the Map state that reads, when the event the read
+	// is recorded on belongs to another frame (a retry or a redrive records no entry
+	// event of its own: the read goes on the decision's last event).
+	kReaderFrame = "readerFrame"
+	kMapRun      = "maprun" // StartMapRun spec (JSON) on MapRunStarted
 )
 
 // Task types of the distributed map's pending work.
@@ -134,6 +138,12 @@ func EffectOf(ev *events.HistoryEvent) (Effect, bool) {
 	return nil, false
 }
 
+// frameOf is the frame key an event belongs to ("" for the top level).
+func frameOf(ev *events.HistoryEvent) string {
+	s, _ := dataString(extData(ev), kFrame)
+	return s
+}
+
 // applyDistMap opens the distributed map's pending work recorded on ev.
 func (x *Execution) applyDistMap(ev *events.HistoryEvent, d map[string]any) {
 	typ := ""
@@ -148,6 +158,9 @@ func (x *Execution) applyDistMap(ev *events.HistoryEvent, d map[string]any) {
 		return
 	}
 	key, _ := dataString(extData(ev), kFrame)
+	if rf, ok := dataString(d, kReaderFrame); ok && typ == taskItemReader {
+		key = rf
+	}
 	f := x.frames[key]
 	if f == nil {
 		return
@@ -157,6 +170,9 @@ func (x *Execution) applyDistMap(ev *events.HistoryEvent, d map[string]any) {
 	}
 	f.Task = &taskInfo{Scheduled: ev.ID, Type: typ}
 	x.tasks[ev.ID] = f.Key
+	if typ == taskItemReader {
+		f.Phase = phEntered // waits for the items (a retry or a redrive left it phRetry)
+	}
 }
 
 // closeDistTask closes the distributed map's pending work of f, if any.
@@ -274,7 +290,11 @@ func (d *decider) readItems(f *frame, st *State, in *payload) (any, bool) {
 		return nil, false
 	}
 	b, _ := json.Marshal(spec)
-	d.amend(map[string]any{kReader: string(b)}, nil)
+	data := map[string]any{kReader: string(b)}
+	if last := &d.evs[len(d.evs)-1]; frameOf(last) != f.Key {
+		data[kReaderFrame] = f.Key
+	}
+	d.amend(data, nil)
 	d.effects = append(d.effects, ReadItems{ScheduledEventID: d.evs[len(d.evs)-1].ID, Reader: spec})
 	return nil, false
 }

@@ -368,6 +368,9 @@ func (x *Execution) Apply(ev *events.HistoryEvent) {
 		return
 	case events.ExecutionRedriven:
 		x.applyRedriven(ev, d) // redrive.go
+		if d != nil {
+			x.applyDistMap(ev, d) // a Map state's items read again, recorded here
+		}
 		return
 	case events.MapIterationStarted:
 		if f == nil {

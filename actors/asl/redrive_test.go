@@ -225,3 +225,40 @@ func TestItemReaderRetriedAfterBackoff(t *testing.T) {
 		5 4 MapRunStarted
 	`)
 }
+
+// A redriven Distributed Map inside a Parallel branch reads its items again: the read
+// is recorded on ExecutionRedriven (a top-level event) for the branch's frame.
+func TestRedriveReaderInBranch(t *testing.T) {
+	h := newHarness(t, `{"StartAt":"Par","States":{"Par":{"Type":"Parallel","End":true,"Branches":[
+	 {"StartAt":"A","States":{"A":{"Type":"Pass","Result":"a","End":true}}},
+	 {"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+	   "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","ReaderConfig":{"InputType":"JSON"},"Parameters":{"Bucket":"b","Key":"k"}},
+	   "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}}]}}}`)
+	h.start(`{}`)
+	var read ReadItems
+	for _, e := range h.eff {
+		if r, ok := e.(ReadItems); ok {
+			read = r
+		}
+	}
+	if read.ScheduledEventID == 0 {
+		t.Fatalf("effects %v", h.eff)
+	}
+	h.decide(Trigger{Kind: TriggerTaskFailed, ScheduledEventID: read.ScheduledEventID, Error: "States.ItemReaderFailed", Cause: "no key"})
+	if h.x.Status() != StatusFailed {
+		t.Fatalf("status %s\n%s", h.x.Status(), compact(h.hist))
+	}
+	evs := h.redrive()
+	if r, ok := h.effect(0).(ReadItems); !ok || r.ScheduledEventID != evs[0].ID {
+		t.Fatalf("read after the redrive: %v\n%s", h.eff, compact(evs))
+	}
+	h.decide(Trigger{Kind: TriggerTaskSucceeded, ScheduledEventID: evs[0].ID, Output: `[1]`})
+	run, ok := h.effect(0).(StartMapRun)
+	if !ok {
+		t.Fatalf("effects %v\n%s", h.eff, compact(h.hist))
+	}
+	h.decide(Trigger{Kind: TriggerTaskSucceeded, ScheduledEventID: run.ScheduledEventID, Output: `[1]`})
+	if h.x.Status() != StatusSucceeded || *h.x.Output() != `["a",[1]]` {
+		t.Fatalf("status %s output %v\n%s", h.x.Status(), h.x.Output(), compact(h.hist))
+	}
+}
