@@ -275,17 +275,30 @@ func taskKey(execARN string, scheduled int64) string {
 // get reads a task record; a missing one is an error marked ErrTaskDoesNotExist.
 func (t *Tasks) get(ctx context.Context, key string) (taskRecord, uint64, error) {
 	var rec taskRecord
-	e, err := t.kv.Get(ctx, key)
+	var val []byte
+	var rev uint64
+	var err error
+	if t.store.Replicas() > 1 {
+		// On a replicated cluster a direct get may be answered by a replica that has
+		// not caught up: a poll would drop a task just queued, a claim would keep
+		// failing its compare-and-set. Task records are read from the leader.
+		val, rev, err = jsstore.LeaderKVGet(ctx, t.js, TaskBucket, key)
+	} else {
+		var e jetstream.KeyValueEntry
+		if e, err = t.kv.Get(ctx, key); err == nil {
+			val, rev = e.Value(), e.Revision()
+		}
+	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return rec, 0, errors.Mark(errors.Newf("no task %s", key), ErrTaskDoesNotExist)
 	}
 	if err != nil {
 		return rec, 0, errors.Wrap(err, "read task record")
 	}
-	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+	if err := json.Unmarshal(val, &rec); err != nil {
 		return rec, 0, errors.Wrap(err, "decode task record")
 	}
-	return rec, e.Revision(), nil
+	return rec, rev, nil
 }
 
 func (t *Tasks) create(ctx context.Context, key string, rec taskRecord, opts ...jetstream.KVCreateOpt) (uint64, error) {

@@ -449,7 +449,18 @@ func (p *Executions) MarkPendingRedrive(ctx context.Context, execARN string) err
 // Execution returns one execution's record, or an error marked events.ErrNotFound.
 func (p *Executions) Execution(ctx context.Context, execARN string) (events.ExecutionRecord, error) {
 	var rec events.ExecutionRecord
-	return rec, get(ctx, p.kv, ExecutionKey(StateMachineOf(execARN), execARN), &rec)
+	key := ExecutionKey(StateMachineOf(execARN), execARN)
+	err := get(ctx, p.kv, key, &rec)
+	if errors.Is(err, events.ErrNotFound) && p.js != nil {
+		// A direct get may be answered by a replica that has not caught up with a
+		// start another node has just recorded: ask the bucket's leader before saying
+		// it does not exist.
+		val, _, lerr := jsstore.LeaderKVGet(ctx, p.js, ExecutionBucket, key)
+		if lerr == nil {
+			return rec, errors.Wrap(json.Unmarshal(val, &rec), "decode read model")
+		}
+	}
+	return rec, err
 }
 
 // List returns a state machine's executions, newest first.

@@ -1,6 +1,7 @@
 package jsstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -373,4 +374,49 @@ func PublishRetry(ctx context.Context, js jetstream.JetStream, m *nats.Msg, opts
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// LeaderKVGet reads the newest value of key in bucket from the bucket stream's leader
+// ($JS.API.STREAM.MSG.GET). A KV Get is a direct get that any replica may answer,
+// one that has not caught up included: on a replicated cluster a node can then miss
+// a key another node has just written. Deleted or purged keys and missing ones are
+// jetstream.ErrKeyNotFound. It returns the value and its revision.
+func LeaderKVGet(ctx context.Context, js jetstream.JetStream, bucket, key string) ([]byte, uint64, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
+	resp, err := js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+bucket, req)
+	if err != nil {
+		return nil, 0, errors.Wrapf(err, "get %s from the leader", key)
+	}
+	var r struct {
+		Message *struct {
+			Seq  uint64 `json:"seq"`
+			Hdrs []byte `json:"hdrs"`
+			Data []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return nil, 0, errors.Wrap(err, "decode message get")
+	}
+	if r.Error != nil {
+		if r.Error.Code == 404 {
+			return nil, 0, jetstream.ErrKeyNotFound
+		}
+		return nil, 0, errors.Newf("get %s from the leader: %s (%d)", key, r.Error.Description, r.Error.Code)
+	}
+	if r.Message == nil {
+		return nil, 0, jetstream.ErrKeyNotFound
+	}
+	if h := r.Message.Hdrs; bytes.Contains(h, []byte("KV-Operation: DEL")) || bytes.Contains(h, []byte("KV-Operation: PURGE")) {
+		return nil, 0, jetstream.ErrKeyNotFound
+	}
+	return r.Message.Data, r.Message.Seq, nil
 }

@@ -123,18 +123,41 @@ func (s *Store) ReadHistory(ctx context.Context, execARN string) ([]events.Histo
 }
 
 // LastHistorySeq is the stream sequence of an execution's last history message (0:
-// none): one direct get, to tell whether a resident actor's state is current.
+// none), asked of the history stream's leader (a direct get may be answered by a
+// replica that has not caught up): it tells whether a resident actor's state is
+// current.
 func (s *Store) LastHistorySeq(ctx context.Context, execARN string) (uint64, error) {
-	var last uint64
-	err := s.directGets(ctx, HistoryStream, map[string]any{"multi_last": []string{HistorySubject(execARN)}, "batch": 1}, func(m *nats.Msg) error {
-		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
-		if err != nil {
-			return errors.Wrap(err, "decode history sequence")
-		}
-		last = seq
-		return nil
-	})
-	return last, err
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+	}
+	req, _ := json.Marshal(map[string]string{"last_by_subj": HistorySubject(execARN)})
+	resp, err := s.NC.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+HistoryStream, req)
+	if err != nil {
+		return 0, errors.Wrap(err, "last history sequence")
+	}
+	var r struct {
+		Message *struct {
+			Seq uint64 `json:"seq"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(resp.Data, &r); err != nil {
+		return 0, errors.Wrap(err, "decode message get")
+	}
+	switch {
+	case r.Error != nil && r.Error.Code == 404:
+		return 0, nil
+	case r.Error != nil:
+		return 0, errors.Newf("last history sequence: %s (%d)", r.Error.Description, r.Error.Code)
+	case r.Message == nil:
+		return 0, nil
+	}
+	return r.Message.Seq, nil
 }
 
 // Parked returns the executions of execARNs whose history ends with a message marked

@@ -114,3 +114,29 @@ func TestScheduledCommandFires(t *testing.T) {
 		t.Fatalf("got %d fired timers, want 1 (%v)", n, msgs.Error())
 	}
 }
+
+func TestLeaderKVGet(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	kv, err := s.JS.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: "leaderget", History: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := kv.Put(ctx, "k.a", []byte(`{"v":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	val, got, err := LeaderKVGet(ctx, s.JS, "leaderget", "k.a")
+	if err != nil || string(val) != `{"v":1}` || got != rev {
+		t.Fatalf("LeaderKVGet = %q rev %d, %v; want the value at revision %d", val, got, err, rev)
+	}
+	if _, _, err := LeaderKVGet(ctx, s.JS, "leaderget", "k.missing"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("missing key: %v, want ErrKeyNotFound", err)
+	}
+	if err := kv.Delete(ctx, "k.a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LeaderKVGet(ctx, s.JS, "leaderget", "k.a"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Fatalf("deleted key: %v, want ErrKeyNotFound", err)
+	}
+}
