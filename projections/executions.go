@@ -35,13 +35,16 @@ type Executions struct {
 	// record (the owner's fast path), so the projection skips them without a read.
 	ended endedCache
 
-	kv    jetstream.KeyValue
-	nc    *nats.Conn
-	js    jetstream.JetStream
-	cc    jetstream.ConsumeContext
-	track *Tracker
-	done  chan struct{} // closed by Stop
-	stop  sync.Once
+	kv jetstream.KeyValue
+	// leaderReads: the bucket is replicated, so apply reads the record from the
+	// stream's leader (a direct get may come from a replica that has not caught up).
+	leaderReads bool
+	nc          *nats.Conn
+	js          jetstream.JetStream
+	cc          jetstream.ConsumeContext
+	track       *Tracker
+	done        chan struct{} // closed by Stop
+	stop        sync.Once
 }
 
 // ExecutionKey is the bucket key of an execution.
@@ -52,7 +55,7 @@ func ExecutionKey(stateMachineARN, execARN string) string {
 // OpenExecutions creates (or opens) the execution bucket and list index without
 // starting the projection: enough to Reserve, read and list executions.
 func OpenExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Executions, error) {
-	p := &Executions{nc: st.NC, js: st.JS}
+	p := &Executions{nc: st.NC, js: st.JS, leaderReads: st.Replicas() > 1}
 	var err error
 	if p.kv, err = jsstore.EnsureKeyValue(ctx, st.JS, jetstream.KeyValueConfig{
 		Bucket: ExecutionBucket, Storage: jetstream.FileStorage, Replicas: st.KeepReplicas(ctx, "KV_"+ExecutionBucket, replicas), History: 1,
@@ -284,7 +287,17 @@ func (c *endedCache) covers(arn string, id int64) bool {
 func (p *Executions) apply(ctx context.Context, execARN string, evs []events.HistoryEvent) error {
 	key := ExecutionKey(StateMachineOf(execARN), execARN)
 	for attempt := 0; ; attempt++ {
-		entry, err := p.kv.Get(ctx, key)
+		var val []byte
+		var rev uint64
+		var err error
+		if p.leaderReads {
+			val, rev, err = jsstore.LeaderKVGet(ctx, p.js, ExecutionBucket, key)
+		} else {
+			var entry jetstream.KeyValueEntry
+			if entry, err = p.kv.Get(ctx, key); err == nil {
+				val, rev = entry.Value(), entry.Revision()
+			}
+		}
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil // not accepted through this API (or purged): nothing to project
 		}
@@ -292,7 +305,7 @@ func (p *Executions) apply(ctx context.Context, execARN string, evs []events.His
 			return errors.Wrapf(err, "get %s", key)
 		}
 		var rec events.ExecutionRecord
-		if err := json.Unmarshal(entry.Value(), &rec); err != nil {
+		if err := json.Unmarshal(val, &rec); err != nil {
 			return errors.Wrap(err, "decode execution record")
 		}
 		if !foldExecution(&rec, evs) {
@@ -302,8 +315,8 @@ func (p *Executions) apply(ctx context.Context, execARN string, evs []events.His
 		if err != nil {
 			return errors.Wrap(err, "encode execution record")
 		}
-		_, err = p.kv.Update(ctx, key, b, entry.Revision())
-		if errors.Is(err, jetstream.ErrKeyExists) && attempt < 16 {
+		_, err = p.kv.Update(ctx, key, b, rev)
+		if (errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)) && attempt < 16 {
 			continue // another applier wrote first: read again
 		}
 		if err != nil {
