@@ -298,6 +298,9 @@ loop:
 			}
 		}
 	}
+	if p.pos > len(p.s) {
+		p.pos = len(p.s) // a backslash ending the text inside a quote stepped past it
+	}
 	text := strings.TrimRight(p.s[start:p.pos], " \t\n\r")
 	r, perr := compileRef(text)
 	if perr != nil {
