@@ -2,15 +2,9 @@ package distmap
 
 import (
 	"fmt"
-	"net"
-	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -196,99 +190,13 @@ func TestMapRunAPIErrors(t *testing.T) {
 
 // ---- kill -9 in the middle of a Map Run ----
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-func sfndBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "sfnd-distmap-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "sfnd")
-		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/sfnd/sfnd/cmd/sfnd").CombinedOutput(); err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-type proc struct {
-	t    *testing.T
-	dir  string
-	port int
-	cmd  *exec.Cmd
-	log  *os.File
-}
-
-func (p *proc) start() {
-	p.t.Helper()
-	cmd := exec.Command(sfndBinary(p.t), "serve", "--listen", "127.0.0.1:"+strconv.Itoa(p.port), "--data-dir", p.dir,
-		"--log-level", "warn")
-	cmd.Stdout, cmd.Stderr = p.log, p.log
-	if err := cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	p.cmd = cmd
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", p.port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("sfnd did not come up: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (p *proc) kill9() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	_ = p.cmd.Wait()
-}
-
 func TestKill9DuringMapRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	logf, err := os.Create(filepath.Join(dir, "sfnd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{t: t, dir: dir, port: port, log: logf}
-	p.start()
-	t.Cleanup(func() {
-		if p.cmd != nil && p.cmd.ProcessState == nil {
-			p.kill9()
-		}
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "sfnd.log"))
-			if len(b) > 10000 {
-				b = b[len(b)-10000:]
-			}
-			t.Logf("sfnd log:\n%s", b)
-		}
-	})
-	c := testutil.Client(fmt.Sprintf("http://127.0.0.1:%d", port))
+	p := testutil.StartProc(t)
+	dir := p.Dir
+	c := testutil.Client(p.URL())
 	// 300 children of about 0.3 s each, 30 at a time: about 3 s of Map Run.
 	proc := `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":0.3,"Next":"P"},"P":{"Type":"Pass","End":true}}}`
 	proc = strings.Replace(proc, `"Seconds":0.3`, `"SecondsPath":"$.w"`, 1)
@@ -317,8 +225,8 @@ func TestKill9DuringMapRun(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	p.kill9()
-	p.start()
+	p.Kill9()
+	p.Start()
 	d := testutil.WaitDoneRetrying(t, c, ex, 3*time.Minute)
 	if d.Status != types.ExecutionStatusSucceeded {
 		t.Fatalf("after kill -9: %s %s %s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
@@ -352,8 +260,8 @@ func TestKill9DuringMapRun(t *testing.T) {
 	}
 	wantTypes(t, c, ex, "1:ExecutionStarted<0 2:MapStateEntered<0 3:MapStateStarted<2 4:MapRunStarted<3 5:MapRunSucceeded<4 6:MapStateSucceeded<5 7:MapStateExited<4 8:ExecutionSucceeded<7")
 	// Every stored history replays to the same decisions.
-	p.kill9()
-	if out, err := exec.Command(sfndBinary(t), "history", "verify", "--all", "--quiet", "--data-dir", dir).CombinedOutput(); err != nil {
+	p.Kill9()
+	if out, err := exec.Command(testutil.SfndBinary(t), "history", "verify", "--all", "--quiet", "--data-dir", dir).CombinedOutput(); err != nil {
 		t.Fatalf("history verify: %v\n%s", err, out)
 	}
 }

@@ -2,14 +2,8 @@ package redrive
 
 import (
 	"fmt"
-	"net"
-	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,44 +14,6 @@ import (
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
-// proc is sfnd serve as a process of its own, to be killed with SIGKILL.
-type proc struct {
-	t    *testing.T
-	dir  string
-	port int
-	cmd  *exec.Cmd
-	log  *os.File
-}
-
-func (p *proc) start() {
-	p.t.Helper()
-	cmd := exec.Command(testutil.SfndBinary(p.t), "serve", "--listen", "127.0.0.1:"+strconv.Itoa(p.port), "--data-dir", p.dir,
-		"--log-level", "warn")
-	cmd.Stdout, cmd.Stderr = p.log, p.log
-	if err := cmd.Start(); err != nil {
-		p.t.Fatal(err)
-	}
-	p.cmd = cmd
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", p.port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("sfnd did not come up: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (p *proc) kill9() {
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	_ = p.cmd.Wait()
-}
-
 // kill -9 in the middle of a redriven Map Run: after the restart the redrive goes on;
 // every child ends SUCCEEDED, none is started or redriven twice, and every stored
 // history (ExecutionRedriven and MapRunRedriven included) replays to itself.
@@ -65,33 +21,9 @@ func TestKill9DuringRedrive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	logf, err := os.Create(filepath.Join(dir, "sfnd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{t: t, dir: dir, port: port, log: logf}
-	p.start()
-	t.Cleanup(func() {
-		if p.cmd != nil && p.cmd.ProcessState == nil {
-			p.kill9()
-		}
-		logf.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(dir, "sfnd.log"))
-			if len(b) > 10000 {
-				b = b[len(b)-10000:]
-			}
-			t.Logf("sfnd log:\n%s", b)
-		}
-	})
-	c := testutil.Client(fmt.Sprintf("http://127.0.0.1:%d", port))
+	p := testutil.StartProc(t)
+	dir := p.Dir
+	c := testutil.Client(p.URL())
 	// 90 children, 10 at a time, each waits 1 s; children 2, 5, 8, 11 and 14 fail until
 	// redriven. The fifth failure exceeds the tolerated four: the run fails with
 	// children still running (aborted) and most never started.
@@ -169,8 +101,8 @@ func TestKill9DuringRedrive(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	p.kill9()
-	p.start()
+	p.Kill9()
+	p.Start()
 	d := testutil.WaitDoneRetrying(t, c, ex, 3*time.Minute)
 	if d.Status != types.ExecutionStatusSucceeded {
 		kids, _ := c.ListExecutions(ctx, &sfn.ListExecutionsInput{MapRunArn: aws.String(mr), MaxResults: 1000})
@@ -206,7 +138,7 @@ func TestKill9DuringRedrive(t *testing.T) {
 	if err != nil || dm.Status != types.MapRunStatusSucceeded || dm.ExecutionCounts.Succeeded != 90 || aws.ToInt32(dm.RedriveCount) != 1 {
 		t.Errorf("map run after restart: %v %+v", err, dm)
 	}
-	p.kill9()
+	p.Kill9()
 	if out, err := exec.Command(testutil.SfndBinary(t), "history", "verify", "--all", "--quiet", "--data-dir", dir).CombinedOutput(); err != nil {
 		t.Fatalf("history verify: %v\n%s", err, out)
 	}
