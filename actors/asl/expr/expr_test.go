@@ -373,3 +373,27 @@ func TestTemplateKeyOrder(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestFilterComparisonsOjgDoesNotDefine runs filters whose scripts make ojg panic (an
+// object or array compared with ==, a nested filter on null): the node is not selected,
+// the path still answers, nothing panics. FuzzSharedGrammar found the first of them.
+func TestFilterComparisonsOjgDoesNotDefine(t *testing.T) {
+	in := MustParseJSON(`{"a":{"b":1},"l":[{"k":1},[1,2],null,3,{"k":{"x":1}}]}`)
+	for path, want := range map[string]string{
+		"$[?(@ == @)]":               `[]`,
+		"$.l[?(@ == @)]":             `[null,3]`,
+		"$.l[?(@.k == @.k)]":         `[{"k":1},[1,2],null,3]`,
+		"$.l[?(@ == @[?(@.k)])]":     `[]`,
+		"$.l[?(!(@ == @))]":          `[]`,
+		"$.l[?(@.k == 1 || @ == @)]": `[null,3]`, // the whole script fails on an object
+	} {
+		got, err := Query(path, Env{Input: in})
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if s := Marshal(got); s != want {
+			t.Errorf("%s = %s, want %s", path, s, want)
+		}
+	}
+}

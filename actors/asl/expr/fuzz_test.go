@@ -11,7 +11,7 @@ var fuzzInput = MustParseJSON(`{"a":{"b":[1,2,{"c":"d"}],"n":3.5,"s":"x,y,z"},"l
 // FuzzJSONPath evaluates any path (and any ResultPath) over a fixed input: an error,
 // never a panic.
 func FuzzJSONPath(f *testing.F) {
-	for _, s := range []string{"$", "$.a.b[2].c", "$..b", "$.list[?(@ > 1)]", "$.a.b[-1:]", "$.a['s']", "$$.Execution.Id", "$v.x", "$.a.b[*]", "$.list.length()"} {
+	for _, s := range []string{"$", "$.a.b[2].c", "$..b", "$.list[?(@ > 1)]", "$[?(@ == @)]", "$.a.b[?(@ == @[?(@.c)])]", "$.a.b[-1:]", "$.a['s']", "$$.Execution.Id", "$v.x", "$.a.b[*]", "$.list.length()"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, path string) {

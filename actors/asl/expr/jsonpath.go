@@ -435,17 +435,32 @@ func (s segment) apply(v any, out []any) []any {
 		switch t := v.(type) {
 		case []any:
 			for _, c := range t {
-				if s.filter.Match(plain(c)) {
+				if matches(s.filter, plain(c)) {
 					out = append(out, c)
 				}
 			}
 		case *Object:
-			if s.filter.Match(plain(t)) {
+			if matches(s.filter, plain(t)) {
 				out = append(out, t)
 			}
 		}
 	}
 	return out
+}
+
+// matches reports whether filter f selects v. ojg's scripts panic on some comparisons
+// it does not define — an object or array compared with ==, a nested filter applied to
+// null ("comparing uncomparable type", "call of reflect.Value.Type on zero Value") —
+// where Jayway, which AWS uses, simply does not select the node; such a node is not
+// selected here either, instead of the panic taking the execution (or the validator)
+// down.
+func matches(f *jp.Filter, v any) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return f.Match(v)
 }
 
 // plain converts a value into the generic form ojg's filter scripts understand: maps and

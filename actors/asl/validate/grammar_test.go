@@ -161,6 +161,7 @@ func FuzzSharedGrammar(f *testing.F) {
 	f.Add("$.items[?(@.k == FooBar)]")
 	f.Add("$.items[(@.length-1)]")
 	f.Add("$foo")
+	f.Add("$[?(@ == @)]")
 	f.Fuzz(func(t *testing.T, s string) { checkShared(t, s) })
 }
 
