@@ -375,35 +375,23 @@ func (e *Engine) durable(due time.Time) bool {
 // scheduled message can come a little late): its durable copy is then due
 // ShortTimerBackstop later, and fires only if the in-memory one died with its process
 // and recovery did not re-arm it; the decider ignores whichever firing comes second.
+// Arming a timer again (a recovered execution, a decision made again after its append
+// failed) schedules it anew, replacing a schedule still pending
+// (jsstore.Store.ScheduleCommand).
 func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) error {
-	return e.arm(ctx, arn, id, due, false)
-}
-
-// rearmTimer is armTimer for a timer a recovered execution armed before: a durable one
-// is scheduled again even if the stream saw it lately (the first schedule may have
-// been lost with a node).
-func (e *Engine) rearmTimer(ctx context.Context, arn, id string, due time.Time) error {
-	return e.arm(ctx, arn, id, due, true)
-}
-
-func (e *Engine) arm(ctx context.Context, arn, id string, due time.Time, again bool) error {
 	now := e.cfg.Now()
 	delay := time.Duration(float64(due.Sub(now)) * e.cfg.WaitTimeScale)
 	// Time is when the timer is due to fire (for the timer-lag metric only: the
 	// decider takes the firing's time from the engine's clock).
 	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id, Time: now.Add(max(delay, 0))}
-	schedule := e.store.ScheduleCommand
-	if again {
-		schedule = e.store.RescheduleCommand
-	}
 	if delay >= durableAfter {
-		return schedule(ctx, cmd, id, now.Add(delay))
+		return e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
 	}
 	delay = max(delay, 0)
 	time.AfterFunc(delay, func() { e.Deliver(cmd, nil) })
 	backstop := cmd
 	backstop.Time = time.Time{} // a late backstop is no timer lag
-	return schedule(ctx, backstop, id, now.Add(delay+ShortTimerBackstop))
+	return e.store.ScheduleCommand(ctx, backstop, id, now.Add(delay+ShortTimerBackstop))
 }
 
 // armDurable arms a timer as a JetStream scheduled message whatever its delay.

@@ -190,8 +190,14 @@ func (a *execActor) handle(m *commandMsg) {
 		// before its events are appended and says so on the message: recovery then
 		// need not wake the execution (a timer armed for a decision that is not
 		// stored fires into nothing: the decider ignores unknown timers).
+		var parkedOn []string // the timers the decision parks the execution on
 		parked := a.parked() && a.armFirst(ctx, effects)
-		seq, err := e.store.AppendDecision(ctx, a.arn, a.lastSeq, evs, parked)
+		if parked {
+			for _, t := range a.x.PendingTimers() {
+				parkedOn = append(parkedOn, t.ID)
+			}
+		}
+		seq, err := e.store.AppendDecision(ctx, a.arn, a.lastSeq, evs, parkedOn)
 		release()
 		if errors.Is(err, events.ErrConflict) {
 			e.cfg.Metrics.Conflict()
@@ -420,7 +426,7 @@ func (a *execActor) rearm(ctx context.Context) {
 		return
 	}
 	for _, t := range a.x.PendingTimers() {
-		if err := a.engine.rearmTimer(ctx, a.arn, t.ID, t.Due); err != nil {
+		if err := a.engine.armTimer(ctx, a.arn, t.ID, t.Due); err != nil {
 			a.engine.cfg.Logger.Error("re-arm timer", "execution", a.arn, "timer", t.ID, "err", err)
 		}
 	}

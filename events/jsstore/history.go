@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -24,9 +25,12 @@ const TypeHeader = "Sfn-Type"
 // LastIDHeader carries the id of a history message's last event.
 const LastIDHeader = "Sfn-Last-Id"
 
-// ParkedHeader ("1") marks the last message of a decision after which the execution
-// waits for nothing but durable timers, all armed before the message was appended:
-// recovery need not wake such an execution (its timers survive the node).
+// ParkedHeader marks the last message of a decision after which the execution waits
+// for nothing but durable timers, all armed before the message was appended: recovery
+// need not wake such an execution (its timers survive the node) as long as their
+// scheduled messages are still there (Unscheduled). Its value lists those timers, the
+// Token of each id separated by spaces ("1", written before the timers were listed,
+// names none).
 const ParkedHeader = "Sfn-Parked"
 
 // A history message holds one decision: the JSON array of its events. A decision is
@@ -48,12 +52,20 @@ const (
 // the history is empty). It returns the new last sequence, or an error marked
 // events.ErrConflict when another writer appended first.
 func (s *Store) AppendHistory(ctx context.Context, execARN string, expectLast uint64, evs []events.HistoryEvent) (uint64, error) {
-	return s.AppendDecision(ctx, execARN, expectLast, evs, false)
+	return s.AppendDecision(ctx, execARN, expectLast, evs, nil)
 }
 
-// AppendDecision is AppendHistory; parked marks the decision's last message with
-// ParkedHeader.
-func (s *Store) AppendDecision(ctx context.Context, execARN string, expectLast uint64, evs []events.HistoryEvent, parked bool) (uint64, error) {
+// AppendDecision is AppendHistory; parkedOn, when not empty, lists the ids of the
+// durable timers the execution is parked on after the decision (ParkedHeader on its
+// last message).
+func (s *Store) AppendDecision(ctx context.Context, execARN string, expectLast uint64, evs []events.HistoryEvent, parkedOn []string) (uint64, error) {
+	parked := ""
+	for i, id := range parkedOn {
+		if i > 0 {
+			parked += " "
+		}
+		parked += Token(id)
+	}
 	subj := HistorySubject(execARN)
 	last := expectLast
 	for start := 0; start < len(evs); {
@@ -69,7 +81,11 @@ func (s *Store) AppendDecision(ctx context.Context, execARN string, expectLast u
 			}
 			end = start + (end-start)/2
 		}
-		seq, err := s.appendMsg(ctx, subj, execARN, last, evs[start:end], data, parked && end == len(evs))
+		mark := ""
+		if end == len(evs) {
+			mark = parked
+		}
+		seq, err := s.appendMsg(ctx, subj, execARN, last, evs[start:end], data, mark)
 		if err != nil {
 			return 0, err
 		}
@@ -78,7 +94,7 @@ func (s *Store) AppendDecision(ctx context.Context, execARN string, expectLast u
 	return last, nil
 }
 
-func (s *Store) appendMsg(ctx context.Context, subj, execARN string, expectLast uint64, evs []events.HistoryEvent, data []byte, parked bool) (uint64, error) {
+func (s *Store) appendMsg(ctx context.Context, subj, execARN string, expectLast uint64, evs []events.HistoryEvent, data []byte, parked string) (uint64, error) {
 	n := 0
 	for i := range evs {
 		n += len(evs[i].Type) + 1
@@ -94,8 +110,8 @@ func (s *Store) appendMsg(ctx context.Context, subj, execARN string, expectLast 
 	m.Data = data
 	m.Header.Set(TypeHeader, string(types))
 	m.Header.Set(LastIDHeader, strconv.FormatInt(evs[len(evs)-1].ID, 10))
-	if parked {
-		m.Header.Set(ParkedHeader, "1")
+	if parked != "" {
+		m.Header.Set(ParkedHeader, parked)
 	}
 	ack, err := s.JS.PublishMsg(ctx, m,
 		jetstream.WithExpectLastSequencePerSubject(expectLast),
@@ -161,9 +177,10 @@ func (s *Store) LastHistorySeq(ctx context.Context, execARN string) (uint64, err
 }
 
 // Parked returns the executions of execARNs whose history ends with a message marked
-// ParkedHeader (one multi-last direct get per 1,024 executions).
-func (s *Store) Parked(ctx context.Context, execARNs []string) (map[string]bool, error) {
-	out := map[string]bool{}
+// ParkedHeader (one multi-last direct get per 1,024 executions), each with the timers
+// it is parked on (the Tokens of their ids; nil when the mark names none).
+func (s *Store) Parked(ctx context.Context, execARNs []string) (map[string][]string, error) {
+	out := map[string][]string{}
 	bySubject := make(map[string]string, len(execARNs))
 	for start := 0; start < len(execARNs); start += directBatch {
 		part := execARNs[start:min(start+directBatch, len(execARNs))]
@@ -173,12 +190,55 @@ func (s *Store) Parked(ctx context.Context, execARNs []string) (map[string]bool,
 			bySubject[subjects[i]] = arn
 		}
 		if err := s.directGets(ctx, HistoryStream, map[string]any{"multi_last": subjects, "batch": len(subjects)}, func(m *nats.Msg) error {
-			if m.Header.Get(ParkedHeader) != "" {
-				out[bySubject[m.Header.Get(jetstream.SubjectHeader)]] = true
+			if v := m.Header.Get(ParkedHeader); v != "" {
+				var timers []string
+				if v != "1" {
+					timers = strings.Fields(v)
+				}
+				out[bySubject[m.Header.Get(jetstream.SubjectHeader)]] = timers
 			}
 			return nil
 		}); err != nil {
 			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Unscheduled returns the executions of parked (Parked's answer) that miss the
+// scheduled message of a timer they are parked on, or whose mark names no timer:
+// such an execution would wait for ever unless it is woken and re-arms its timers.
+// A schedule leaves the stream when it fires, so an execution whose timer has just
+// fired is among them too (waking it again is harmless). One multi-last direct get
+// per 1,024 timers; a schedule a lagging replica has not stored yet counts as missing.
+func (s *Store) Unscheduled(ctx context.Context, parked map[string][]string) (map[string]bool, error) {
+	out := map[string]bool{}
+	var subjects []string
+	bySubject := map[string]string{}
+	for arn, timers := range parked {
+		if len(timers) == 0 {
+			out[arn] = true
+			continue
+		}
+		for _, tok := range timers {
+			subj := scheduleSubject(arn, tok)
+			subjects = append(subjects, subj)
+			bySubject[subj] = arn
+		}
+	}
+	found := make(map[string]bool, len(subjects))
+	for start := 0; start < len(subjects); start += directBatch {
+		part := subjects[start:min(start+directBatch, len(subjects))]
+		if err := s.directGets(ctx, CommandStream, map[string]any{"multi_last": part, "batch": len(part)}, func(m *nats.Msg) error {
+			found[m.Header.Get(jetstream.SubjectHeader)] = true
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for _, subj := range subjects {
+		if !found[subj] {
+			out[bySubject[subj]] = true
 		}
 	}
 	return out, nil
@@ -309,26 +369,23 @@ func (s *Store) PublishCommand(ctx context.Context, cmd events.Command, msgID st
 }
 
 // ScheduleCommand makes the server publish cmd onto the execution's command subject at
-// due: a durable timer. id names the timer (one schedule per execution and id).
+// due: a durable timer. id names the timer: its schedule's subject is the execution's
+// and the timer's, so a second schedule of the same timer replaces one still pending.
+//
+// The message id (repeats of this call's publish are dropped) names the due time too:
+// every arming of a timer is a schedule of its own. A timer armed for a decision that
+// was then not stored (its append failed while a stream elected a leader) may fire
+// into nothing before the decision is made again; with an id naming the timer alone,
+// the second arming was dropped as a repeat of the first for the stream's duplicate
+// window, and an execution parked on that timer waited for ever (seen in the 3-node
+// kill test: retry-12).
 func (s *Store) ScheduleCommand(ctx context.Context, cmd events.Command, id string, due time.Time) error {
-	return s.scheduleCommand(ctx, cmd, id, due, cmd.ExecARN+"#timer#"+id)
-}
-
-// RescheduleCommand is ScheduleCommand for a timer armed before (a recovered
-// execution re-arming what it waits for): its message id is new, so the stream does
-// not drop it as a repeat of the first one, which may have been lost with a node; on
-// the same subject it replaces a schedule still pending (a repeated firing decides
-// nothing).
-func (s *Store) RescheduleCommand(ctx context.Context, cmd events.Command, id string, due time.Time) error {
-	return s.scheduleCommand(ctx, cmd, id, due, cmd.ExecARN+"#timer#"+id+"#rearm-"+strconv.FormatInt(time.Now().UnixNano(), 36))
-}
-
-func (s *Store) scheduleCommand(ctx context.Context, cmd events.Command, id string, due time.Time, msgID string) error {
+	msgID := cmd.ExecARN + "#timer#" + id + "#" + strconv.FormatInt(due.UnixNano(), 36)
 	data, err := json.Marshal(cmd)
 	if err != nil {
 		return errors.Wrap(err, "encode command")
 	}
-	m := nats.NewMsg(SchedulePrefix + Token(cmd.ExecARN) + "." + Token(id))
+	m := nats.NewMsg(scheduleSubject(cmd.ExecARN, Token(id)))
 	m.Data = data
 	m.Header.Set(jetstream.ScheduleHeader, "@at "+due.UTC().Format(time.RFC3339Nano))
 	m.Header.Set(jetstream.ScheduleTargetHeader, CommandSubject(cmd.ExecARN))
@@ -336,3 +393,7 @@ func (s *Store) scheduleCommand(ctx context.Context, cmd events.Command, id stri
 	_, err = PublishRetry(ctx, s.JS, m)
 	return errors.Wrap(err, "schedule command")
 }
+
+// scheduleSubject is the subject of the schedule of an execution's timer (tok: the
+// Token of the timer's id).
+func scheduleSubject(execARN, tok string) string { return SchedulePrefix + Token(execARN) + "." + tok }

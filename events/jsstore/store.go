@@ -101,6 +101,7 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 		Replicas:          s.KeepReplicas(ctx, CommandStream, 0),
 		Retention:         jetstream.WorkQueuePolicy,
 		AllowMsgSchedules: true,
+		AllowDirect:       true, // Unscheduled: batched reads of pending schedules
 		Duplicates:        2 * time.Minute,
 	})
 	if err != nil {

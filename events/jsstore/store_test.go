@@ -95,23 +95,96 @@ func TestScheduledCommandFires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ScheduleCommand(ctx, events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: "w1"}, "w1", time.Now().Add(300*time.Millisecond)); err != nil {
+	fired := func() {
+		t.Helper()
+		msgs, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for m := range msgs.Messages() {
+			n++
+			if m.Subject() != CommandSubject(arn) {
+				t.Fatalf("timer fired on %s", m.Subject())
+			}
+			_ = m.Ack()
+		}
+		if n != 1 {
+			t.Fatalf("got %d fired timers, want 1 (%v)", n, msgs.Error())
+		}
+	}
+	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: "w1"}
+	if err := s.ScheduleCommand(ctx, cmd, "w1", time.Now().Add(300*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
-	msgs, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	fired()
+	// The same timer armed again (its decision is made again after the first append
+	// failed, and the first schedule fired into nothing meanwhile) fires again: it
+	// used to be dropped as a repeat of the first schedule's message id.
+	if err := s.ScheduleCommand(ctx, cmd, "w1", time.Now().Add(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	fired()
+	// A timer armed twice while pending fires once, at the second due time.
+	if err := s.ScheduleCommand(ctx, cmd, "w1", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ScheduleCommand(ctx, cmd, "w1", time.Now().Add(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	fired()
+	if msgs, err := cons.Fetch(1, jetstream.FetchMaxWait(time.Second)); err != nil {
+		t.Fatal(err)
+	} else {
+		for m := range msgs.Messages() {
+			t.Fatalf("a replaced schedule fired too: %s", m.Data())
+		}
+	}
+}
+
+// TestUnscheduled: recovery finds the parked executions whose timer's schedule is
+// gone (Parked, Unscheduled).
+func TestUnscheduled(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	const a, b, c, d = "arn:aws:states:us-east-1:1:execution:sm:a", "arn:aws:states:us-east-1:1:execution:sm:b",
+		"arn:aws:states:us-east-1:1:execution:sm:c", "arn:aws:states:us-east-1:1:execution:sm:d"
+	for _, arn := range []string{a, b, c} {
+		if _, err := s.AppendDecision(ctx, arn, 0, evs(1, 2), []string{"t 1", "t2"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.AppendHistory(ctx, d, 0, evs(1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	arm := func(arn, id string) {
+		t.Helper()
+		if err := s.ScheduleCommand(ctx, events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id}, id, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	arm(a, "t 1")
+	arm(a, "t2")
+	arm(b, "t2") // b's "t 1" is lost
+	arm(d, "t2")
+	parked, err := s.Parked(ctx, []string{a, b, c, d})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for m := range msgs.Messages() {
-		n++
-		if m.Subject() != CommandSubject(arn) {
-			t.Fatalf("timer fired on %s", m.Subject())
-		}
-		_ = m.Ack()
+	if len(parked) != 3 || len(parked[a]) != 2 || parked[d] != nil {
+		t.Fatalf("parked: %v", parked)
 	}
-	if n != 1 {
-		t.Fatalf("got %d fired timers, want 1 (%v)", n, msgs.Error())
+	lost, err := s.Unscheduled(ctx, parked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lost) != 2 || !lost[b] || !lost[c] {
+		t.Fatalf("unscheduled: %v, want b and c", lost)
+	}
+	// A mark written before the timers were listed names none: always woken.
+	if lost, err := s.Unscheduled(ctx, map[string][]string{a: nil}); err != nil || !lost[a] {
+		t.Fatalf("unscheduled legacy mark: %v %v", lost, err)
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sfnd/sfnd/events/jsstore"
 	"github.com/sfnd/sfnd/test/testutil"
 )
 
@@ -307,5 +309,101 @@ func TestParkedExecutionsAreNotResident(t *testing.T) {
 		if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != fmt.Sprintf(`{"i":%d}`, i) {
 			t.Fatalf("%s: %s %s", arn, d.Status, aws.ToString(d.Output))
 		}
+	}
+}
+
+// TestParkedExecutionWithLostScheduleIsWoken: a parked execution whose timer's
+// scheduled message is gone when the node starts (lost with a node or a stream's
+// leader) is woken by recovery and arms its timer again; the others stay parked.
+func TestParkedExecutionWithLostScheduleIsWoken(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: 1})
+	c := testutil.Client(a.Endpoint())
+	sm := testutil.CreateStateMachine(t, c, "sm-lost",
+		`{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":8,"Next":"P"},"P":{"Type":"Pass","End":true}}}`)
+	const n = 6
+	var arns []string
+	for i := range n {
+		arns = append(arns, testutil.StartExecution(t, c, sm, fmt.Sprintf(`{"i":%d}`, i)))
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for a.Engine.Parked() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("parked: %d, want %d", a.Engine.Parked(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Lose the schedules of the first two (a real deletion from the command stream).
+	for _, arn := range arns[:2] {
+		if err := a.Store.CommandStream().Purge(ctx, jetstream.WithPurgeSubject(jsstore.SchedulePrefix+jsstore.Token(arn)+".>")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Close()
+	b := testutil.Start(t, testutil.Options{DataDir: dir, WaitTimeScale: 1})
+	c = testutil.Client(b.Endpoint())
+	// Recovery wakes the two (a woken execution stays resident until its idle
+	// timeout), not the others (their timers are due 8 s after their start).
+	deadline = time.Now().Add(5 * time.Second)
+	for b.Engine.Resident() != 2 {
+		if r := b.Engine.Resident(); r > 2 || time.Now().After(deadline) {
+			t.Fatalf("recovery woke %d executions, want the 2 whose schedule was lost", r)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, arn := range arns {
+		d := testutil.WaitDone(t, c, arn, 20*time.Second)
+		if d.Status != types.ExecutionStatusSucceeded || aws.ToString(d.Output) != fmt.Sprintf(`{"i":%d}`, i) {
+			t.Fatalf("%s: %s %s", arn, d.Status, aws.ToString(d.Output))
+		}
+	}
+}
+
+// TestTimerArmedAgainAfterFailedAppend: a decision that parks its execution on a
+// durable timer arms the timer before its append; when the append fails (the history
+// stream answers nothing: here it stops taking the history subjects, as when its
+// leader is being elected) for longer than the timer's delay, that first schedule
+// fires into nothing, and the decision made again must arm the timer again (it used
+// to be dropped as a repeat of the first schedule: the execution waited for ever).
+func TestTimerArmedAgainAfterFailedAppend(t *testing.T) {
+	ctx := context.Background()
+	a := testutil.Start(t, testutil.Options{WaitTimeScale: 1})
+	c := testutil.Client(a.Endpoint())
+	sm := testutil.CreateStateMachine(t, c, "sm-rearm",
+		`{"StartAt":"W1","States":{"W1":{"Type":"Wait","Seconds":3,"Next":"W2"},"W2":{"Type":"Wait","Seconds":2,"Next":"P"},"P":{"Type":"Pass","End":true}}}`)
+	arn := testutil.StartExecution(t, c, sm, `{"v":1}`)
+	deadline := time.Now().Add(2 * time.Second)
+	for a.Engine.Parked() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("execution not parked on W1")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	hs := a.Store.HistoryStream()
+	info, err := hs.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := info.Config
+	subjects := cfg.Subjects
+	cfg.Subjects = []string{"sfnd.test.nothing.>"}
+	if _, err := a.Store.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	// W1 fires about 3 s after the start: W2's decision arms its 2 s timer, its append
+	// fails and is tried again every second or so; W2's first schedule fires into
+	// nothing about 5 s after the start.
+	time.Sleep(7 * time.Second)
+	cfg.Subjects = subjects
+	if _, err := a.Store.JS.UpdateStream(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	d := testutil.WaitDone(t, c, arn, 15*time.Second)
+	if d.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("%s: %s", arn, d.Status)
+	}
+	if got, want := strings.Join(historyTypes(t, c, arn), ","), "ExecutionStarted,WaitStateEntered,WaitStateExited,WaitStateEntered,WaitStateExited,PassStateEntered,PassStateExited,ExecutionSucceeded"; got != want {
+		t.Fatalf("history\n got %s\nwant %s", got, want)
 	}
 }

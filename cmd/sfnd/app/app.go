@@ -428,20 +428,30 @@ func (a *App) recover(partitions []int) {
 	}
 	// An execution whose last decision parked it on durable timers (armed before
 	// that decision was stored) has nothing to re-arm or re-dispatch: its timer's
-	// command wakes it. Only the others are woken.
+	// command wakes it, as long as the timer's scheduled message is there. Those
+	// whose schedule is gone (a schedule lost with a node or a stream's leader,
+	// whatever the cause) are woken with the others and arm their timers again.
 	parked, err := a.Store.Parked(ctx, arns)
 	if err != nil {
 		a.cfg.Logger.Warn("read which executions are parked (waking them all)", "err", err)
 		parked = nil
 	}
+	lost, err := a.Store.Unscheduled(ctx, parked)
+	if err != nil {
+		a.cfg.Logger.Warn("read the parked executions' schedules (waking them all)", "err", err)
+		parked = nil
+	}
 	var wake []events.ExecutionRecord
 	for _, rec := range running {
-		if mine[jsstore.Partition(rec.ARN)] && !parked[rec.ARN] {
+		if _, ok := parked[rec.ARN]; mine[jsstore.Partition(rec.ARN)] && (!ok || lost[rec.ARN]) {
 			wake = append(wake, rec)
 		}
 	}
+	if len(lost) > 0 {
+		a.cfg.Logger.Info("parked executions whose timer has no schedule left (fired, or lost): waking them", "count", len(lost), "partitions", partitions)
+	}
 	if len(arns) > 0 || len(partitions) < jsstore.Partitions {
-		a.cfg.Logger.Info("resuming executions", "running", len(arns), "parked", len(parked), "waking", len(wake), "partitions", partitions)
+		a.cfg.Logger.Info("resuming executions", "running", len(arns), "parked", len(parked), "unscheduled", len(lost), "waking", len(wake), "partitions", partitions)
 	}
 	// A few at a time (each reads its history, re-arms its timers and, when it waits
 	// only for durable timers, is passivated again): waking them all at once made
