@@ -178,6 +178,19 @@ func (e *Engine) OwnedPartitions() []bool {
 	return o.Owned()
 }
 
+// NotPulling lists the command partitions this node should own (the live nodes'
+// rendezvous hash prefers it) and does not pull on (checked every second); nil
+// before Run.
+func (e *Engine) NotPulling() []int {
+	e.mu.Lock()
+	o := e.owners
+	e.mu.Unlock()
+	if o == nil {
+		return nil
+	}
+	return o.NotPulling()
+}
+
 // route hands a command from the stream to its execution's actor.
 func (e *Engine) route(m jetstream.Msg) {
 	var cmd events.Command

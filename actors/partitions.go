@@ -105,6 +105,7 @@ type partition struct {
 	lastMsg atomic.Int64 // unix nanos of the last command received
 	owned   atomic.Bool  // the server's pinned client is ours (last check)
 	pref    atomic.Bool  // this node is the preferred owner (last tick)
+	pulling atomic.Bool  // cc is set and had not ended at the last tick
 }
 
 // owners runs this node's side of partition ownership.
@@ -236,6 +237,7 @@ func (o *owners) tick() {
 				// recreated, a heartbeat went missing): pull again below.
 				o.e.cfg.Logger.Debug("command partition consumption ended; pulling again", "partition", p.n)
 				p.cc = nil
+				p.pulling.Store(false)
 			default:
 			}
 		}
@@ -292,6 +294,7 @@ func (o *owners) consume(p *partition) {
 		return
 	}
 	p.cc = cc
+	p.pulling.Store(true)
 }
 
 // release hands a partition to its preferred node: stop pulling (commands already
@@ -301,6 +304,7 @@ func (o *owners) release(p *partition) {
 	defer cancel()
 	p.cc.Drain()
 	p.cc = nil
+	p.pulling.Store(false)
 	p.pausedT = time.Now()
 	p.owned.Store(false)
 	if err := o.stream.UnpinConsumer(ctx, ConsumerName(p.n), OwnerGroup); err != nil {
@@ -387,6 +391,20 @@ func (o *owners) Owned() []bool {
 	return out
 }
 
+// NotPulling lists the partitions this node prefers (it should own them) and does
+// not pull on (as of the last tick, every second): its pull could not start (the
+// consumer has no leader) or ended and is not restarted yet. Before its first tick a
+// node prefers every partition.
+func (o *owners) NotPulling() []int {
+	var out []int
+	for _, p := range o.parts {
+		if p.pref.Load() && !p.pulling.Load() {
+			out = append(out, p.n)
+		}
+	}
+	return out
+}
+
 // close stops pulling, hands over the partitions this node is pinned on at once
 // (rather than after PinnedTTL) and removes the node's record.
 func (o *owners) close() {
@@ -398,6 +416,7 @@ func (o *owners) close() {
 		if p.cc != nil {
 			p.cc.Stop()
 			p.cc = nil
+			p.pulling.Store(false)
 			if p.owned.Load() {
 				held = append(held, p.n)
 			}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/sfnd/sfnd/actors"
 	"github.com/sfnd/sfnd/cmd/sfnd/app"
 	"github.com/sfnd/sfnd/events/jsstore"
 	"github.com/sfnd/sfnd/test/testutil"
@@ -160,5 +163,39 @@ func TestStopFromAnotherNode(t *testing.T) {
 				t.Fatalf("after stop: %v %v", d.Status, err)
 			}
 		}
+	}
+}
+
+// TestReadyzChecksPartitions: /readyz is 200 while the node pulls on every command
+// partition it should own, and 503 naming the partition once it cannot (here the
+// partition's consumer is deleted under it; its pull ends and cannot start again).
+func TestReadyzChecksPartitions(t *testing.T) {
+	a := testutil.Start(t, testutil.Options{})
+	get := func() (int, string) {
+		t.Helper()
+		resp, err := http.Get(a.Endpoint() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(); code != http.StatusOK {
+		t.Fatalf("/readyz of a started node: %d %s", code, body)
+	}
+	if err := a.Store.CommandStream().DeleteConsumer(context.Background(), actors.ConsumerName(3)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body := get()
+		if code == http.StatusServiceUnavailable && strings.Contains(body, "not consuming command partitions [3]") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz with partition 3's consumer gone: %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

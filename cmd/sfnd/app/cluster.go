@@ -96,7 +96,8 @@ func (a *App) reportReplicas() {
 }
 
 // ready is /readyz: this node can serve writes (JetStream answers, the history and
-// command streams have leaders, the node consumes its partitions).
+// command streams have leaders, the node pulls on every command partition it should
+// own: Engine.NotPulling).
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -123,6 +124,10 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 			fail(name + " has no leader")
 			return
 		}
+	}
+	if np := a.Engine.NotPulling(); len(np) > 0 {
+		fail(fmt.Sprintf("not consuming command partitions %v", np))
+		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
