@@ -114,6 +114,7 @@ func serve(args []string) error {
 	natsURL := fs.String("nats-url", env("SFND_NATS_URL", ""), "use an external NATS server instead of the embedded one (SFND_NATS_URL)")
 	natsPort, _ := strconv.Atoi(env("SFND_NATS_PORT", "0"))
 	natsPortFlag := fs.Int("nats-port", natsPort, "embedded NATS client port: 0 in-process only, -1 any free port (SFND_NATS_PORT)")
+	natsHost := fs.String("nats-host", env("SFND_NATS_HOST", "127.0.0.1"), "address the embedded NATS client port binds: 127.0.0.1 this machine only, 0.0.0.0 every interface (other hosts' tools and Glue workers) (SFND_NATS_HOST)")
 	region := fs.String("region", env("SFND_REGION", "us-east-1"), "default region (SFND_REGION)")
 	account := fs.String("account", env("SFND_ACCOUNT", "123456789012"), "account id of requests in development mode, without --credentials (SFND_ACCOUNT)")
 	tlsCert := fs.String("tls-cert", env("SFND_TLS_CERT", ""), "serve HTTPS with this PEM certificate (chain); SIGHUP reloads it (SFND_TLS_CERT)")
@@ -183,7 +184,7 @@ func serve(args []string) error {
 		}
 	}
 	cfg := app.Config{
-		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag,
+		Listen: *listen, DataDir: *dataDir, NatsURL: *natsURL, NATSPort: *natsPortFlag, NATSHost: *natsHost,
 		Region: *region, Account: *account, WaitTimeScale: *waitScale, Logger: logger,
 		LambdaEndpoint: *lambdaEndpoint, MockConfig: *mockConfig, GlueWork: gw, Endpoints: map[string]string{"s3": *s3Endpoint},
 		S3LocalRoot: *s3Root, S3Endpoint: *s3Endpoint,

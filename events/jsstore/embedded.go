@@ -23,6 +23,9 @@ import (
 type EmbeddedConfig struct {
 	StoreDir string // JetStream file store directory
 	Port     int    // client port; -1 picks a free one, 0 means in-process only
+	// Host is the address the client listener binds (default 127.0.0.1: this machine
+	// only); 0.0.0.0 or a host's address lets other machines' tools and Glue workers in.
+	Host string
 	// MaxMemory and MaxStore bound JetStream; the server's defaults would claim most
 	// of the machine (75% of RAM, 1 TB of disk).
 	MaxMemory int64
@@ -95,6 +98,9 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 	if cfg.ServerName == "" {
 		cfg.ServerName = "sfnd-embedded"
 	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
 	ready := 30 * time.Second
 	if cfg.ClusterListen != "" {
 		// The server starts its routes only once its client listener is up: a
@@ -106,7 +112,7 @@ func StartEmbedded(cfg EmbeddedConfig) (_ *Embedded, err error) {
 	}
 	opts := &server.Options{
 		ServerName:         cfg.ServerName,
-		Host:               "127.0.0.1",
+		Host:               cfg.Host,
 		Port:               cfg.Port,
 		DontListen:         cfg.Port == 0,
 		JetStream:          true,
@@ -275,7 +281,10 @@ func (e *Embedded) PublicURL() string {
 	if e.Server.Addr() == nil {
 		return ""
 	}
-	return e.Server.ClientURL() // tls:// when TLS is on
+	u := e.Server.ClientURL() // tls:// when TLS is on
+	// A listener on every address is reached on this machine through loopback.
+	u = strings.Replace(u, "://0.0.0.0:", "://127.0.0.1:", 1)
+	return strings.Replace(u, "://[::]:", "://[::1]:", 1)
 }
 
 // Shutdown stops the server, waits for it and releases the store's lock.

@@ -2,10 +2,13 @@ package jsstore
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/events"
@@ -211,5 +214,33 @@ func TestLeaderKVGet(t *testing.T) {
 	}
 	if _, _, err := LeaderKVGet(ctx, s.JS, "leaderget", "k.a"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Fatalf("deleted key: %v, want ErrKeyNotFound", err)
+	}
+}
+
+// TestEmbeddedHost: the client listener binds 127.0.0.1 unless told (Host), and a
+// listener on every interface is still reached through loopback by PublicURL.
+func TestEmbeddedHost(t *testing.T) {
+	for _, host := range []string{"", "0.0.0.0"} {
+		e, err := StartEmbedded(EmbeddedConfig{StoreDir: t.TempDir(), Port: -1, Host: host})
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, ok := e.Server.Addr().(*net.TCPAddr)
+		if !ok {
+			t.Fatalf("host %q: listener on %v", host, e.Server.Addr())
+		}
+		if all := addr.IP.IsUnspecified(); all != (host == "0.0.0.0") || !all && !addr.IP.IsLoopback() {
+			t.Fatalf("host %q: listener on %v", host, addr)
+		}
+		want := "nats://127.0.0.1:" + strconv.Itoa(addr.Port)
+		if got := e.PublicURL(); got != want {
+			t.Fatalf("host %q: PublicURL %s, want %s", host, got, want)
+		}
+		nc, err := nats.Connect(e.PublicURL())
+		if err != nil {
+			t.Fatalf("host %q: connect to %s: %v", host, e.PublicURL(), err)
+		}
+		nc.Close()
+		e.Shutdown()
 	}
 }

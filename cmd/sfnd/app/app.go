@@ -41,7 +41,8 @@ type Config struct {
 	// NATSWorkerPassword, when set with a listening embedded NATS, admits outside Glue
 	// workers as user NATSWorkerUser with GlueWorkerPermissions only.
 	NATSWorkerPassword string
-	NATSPort           int // embedded server's client port: 0 in-process only, -1 any free port
+	NATSPort           int    // embedded server's client port: 0 in-process only, -1 any free port
+	NATSHost           string // address the embedded server's client port binds (default 127.0.0.1)
 	// NodeName names the node (its embedded NATS server's name; unique in a cluster).
 	NodeName string
 	// ClusterListen (HOST:PORT) makes the embedded server join a NATS cluster with

@@ -27,7 +27,7 @@ func (a *App) connect() error {
 	cfg := a.cfg
 	if cfg.NatsURL == "" {
 		ec := jsstore.EmbeddedConfig{
-			StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Port: cfg.NATSPort, ServerName: cfg.NodeName, Logger: cfg.Logger,
+			StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Port: cfg.NATSPort, Host: cfg.NATSHost, ServerName: cfg.NodeName, Logger: cfg.Logger,
 			ClusterListen: cfg.ClusterListen, ClusterName: cfg.ClusterName, Routes: cfg.ClusterRoutes,
 		}
 		if cfg.ClusterListen == "" && len(cfg.ClusterRoutes) > 0 {
