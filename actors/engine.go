@@ -253,9 +253,12 @@ func (e *Engine) Parked() int64 { return e.parkedCount.Load() }
 const DefaultStartHold = time.Second
 
 // ioSlots is how many history reads and appends an engine runs at once: enough to
-// keep the store busy (64 clients of passchain), few enough that a burst waits in
-// the engine rather than behind a connection's lock.
-const ioSlots = 64
+// keep the store busy while each waits for its reply (a timer burst: every firing
+// reads a history and appends), few enough that a burst waits in the engine rather
+// than as thousands of requests on the one NATS connection. 20,000 parked timers
+// coming due at ~600/s (bench parked, load ~5): p99 lateness 4.4 s with 64 slots,
+// 0.45 s with 256, 9 s with 1,024.
+const ioSlots = 256
 
 // acquireIO waits for an I/O slot; the returned function gives it back. While it
 // waits, the command's stream message (when it has one) is kept in progress, so the
