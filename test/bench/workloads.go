@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/smithy-go"
 	"github.com/cockroachdb/errors"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sfnd/sfnd/actors/asl"
@@ -131,6 +132,7 @@ func (b *runner) passChain(ctx context.Context) error {
 	}
 	lat := make([]time.Duration, sz.PassChainExecutions)
 	var sample atomic.Value
+	nats0 := b.natsStats()
 	t0 := time.Now()
 	err = parallel(ctx, sz.PassChainExecutions, sz.PassChainClients, func(ctx context.Context, i int) error {
 		arn, d, err := run(ctx, i)
@@ -156,6 +158,7 @@ func (b *runner) passChain(ctx context.Context) error {
 		ms(b.rep.PassChain.P50), ms(b.rep.PassChain.P99))
 	sl := summarize(startLat[:n])
 	b.logf("passchain  StartExecution part of it: p50 %s ms p99 %s ms", ms(sl.P50), ms(sl.P99))
+	b.logNATS("passchain", "execution", n, nats0)
 	return nil
 }
 
@@ -220,6 +223,7 @@ func (b *runner) activity(ctx context.Context) error {
 		})
 	}
 	lat := make([]time.Duration, n)
+	nats0 := b.natsStats()
 	t0 := time.Now()
 	err = parallel(ctx, n, sz.ActivityClients, func(ctx context.Context, i int) error {
 		s := time.Now()
@@ -255,6 +259,7 @@ func (b *runner) activity(ctx context.Context) error {
 	b.rep.Activity = Throughput{Rate: float64(n) / elapsed.Seconds(), Count: n, Elapsed: elapsed, Latency: summarize(lat)}
 	b.logf("activity   %d round trips in %s: %.0f/s; p50 %s ms p99 %s ms", n, elapsed.Round(time.Millisecond),
 		b.rep.Activity.Rate, ms(b.rep.Activity.P50), ms(b.rep.Activity.P99))
+	b.logNATS("activity", "round trip", n, nats0)
 	return nil
 }
 
@@ -588,4 +593,26 @@ func (b *runner) distMap(ctx context.Context) error {
 	b.rep.DistMap = Throughput{Rate: float64(sz.DistMapItems) / el.Seconds(), Count: batches, Elapsed: el}
 	b.logf("distmap    %d items in %d child executions: %s, %.0f items/s", sz.DistMapItems, batches, el.Round(time.Millisecond), b.rep.DistMap.Rate)
 	return nil
+}
+
+// natsStats are the message counters of the node's NATS connection (the bench's own
+// node: the one connection its engine, API and projections share); zero without a
+// store.
+func (b *runner) natsStats() nats.Statistics {
+	if b.cfg.Store == nil || b.cfg.Store.NC == nil {
+		return nats.Statistics{}
+	}
+	return b.cfg.Store.NC.Stats()
+}
+
+// logNATS logs the NATS messages the node's connection sent and received per unit of
+// a workload since before: a figure the machine's load does not change (with
+// --endpoint, the connection is the bench's, and the figure says nothing).
+func (b *runner) logNATS(workload, unit string, n int, before nats.Statistics) {
+	after := b.natsStats()
+	if after.OutMsgs == 0 || n == 0 {
+		return
+	}
+	b.logf("%-10s NATS messages per %s (node connection): %.1f sent, %.1f received", workload, unit,
+		float64(after.OutMsgs-before.OutMsgs)/float64(n), float64(after.InMsgs-before.InMsgs)/float64(n))
 }
