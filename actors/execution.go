@@ -222,7 +222,7 @@ func (a *execActor) handle(m *commandMsg) {
 		// again when its effects and the read model are done.
 		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status())})
 		a.run(ctx, effects, parked)
-		a.tasksClosed(ctx, pending)
+		a.tasksClosed(ctx, pending, trig)
 		a.childEnded(ctx, evs)
 		// The read model shows the end only once its consequences are done (queued
 		// tasks dropped, children told).

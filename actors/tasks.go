@@ -98,11 +98,19 @@ type taskRecord struct {
 	Job       string    `json:"job,omitempty"` // a JobIntegration's job (the child execution of states:startExecution)
 }
 
-// activityMsg is a queued activity task.
+// activityMsg is a queued activity task. Rev is the revision of its task record
+// when it was queued and Activity, Heartbeat that record's other fields: a poll
+// claims the task with one compare-and-set at Rev, without reading the record first
+// (the record can only be at Rev if nothing happened to the task since; otherwise
+// the compare-and-set fails and the poll reads it). Messages without Rev (queued by
+// an older sfnd) are claimed the reading way.
 type activityMsg struct {
 	Exec      string `json:"exec"`
 	Scheduled int64  `json:"sched"`
 	Input     string `json:"input"`
+	Rev       uint64 `json:"rev,omitempty"`
+	Activity  string `json:"activity,omitempty"`
+	Heartbeat int64  `json:"hb,omitempty"`
 }
 
 // Integration calls a service for a Task state (Resource
@@ -376,12 +384,16 @@ func (t *Tasks) claimRecord(ctx context.Context, key string, fresh taskRecord) (
 
 func (t *Tasks) dispatchActivity(ctx context.Context, execARN string, ef asl.ScheduleActivity) error {
 	key := taskKey(execARN, ef.ScheduledEventID)
-	_, _, todo, err := t.claimRecord(ctx, key, taskRecord{Exec: execARN, Scheduled: ef.ScheduledEventID,
+	rec, rev, todo, err := t.claimRecord(ctx, key, taskRecord{Exec: execARN, Scheduled: ef.ScheduledEventID,
 		Activity: ef.ActivityArn, State: taskDispatching, Heartbeat: ef.HeartbeatSeconds})
 	if err != nil || !todo {
 		return err
 	}
-	data, _ := json.Marshal(activityMsg{Exec: execARN, Scheduled: ef.ScheduledEventID, Input: ef.Input})
+	am := activityMsg{Exec: execARN, Scheduled: ef.ScheduledEventID, Input: ef.Input}
+	if rec.State == taskDispatching && rec.Worker == "" && rec.Beat.IsZero() && rec.Resource == "" && rec.Job == "" && rec.Seq == 0 {
+		am.Rev, am.Activity, am.Heartbeat = rev, rec.Activity, rec.Heartbeat
+	}
+	data, _ := json.Marshal(am)
 	if _, err := jsstore.PublishRetry(ctx, t.js, &nats.Msg{Subject: ActivitySubject(ef.ActivityArn), Data: data},
 		jetstream.WithMsgID(execARN+"#"+strconv.FormatInt(ef.ScheduledEventID, 10))); err != nil {
 		return errors.Wrap(err, "queue activity task")
@@ -792,8 +804,18 @@ func (t *Tasks) claim(m jetstream.Msg, worker string) (*ActivityTask, error) {
 		return nil, nil
 	}
 	key := taskKey(am.Exec, am.Scheduled)
-	for range 8 {
-		rec, rev, err := t.get(ctx, key)
+	for attempt := range 8 {
+		var rec taskRecord
+		var rev uint64
+		var err error
+		if attempt == 0 && am.Rev > 0 {
+			// The record as dispatch wrote it (activityMsg): a compare-and-set at its
+			// revision fails unless it is still exactly that.
+			rec, rev = taskRecord{Exec: am.Exec, Scheduled: am.Scheduled, Activity: am.Activity,
+				State: taskDispatching, Heartbeat: am.Heartbeat}, am.Rev
+		} else {
+			rec, rev, err = t.get(ctx, key)
+		}
 		if errors.Is(err, ErrTaskDoesNotExist) {
 			_ = m.Ack()
 			return nil, nil
@@ -923,10 +945,23 @@ func (t *Tasks) heartbeatDeadline(ctx context.Context, execARN string, scheduled
 }
 
 // closed turns the records of tasks the execution closed into tombstones (their
-// tokens answer TaskTimedOut) and drops activity tasks still queued.
-func (t *Tasks) closed(ctx context.Context, execARN string, scheduled []int64) {
+// tokens answer TaskTimedOut) and drops activity tasks still queued. answered (0:
+// none) is a task closed by its own result, the decision's trigger: it has nothing
+// queued and no job to stop, so its tombstone is written without reading the record
+// first (a closed record never changes again, so no compare-and-set is needed: a
+// claim or heartbeat racing with it reads the tombstone on its own compare-and-set's
+// failure, or is overwritten by it).
+func (t *Tasks) closed(ctx context.Context, execARN string, scheduled []int64, answered int64) {
 	for _, s := range scheduled {
 		key := taskKey(execARN, s)
+		if s == answered {
+			b, _ := json.Marshal(taskRecord{Exec: execARN, Scheduled: s, State: taskClosed})
+			if _, err := t.js.Publish(ctx, "$KV."+TaskBucket+"."+key, b, jetstream.WithMsgTTL(t.cfg.TombstoneTTL)); err == nil {
+				continue
+			} else {
+				t.cfg.Logger.Warn("tombstone answered task", "task", key, "err", err)
+			}
+		}
 		rec, rev, err := t.get(ctx, key)
 		switch {
 		case err == nil && rec.State == taskClosed:
@@ -988,7 +1023,7 @@ type taskTracker interface {
 	Token(execARN string, scheduled int64) string
 	activityExists(arn string) bool
 	heartbeatDeadline(ctx context.Context, execARN string, scheduled int64) (time.Time, bool)
-	closed(ctx context.Context, execARN string, scheduled []int64)
+	closed(ctx context.Context, execARN string, scheduled []int64, answered int64)
 }
 
 var _ taskTracker = (*Tasks)(nil)
@@ -1052,8 +1087,8 @@ func (a *execActor) pendingTasks() []int64 {
 }
 
 // tasksClosed tells the tracker which of the tasks pending before a decision it
-// closed.
-func (a *execActor) tasksClosed(ctx context.Context, before []int64) {
+// closed; trig is the decision's trigger (a task's result closes that task).
+func (a *execActor) tasksClosed(ctx context.Context, before []int64, trig asl.Trigger) {
 	tr := a.tracker()
 	if tr == nil || len(before) == 0 {
 		return
@@ -1071,7 +1106,11 @@ func (a *execActor) tasksClosed(ctx context.Context, before []int64) {
 		}
 	}
 	if len(closed) > 0 {
-		tr.closed(ctx, a.arn, closed)
+		answered := int64(0)
+		if trig.Kind == asl.TriggerTaskSucceeded || trig.Kind == asl.TriggerTaskFailed {
+			answered = trig.ScheduledEventID
+		}
+		tr.closed(ctx, a.arn, closed, answered)
 		if mr := a.engine.cfg.MapRuns; mr != nil {
 			mr.Closed(ctx, a.arn, closed)
 		}
