@@ -10,21 +10,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,31 +47,6 @@ const (
 	account = "123456789012"
 	role    = "arn:aws:iam::123456789012:role/cluster"
 )
-
-var binPath string
-
-func TestMain(m *testing.M) {
-	code := func() int {
-		flag.Parse()
-		if testing.Short() || runtime.GOOS == "windows" {
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", "sfnd-cluster-bin-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		binPath = filepath.Join(dir, "sfnd")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/sfnd/sfnd/cmd/sfnd").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
-}
 
 // machine is one state machine of the workload and how many executions run it.
 type machine struct {
@@ -165,7 +136,7 @@ type outcome struct {
 const times = 4
 
 func TestThreeNodeClusterSurvivesKills(t *testing.T) {
-	if binPath == "" {
+	if testing.Short() || runtime.GOOS == "windows" {
 		t.Skip("builds and kills the sfnd binary (not in -short, not on Windows)")
 	}
 	// Opt-in again: on a fresh clone of 332f6af at load ~5 it failed once with an
@@ -235,14 +206,12 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 	fo := cl.killAndMeasure(t, 0)
 	t.Logf("kill -9 node 1 with %d/%d started: its partitions were taken over in %v", started.Load(), len(execs), fo.Round(10*time.Millisecond))
 	waitStarted(2 * len(execs) / 3)
-	cl.nodes[0].start(t)
-	cl.nodes[0].waitReady(t)
+	cl.nodes[0].Start()
 	t.Logf("node 1 back (%d/%d started)", started.Load(), len(execs))
 	fo2 := cl.killAndMeasure(t, 1)
 	t.Logf("kill -9 node 2 with %d/%d started: its partitions were taken over in %v", started.Load(), len(execs), fo2.Round(10*time.Millisecond))
 	waitStarted(len(execs))
-	cl.nodes[1].start(t)
-	cl.nodes[1].waitReady(t)
+	cl.nodes[1].Start()
 
 	r := <-refDone
 	if r.err != nil {
@@ -256,12 +225,12 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 		for _, p := range batch {
 			o, err := waitDone(cl, via, execARN(p.sm, p.name), deadline)
 			if err != nil {
-				t.Fatalf("%v\n%s", err, compact(history(t, cl.nodes[via].endpoint(), execARN(p.sm, p.name))))
+				t.Fatalf("%v\n%s", err, compact(history(t, cl.nodes[via].URL(), execARN(p.sm, p.name))))
 			}
 			base := strings.TrimSuffix(p.name, "-r")
 			if w := want[base]; o != w {
 				t.Errorf("%s ended %+v in the cluster, %+v without crashes\n%s", p.name, o, w,
-					compact(history(t, cl.nodes[via].endpoint(), execARN(p.sm, p.name))))
+					compact(history(t, cl.nodes[via].URL(), execARN(p.sm, p.name))))
 			}
 		}
 	}
@@ -277,9 +246,8 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 	wg.Go(func() { startAll(execs2, 10*time.Millisecond) })
 	for i := range cl.nodes {
 		waitStarted((i + 1) * len(execs2) / 4)
-		cl.nodes[i].stop(t)
-		cl.nodes[i].start(t)
-		cl.nodes[i].waitReady(t)
+		cl.nodes[i].Stop()
+		cl.nodes[i].Start()
 		t.Logf("rolling restart: node %d back (%d/%d started)", i+1, started.Load(), len(execs2))
 	}
 	waitStarted(len(execs2))
@@ -290,7 +258,7 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 	all := append(slices.Clone(execs), execs2...)
 	nevents := 0
 	for _, p := range all {
-		h := history(t, cl.nodes[0].endpoint(), execARN(p.sm, p.name))
+		h := history(t, cl.nodes[0].URL(), execARN(p.sm, p.name))
 		if err := audit.CheckInvariants(h, true); err != nil {
 			t.Errorf("%s: %v", p.name, err)
 		}
@@ -308,7 +276,7 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 	w.mu.Unlock()
 
 	// `sfnd history verify --all` against the running cluster.
-	out, err := exec.Command(binPath, "history", "verify", "--all", "--quiet", "--nats-url", cl.nodes[2].natsURL()).CombinedOutput()
+	out, err := exec.Command(testutil.SfndBinary(t), "history", "verify", "--all", "--quiet", "--nats-url", cl.nodes[2].natsURL()).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sfnd history verify --all: %v\n%s", err, out)
 	}
@@ -322,7 +290,7 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 	if !strings.Contains(summary, fmt.Sprintf("verified %d executions (0 running)", len(all)+children)) || !strings.Contains(summary, "0 faults, 0 unverifiable") {
 		t.Fatalf("verify summary: %s", summary)
 	}
-	status, err := exec.Command(binPath, "cluster", "status", "--nats-url", cl.nodes[1].natsURL()).CombinedOutput()
+	status, err := exec.Command(testutil.SfndBinary(t), "cluster", "status", "--nats-url", cl.nodes[1].natsURL()).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sfnd cluster status: %v\n%s", err, status)
 	}
@@ -548,6 +516,7 @@ func (w *worker) run(ctx context.Context, cl *cluster, i int, arn string) {
 
 // cluster is the three processes (or, for the reference, one client).
 type cluster struct {
+	held  int // partitions the node last killed by killAndMeasure held
 	nodes []*node
 	ref   *sfn.Client
 }
@@ -564,19 +533,23 @@ func startCluster(t *testing.T, n int) *cluster {
 	t.Helper()
 	cl := &cluster{}
 	for i := range n {
-		cl.nodes = append(cl.nodes, &node{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(),
-			port: freePort(t), natsPort: freePort(t), routePort: freePort(t)})
+		cl.nodes = append(cl.nodes, &node{name: fmt.Sprintf("n%d", i+1), natsPort: testutil.FreePort(t), routePort: testutil.FreePort(t)})
 	}
 	for _, nd := range cl.nodes {
+		var routes []string
 		for _, o := range cl.nodes {
 			if o != nd {
-				nd.routes = append(nd.routes, "nats://127.0.0.1:"+strconv.Itoa(o.routePort))
+				routes = append(routes, "nats://127.0.0.1:"+strconv.Itoa(o.routePort))
 			}
 		}
-		nd.start(t)
+		nd.Proc = testutil.NewProc(t, testutil.ProcConfig{Ready: "/readyz", KeepLog: "sfnd-cluster-log-" + nd.name + "-", Args: []string{
+			"--nats-port", strconv.Itoa(nd.natsPort), "--nats-password", clusterNATSPassword, "--node-name", nd.name,
+			"--cluster-listen", "127.0.0.1:" + strconv.Itoa(nd.routePort), "--cluster-routes", strings.Join(routes, ","),
+			"--replicas", "3", "--wait-time-scale", strconv.FormatFloat(scale, 'f', -1, 64)}})
+		nd.Launch()
 	}
 	for _, nd := range cl.nodes {
-		nd.waitReady(t)
+		nd.WaitReady(150 * time.Second)
 	}
 	return cl
 }
@@ -639,7 +612,7 @@ func (c *cluster) killAndMeasure(t *testing.T, i int) time.Duration {
 			held = append(held, p)
 		}
 	}
-	c.nodes[i].kill9(t)
+	c.nodes[i].Kill9()
 	killed := time.Now()
 	// A partition is taken over once another client is pinned on it, or once it was
 	// unpinned and nothing of it waits (an idle partition is pinned by its next command).
@@ -665,16 +638,12 @@ func (c *cluster) killAndMeasure(t *testing.T, i int) time.Duration {
 // node is one sfnd process of the cluster, run, killed and restarted on its own data
 // directory and ports.
 type node struct {
-	name                      string
-	dir                       string
-	port, natsPort, routePort int
-	routes                    []string
-	cmd                       *exec.Cmd
-	logf                      *os.File
-	cl                        *sfn.Client
+	*testutil.Proc
+	name                string
+	natsPort, routePort int
+	cl                  *sfn.Client
 }
 
-func (n *node) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(n.port) }
 func (n *node) natsURL() string {
 	return "nats://sfnd:" + clusterNATSPassword + "@127.0.0.1:" + strconv.Itoa(n.natsPort)
 }
@@ -685,103 +654,9 @@ const clusterNATSPassword = "test-cluster-password-0123456789"
 
 func (n *node) client() *sfn.Client {
 	if n.cl == nil {
-		n.cl = client(n.endpoint())
+		n.cl = client(n.URL())
 	}
 	return n.cl
-}
-
-func (n *node) start(t *testing.T) {
-	t.Helper()
-	if n.logf == nil {
-		f, err := os.OpenFile(filepath.Join(n.dir, "sfnd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n.logf = f
-		t.Cleanup(func() {
-			if n.cmd != nil && n.cmd.ProcessState == nil {
-				_ = n.cmd.Process.Kill()
-				_ = n.cmd.Wait()
-			}
-			f.Close()
-			if t.Failed() {
-				log, _ := os.ReadFile(filepath.Join(n.dir, "sfnd.log"))
-				if keep, err := os.MkdirTemp("", "sfnd-cluster-log-"+n.name+"-"); err == nil {
-					_ = os.WriteFile(filepath.Join(keep, "sfnd.log"), log, 0o644)
-					t.Logf("%s log kept in %s", n.name, keep)
-				}
-				if len(log) > 15000 {
-					log = log[len(log)-15000:]
-				}
-				t.Logf("%s log (tail):\n%s", n.name, log)
-			}
-		})
-	}
-	cmd := exec.Command(binPath, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(n.port), "--data-dir", n.dir,
-		"--nats-port", strconv.Itoa(n.natsPort), "--nats-password", clusterNATSPassword, "--node-name", n.name,
-		"--cluster-listen", "127.0.0.1:"+strconv.Itoa(n.routePort), "--cluster-routes", strings.Join(n.routes, ","),
-		"--replicas", "3", "--wait-time-scale", strconv.FormatFloat(scale, 'f', -1, 64), "--log-level", "warn")
-	cmd.Stdout, cmd.Stderr = n.logf, n.logf
-	fmt.Fprintf(n.logf, "---- start %s\n", time.Now().Format(time.RFC3339Nano))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	n.cmd = cmd
-}
-
-// waitReady waits for /readyz.
-func (n *node) waitReady(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(150 * time.Second)
-	for {
-		resp, err := http.Get(n.endpoint() + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not become ready: %v", n.name, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// kill9 kills the process with SIGKILL: no shutdown code runs.
-func (n *node) kill9(t *testing.T) {
-	t.Helper()
-	if err := n.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = n.cmd.Wait()
-}
-
-// stop shuts the process down gracefully (SIGTERM).
-func (n *node) stop(t *testing.T) {
-	t.Helper()
-	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = n.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Errorf("%s did not stop within 30 s of SIGTERM; killing it", n.name)
-		_ = n.cmd.Process.Kill()
-		<-done
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func client(endpoint string) *sfn.Client {

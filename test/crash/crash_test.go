@@ -10,22 +10,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,29 +44,12 @@ const (
 	role    = "arn:aws:iam::123456789012:role/crash"
 )
 
-var binPath string
-
-func TestMain(m *testing.M) {
-	code := func() int {
-		flag.Parse()
-		if testing.Short() || runtime.GOOS == "windows" {
-			return m.Run()
-		}
-		dir, err := os.MkdirTemp("", "sfnd-crash-bin-")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(dir)
-		binPath = filepath.Join(dir, "sfnd")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/sfnd/sfnd/cmd/sfnd").CombinedOutput()
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-			return 1
-		}
-		return m.Run()
-	}()
-	os.Exit(code)
+// skipProcs skips a test that builds and kills the sfnd binary in -short mode and on
+// Windows.
+func skipProcs(t *testing.T) {
+	if testing.Short() || runtime.GOOS == "windows" {
+		t.Skip("builds and kills the sfnd binary (not in -short, not on Windows)")
+	}
 }
 
 // machine is one state machine of the workload and the inputs it runs with.
@@ -158,9 +137,7 @@ type outcome struct {
 }
 
 func TestKill9MixedWorkload(t *testing.T) {
-	if binPath == "" {
-		t.Skip("builds and kills the sfnd binary (not in -short, not on Windows)")
-	}
+	skipProcs(t)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SFND_CRASH_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -187,9 +164,9 @@ func TestKill9MixedWorkload(t *testing.T) {
 		refDone <- refResult{out, err}
 	}()
 
-	srv := &server{t: t, dir: t.TempDir(), port: freePort(t)}
-	srv.start()
-	c := client(srv.endpoint())
+	srv := server(t, "", 0)
+	srv.Start()
+	c := client(srv.URL())
 	ms := setup(t, c)
 	execs := plan(ms)
 
@@ -223,10 +200,10 @@ func TestKill9MixedWorkload(t *testing.T) {
 			up = time.Duration(20+rng.IntN(100)) * time.Millisecond
 		}
 		time.Sleep(up)
-		srv.kill9()
+		srv.Kill9()
 		t.Logf("kill -9 #%d after %v up (%d/%d executions started)", k+1, up, started.Load(), len(execs))
 		time.Sleep(time.Duration(rng.IntN(200)) * time.Millisecond)
-		srv.start()
+		srv.Start()
 	}
 	for started.Load() < int64(len(execs)) {
 		select {
@@ -243,7 +220,7 @@ func TestKill9MixedWorkload(t *testing.T) {
 	for _, p := range execs {
 		o, err := waitDone(c, execARN(p.sm, p.name), deadline)
 		if err != nil {
-			t.Fatalf("%v\n%s", err, compact(history(t, srv.endpoint(), execARN(p.sm, p.name))))
+			t.Fatalf("%v\n%s", err, compact(history(t, srv.URL(), execARN(p.sm, p.name))))
 		}
 		got[p.name] = o
 	}
@@ -265,7 +242,7 @@ func TestKill9MixedWorkload(t *testing.T) {
 	// Every history keeps its shape.
 	events := 0
 	for _, p := range execs {
-		h := history(t, srv.endpoint(), execARN(p.sm, p.name))
+		h := history(t, srv.URL(), execARN(p.sm, p.name))
 		if err := audit.CheckInvariants(h, true); err != nil {
 			t.Errorf("%s: %v", p.name, err)
 		}
@@ -283,8 +260,8 @@ func TestKill9MixedWorkload(t *testing.T) {
 	w.mu.Unlock()
 
 	// The data left by the last kill verifies offline.
-	srv.kill9()
-	out, err := exec.Command(binPath, "history", "verify", "--all", "--quiet", "--data-dir", srv.dir).CombinedOutput()
+	srv.Kill9()
+	out, err := exec.Command(testutil.SfndBinary(t), "history", "verify", "--all", "--quiet", "--data-dir", srv.Dir).CombinedOutput()
 	if err != nil {
 		t.Fatalf("sfnd history verify --all: %v\n%s", err, out)
 	}
@@ -497,89 +474,13 @@ func (w *worker) run(ctx context.Context, c *sfn.Client, arn string) {
 	}
 }
 
-// server is the sfnd binary, run, killed and restarted on one data directory and port.
-type server struct {
-	t    *testing.T
-	dir  string
-	port int
-	// scale is the --wait-time-scale (0: the package's scale).
-	scale float64
-	cmd   *exec.Cmd
-	logf  *os.File
-	args  []string // extra flags of sfnd serve
-}
-
-func (s *server) endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(s.port) }
-
-func (s *server) start() {
-	s.t.Helper()
-	if s.logf == nil {
-		f, err := os.OpenFile(filepath.Join(s.dir, "sfnd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		s.logf = f
-		s.t.Cleanup(func() {
-			if s.cmd != nil && s.cmd.ProcessState == nil {
-				_ = s.cmd.Process.Kill()
-				_ = s.cmd.Wait()
-			}
-			f.Close()
-			if s.t.Failed() {
-				log, _ := os.ReadFile(filepath.Join(s.dir, "sfnd.log"))
-				if len(log) > 20000 {
-					log = log[len(log)-20000:]
-				}
-				s.t.Logf("sfnd log (tail):\n%s", log)
-			}
-		})
-	}
-	sc := s.scale
+// server is the sfnd binary, run, killed and restarted on one data directory.
+func server(t *testing.T, dir string, sc float64, args ...string) *testutil.Proc {
 	if sc == 0 {
 		sc = scale
 	}
-	cmd := exec.Command(binPath, "serve", "--listen", "127.0.0.1:"+strconv.Itoa(s.port), "--data-dir", s.dir,
-		"--wait-time-scale", strconv.FormatFloat(sc, 'f', -1, 64), "--log-level", "warn")
-	cmd.Args = append(cmd.Args, s.args...)
-	cmd.Stdout, cmd.Stderr = s.logf, s.logf
-	fmt.Fprintf(s.logf, "---- start %s\n", time.Now().Format(time.RFC3339Nano))
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.cmd = cmd
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(s.endpoint() + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("sfnd did not come up: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// kill9 kills the process with SIGKILL: no shutdown code runs.
-func (s *server) kill9() {
-	s.t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		s.t.Fatal(err)
-	}
-	_ = s.cmd.Wait()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return testutil.NewProc(t, testutil.ProcConfig{Dir: dir,
+		Args: append([]string{"--wait-time-scale", strconv.FormatFloat(sc, 'f', -1, 64)}, args...)})
 }
 
 func client(endpoint string) *sfn.Client {

@@ -35,19 +35,17 @@ print("second attempt")
 // ends FAILED ("interrupted"), MaxRetries starts a second attempt, and the workflow
 // run completes with the rest of its graph.
 func TestKill9GlueWorkflowRun(t *testing.T) {
-	if testing.Short() || binPath == "" {
-		t.Skip("needs the sfnd binary (not -short)")
-	}
+	skipProcs(t)
 	if _, err := exec.LookPath("python3"); err != nil {
 		t.Skip("python3 not installed")
 	}
 	dir := t.TempDir()
-	srv := &server{t: t, dir: filepath.Join(dir, "data"), port: freePort(t), args: []string{"--glue-job-lease", "2s"}}
-	if err := os.MkdirAll(srv.dir, 0o755); err != nil {
+	srv := server(t, filepath.Join(dir, "data"), 0, "--glue-job-lease", "2s")
+	if err := os.MkdirAll(srv.Dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	srv.start()
-	c := glue.New(glue.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.endpoint()),
+	srv.Start()
+	c := glue.New(glue.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
 		Credentials: aws.NewCredentialsCache(staticCreds{})})
 	ctx := context.Background()
 	script := filepath.Join(dir, "interruptible.py")
@@ -92,7 +90,7 @@ func TestKill9GlueWorkflowRun(t *testing.T) {
 			t.Fatal("J1's process never started")
 		}
 	}
-	srv.kill9()
+	srv.Kill9()
 	for i := 0; processAlive(pid); i++ {
 		if i > 100 {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -100,8 +98,8 @@ func TestKill9GlueWorkflowRun(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	srv.start()
-	c = glue.New(glue.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.endpoint()),
+	srv.Start()
+	c = glue.New(glue.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL()),
 		Credentials: aws.NewCredentialsCache(staticCreds{})})
 
 	var run *gtypes.WorkflowRun
@@ -137,7 +135,7 @@ func TestKill9GlueWorkflowRun(t *testing.T) {
 	if err != nil || len(j2.JobRuns) != 1 || j2.JobRuns[0].JobRunState != gtypes.JobRunStateSucceeded {
 		t.Fatalf("J2 runs: %v %+v", err, j2)
 	}
-	out, err := os.ReadFile(filepath.Join(srv.dir, "glue", "jobruns", aws.ToString(second.Id), "output"))
+	out, err := os.ReadFile(filepath.Join(srv.Dir, "glue", "jobruns", aws.ToString(second.Id), "output"))
 	if err != nil || strings.TrimSpace(string(out)) != "second attempt" {
 		t.Fatalf("second attempt's output %q (%v)", out, err)
 	}

@@ -48,9 +48,7 @@ var readModelMachines = []machine{
 // into the round (seeded; SFND_CRASH_SEED replays a run) and restarts it on the same
 // data directory; SFND_CRASH_ROUNDS changes the number of rounds (default 20).
 func TestKill9ReadModelKeepsUp(t *testing.T) {
-	if binPath == "" {
-		t.Skip("builds and kills the sfnd binary (not in -short, not on Windows)")
-	}
+	skipProcs(t)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SFND_CRASH_SEED"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
@@ -72,9 +70,9 @@ func TestKill9ReadModelKeepsUp(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0x7a11))
 	began := time.Now()
 
-	srv := &server{t: t, dir: t.TempDir(), port: freePort(t), scale: 1}
-	srv.start()
-	c := client(srv.endpoint())
+	srv := server(t, "", 1)
+	srv.Start()
+	c := client(srv.URL())
 	ctx := context.Background()
 	for _, m := range readModelMachines {
 		if _, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(m.name),
@@ -110,9 +108,9 @@ func TestKill9ReadModelKeepsUp(t *testing.T) {
 		}
 		up := time.Duration(100+rng.IntN(1600)) * time.Millisecond
 		time.Sleep(up)
-		srv.kill9()
+		srv.Kill9()
 		t.Logf("round %d: kill -9 after %v (%d/%d starts taken)", r+1, up, min(next.Load(), perRound), perRound)
-		srv.start()
+		srv.Start()
 		wg.Wait()
 		close(errs)
 		for err := range errs {
@@ -127,7 +125,7 @@ func TestKill9ReadModelKeepsUp(t *testing.T) {
 	for _, p := range all {
 		arn := execARN(p.sm, p.name)
 		o, err := waitDone(c, arn, deadline)
-		h := history(t, srv.endpoint(), arn)
+		h := history(t, srv.URL(), arn)
 		if len(h) == 0 {
 			t.Fatalf("%s: %+v with an empty history", p.name, o)
 		}
