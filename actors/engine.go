@@ -401,7 +401,14 @@ func (e *Engine) armTimer(ctx context.Context, arn, id string, due time.Time) er
 	// decider takes the firing's time from the engine's clock).
 	cmd := events.Command{Kind: events.CmdTimer, ExecARN: arn, TimerID: id, Time: now.Add(max(delay, 0))}
 	if delay >= durableAfter {
-		return e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
+		err := e.store.ScheduleCommand(ctx, cmd, id, now.Add(delay))
+		if err != nil {
+			// Not durable (the command stream answered nothing until ctx ended): the
+			// timer still fires from memory while this process lives; the execution
+			// was not marked parked, so a recovery after a crash wakes and re-arms it.
+			time.AfterFunc(delay, func() { e.Deliver(cmd, nil) })
+		}
+		return err
 	}
 	delay = max(delay, 0)
 	time.AfterFunc(delay, func() { e.Deliver(cmd, nil) })

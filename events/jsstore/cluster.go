@@ -356,7 +356,8 @@ const publishAttempt = 4 * time.Second
 
 // PublishRetry publishes m and waits for its acknowledgement, trying again while no
 // stream leader answers (the leader died with a node and its RAFT group is electing
-// another: no responders, a request that timed out, 503) until ctx ends. Each
+// another: no responders, a request that timed out, 503; or an earlier attempt of the
+// same message still in process) until ctx ends. Each
 // attempt waits at most publishAttempt. Only for messages whose repeat is harmless:
 // ones with a Nats-Msg-Id (the stream drops the repeat) or commands (a repeated
 // trigger decides nothing).
@@ -365,7 +366,7 @@ func PublishRetry(ctx context.Context, js jetstream.JetStream, m *nats.Msg, opts
 		actx, cancel := context.WithTimeout(ctx, publishAttempt)
 		ack, err := js.PublishMsg(actx, m, opts...)
 		cancel()
-		if err == nil || ctx.Err() != nil || !Transient(err) {
+		if err == nil || ctx.Err() != nil || !(Transient(err) || inProcess(err)) {
 			return ack, err
 		}
 		select {
@@ -374,6 +375,16 @@ func PublishRetry(ctx context.Context, js jetstream.JetStream, m *nats.Msg, opts
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
+}
+
+// inProcess reports JetStream's "duplicate message id is in process" (10158): on a
+// replicated stream an earlier attempt of the same publish (same Nats-Msg-Id) is still
+// being proposed; asking again a little later gets its outcome (stored: a duplicate
+// acknowledgement). Seen when a schedule's first attempt timed out during a leader
+// change and the retry arrived while it was still in flight: the timer's arming failed.
+func inProcess(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10158
 }
 
 // LeaderKVGet reads the newest value of key in bucket from the bucket stream's leader
