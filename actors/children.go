@@ -26,6 +26,10 @@ type ChildStarted struct {
 	StartDate    time.Time
 	// Start is the reserved start command; nil when the child existed already.
 	Start *events.StartCommand
+	// Reserved is the existing child's reserved start when Start is nil: an earlier
+	// reservation whose answer was lost (a timeout while a stream elected a leader)
+	// may never have been launched.
+	Reserved *events.StartCommand
 }
 
 // ExecutionStarter reserves a nested execution the way StartExecution does (the API

@@ -54,6 +54,9 @@ type StatesIntegration struct {
 	start   actors.ExecutionStarter
 	engine  *actors.Engine
 	pending sync.Map // child ARN -> *events.StartCommand reserved and not yet launched
+	// reserved: child ARN -> *events.StartCommand of a child an earlier Submit reserved
+	// (ChildStarted.Reserved), until Launch.
+	reserved sync.Map
 }
 
 var _ actors.JobIntegration = (*StatesIntegration)(nil)
@@ -108,6 +111,8 @@ func (s *StatesIntegration) Submit(ctx context.Context, call actors.IntegrationC
 	}
 	if res.Start != nil {
 		s.pending.Store(res.ExecutionARN, res.Start)
+	} else if res.Reserved != nil {
+		s.reserved.Store(res.ExecutionARN, res.Reserved)
 	}
 	return startExecutionResponse(res.ExecutionARN, res.StartDate, engine.Now().UTC()), res.ExecutionARN, nil
 }
@@ -122,13 +127,34 @@ func (s *StatesIntegration) Launch(ctx context.Context, call actors.IntegrationC
 	}
 	v, ok := s.pending.LoadAndDelete(job)
 	if !ok {
-		// The child existed already (a re-dispatch after a crash): it may have ended
-		// while its parent's task was not waiting for it.
+		// The child existed already (a re-dispatch after a crash, or a submit tried
+		// again after its reservation's answer was lost): when it has no history it
+		// was never launched and is launched now (a start delivered twice decides
+		// nothing the second time); otherwise it may have ended while its parent's
+		// task was not waiting for it.
+		if s.launchReserved(ctx, engine, job) {
+			return nil
+		}
 		return s.Resume(ctx, call, job)
 	}
 	st := v.(*events.StartCommand)
 	engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: job, Time: st.StartDate, Start: st}, nil)
 	return nil
+}
+
+// launchReserved delivers the start of a child an earlier Submit reserved
+// (ChildStarted.Reserved) when the child has no history yet; it tells whether it did.
+func (s *StatesIntegration) launchReserved(ctx context.Context, engine *actors.Engine, job string) bool {
+	r, ok := s.reserved.LoadAndDelete(job)
+	if !ok {
+		return false
+	}
+	if hist, _, err := engine.ReadExecution(ctx, job); err != nil || len(hist) > 0 {
+		return false
+	}
+	st := r.(*events.StartCommand)
+	engine.Deliver(events.Command{Kind: events.CmdStart, ExecARN: job, Time: st.StartDate, Start: st}, nil)
+	return true
 }
 
 // Cancel implements actors.JobIntegration: it stops the child (a child that ended already
@@ -138,6 +164,7 @@ func (s *StatesIntegration) Cancel(ctx context.Context, job string) error {
 	if engine == nil {
 		return nil
 	}
+	s.launchReserved(ctx, engine, job)
 	if v, ok := s.pending.LoadAndDelete(job); ok {
 		// Stopped between submission and launch: start the child first, so that the
 		// stop (which arrives after the start) has an execution to stop.

@@ -25,7 +25,7 @@ func (s *Server) StartChild(ctx context.Context, req actors.ChildStart) (actors.
 	start, rec, err := s.reserveStart(ctx, in, &parent)
 	if errors.Is(err, events.ErrConflict) {
 		if rec.Start != nil && rec.Start.Parent != nil && *rec.Start.Parent == parent {
-			return actors.ChildStarted{ExecutionARN: rec.ARN, StartDate: rec.StartDate}, nil
+			return actors.ChildStarted{ExecutionARN: rec.ARN, StartDate: rec.StartDate, Reserved: rec.Start}, nil
 		}
 		sync := parent.Pattern == "sync" || parent.Pattern == "sync:2"
 		if !sync && rec.Status == "RUNNING" && rec.Start != nil && rec.Start.Input == start.Input {

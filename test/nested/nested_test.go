@@ -341,3 +341,32 @@ func TestChildResultResumed(t *testing.T) {
 		t.Fatalf("parent output %s", aws.ToString(out.Output))
 	}
 }
+
+// TestReservedChildLaunched: a child reserved for a parent task and never launched (the
+// reservation was written but its answer lost, e.g. a timeout while a stream elected a
+// leader, and the task's submit was tried again) is launched by the submit that finds
+// it, not left for the next recovery.
+func TestReservedChildLaunched(t *testing.T) {
+	a := testutil.Start(t, testutil.Options{})
+	c := testutil.Client(a.Endpoint())
+	child := testutil.CreateStateMachine(t, c, "child", childPass)
+	parent := testutil.CreateStateMachine(t, c, "parent", parentDef("startExecution.sync:2", child, ""))
+	parentExec := "arn:aws:states:us-east-1:123456789012:execution:parent:p1"
+	res, err := a.API.StartChild(bg, actors.ChildStart{StateMachineARN: aws.String(child), Name: aws.String("TestStartTarget"),
+		Parent: events.ParentTask{ExecARN: parentExec, ScheduledEventID: 3, Pattern: "sync:2"}})
+	if err != nil || res.Start == nil {
+		t.Fatalf("start child: %+v %v", res, err)
+	}
+	// Not launched. The parent's task finds the reservation and launches it.
+	_, err = c.StartExecution(bg, &sfn.StartExecutionInput{StateMachineArn: aws.String(parent), Name: aws.String("p1"),
+		Input: aws.String(`{"Input":{}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := testutil.WaitDoneRetrying(t, c, res.ExecutionARN, 10*time.Second); out.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("child %s", out.Status)
+	}
+	if out := testutil.WaitDoneRetrying(t, c, parentExec, 10*time.Second); out.Status != types.ExecutionStatusSucceeded {
+		t.Fatalf("parent %s: %s", out.Status, testutil.HistoryTypes(t, c, parentExec))
+	}
+}
