@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"sort"
@@ -506,8 +507,11 @@ func (p *Executions) List(ctx context.Context, stateMachineARN string) ([]events
 func (p *Executions) Running(ctx context.Context) ([]events.ExecutionRecord, error) {
 	// One watcher over the bucket (the newest value of every key in one pass), not a
 	// key listing and a read per key: 20,000 sequential reads held recovery back for
-	// seconds after a restart.
-	all, err := list[events.ExecutionRecord](ctx, p.kv)
+	// seconds after a restart. A record whose bytes do not hold the JSON string
+	// "RUNNING" (as a value: inside a string it would be escaped) is not running and
+	// is neither decoded nor kept: with many ended executions (each record carries its
+	// input and start command) recovery held them all in memory at once.
+	all, err := listWhere[events.ExecutionRecord](ctx, p.kv, func(b []byte) bool { return bytes.Contains(b, runningValue) })
 	if err != nil {
 		return nil, errors.Wrap(err, "list executions")
 	}
@@ -519,6 +523,9 @@ func (p *Executions) Running(ctx context.Context) ([]events.ExecutionRecord, err
 	}
 	return out, nil
 }
+
+// runningValue is how a RUNNING status appears in a stored record.
+var runningValue = []byte(`"RUNNING"`)
 
 // WaitFor blocks until the projection applied the history message at seq.
 func (p *Executions) WaitFor(ctx context.Context, seq uint64) error { return p.track.WaitFor(ctx, seq) }

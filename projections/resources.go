@@ -244,6 +244,12 @@ func get(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
 // list reads every live entry of a bucket with one watcher (one ordered consumer
 // delivering the newest value per key), not a key listing plus one read per key.
 func list[T any](ctx context.Context, kv jetstream.KeyValue) ([]T, error) {
+	return listWhere[T](ctx, kv, nil)
+}
+
+// listWhere is list of the entries whose stored bytes keep accepts (nil: every
+// entry); the others are not decoded nor kept.
+func listWhere[T any](ctx context.Context, kv jetstream.KeyValue, keep func([]byte) bool) ([]T, error) {
 	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return nil, errors.Wrap(err, "watch bucket")
@@ -258,6 +264,9 @@ func list[T any](ctx context.Context, kv jetstream.KeyValue) ([]T, error) {
 			}
 			if e == nil { // every initial value delivered
 				return out, nil
+			}
+			if keep != nil && !keep(e.Value()) {
+				continue
 			}
 			var v T
 			if err := json.Unmarshal(e.Value(), &v); err != nil {
