@@ -134,6 +134,13 @@ type outcome struct {
 // times scales the workload: 4 gives 144 executions (and 12 nested children) per batch.
 const times = 4
 
+// TestThreeNodeClusterSurvivesKills runs three sfnd processes (the built binary) as an
+// R3 cluster under a mixed workload, checked against a crash-free run: subtest "kill -9
+// two nodes" kills one node and then another mid-run (each restarted), subtest
+// "rolling restart" restarts all three in turn (SIGTERM) under load; either runs alone
+// with -run 'TestThreeNodeClusterSurvivesKills/rolling' (or /kill). Then every history
+// of the batches run is checked, no activity task reached a worker twice for the same
+// attempt, and `sfnd history verify --all` and `sfnd cluster status` run against it.
 func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 	if testing.Short() || runtime.GOOS == "windows" {
 		t.Skip("builds and kills the sfnd binary (not in -short, not on Windows)")
@@ -167,11 +174,9 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 		wg.Go(func() { w.run(ctx, cl, i, actARN("cluster-worker")) })
 	}
 
-	// Batch 1: starts spread over the nodes while nodes are killed.
-	execs := plan(ms)
-	var started atomic.Int64
+	// startAll starts a batch through the nodes in turn, counting in started.
 	startErr := make(chan error, 2)
-	startAll := func(batch []planned, pause time.Duration) {
+	startAll := func(batch []planned, pause time.Duration, started *atomic.Int64) {
 		for i, p := range batch {
 			if err := startWithRetry(ctx, cl, i, p); err != nil {
 				startErr <- err
@@ -181,8 +186,7 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 			time.Sleep(pause)
 		}
 	}
-	wg.Go(func() { startAll(execs, 15*time.Millisecond) })
-	waitStarted := func(n int) {
+	waitStarted := func(t *testing.T, started *atomic.Int64, n int) {
 		t.Helper()
 		for started.Load() < int64(n) {
 			select {
@@ -192,26 +196,17 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 			}
 		}
 	}
-
-	waitStarted(len(execs) / 3)
-	fo := cl.killAndMeasure(t, 0)
-	t.Logf("kill -9 node 1 with %d/%d started: its %d partitions were taken over in %v", started.Load(), len(execs), cl.held, fo.Round(10*time.Millisecond))
-	waitStarted(2 * len(execs) / 3)
-	cl.nodes[0].Start()
-	t.Logf("node 1 back (%d/%d started)", started.Load(), len(execs))
-	fo2 := cl.killAndMeasure(t, 1)
-	t.Logf("kill -9 node 2 with %d/%d started: its %d partitions were taken over in %v", started.Load(), len(execs), cl.held, fo2.Round(10*time.Millisecond))
-	waitStarted(len(execs))
-	cl.nodes[1].Start()
-
-	r := <-refDone
-	if r.err != nil {
-		t.Fatalf("crash-free run: %v", r.err)
-	}
-	want := r.out
-	// Every execution ends as in the crash-free run; node 1 (down for a while) answers.
-	check := func(batch []planned, via int) {
+	wantOutcomes := sync.OnceValues(func() (map[string]outcome, error) {
+		r := <-refDone
+		return r.out, r.err
+	})
+	// Every execution ends as in the crash-free run.
+	check := func(t *testing.T, batch []planned, via int) {
 		t.Helper()
+		want, err := wantOutcomes()
+		if err != nil {
+			t.Fatalf("crash-free run: %v", err)
+		}
 		deadline := time.Now().Add(3 * time.Minute)
 		for _, p := range batch {
 			o, err := waitDone(cl, via, execARN(p.sm, p.name), deadline)
@@ -225,28 +220,54 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 			}
 		}
 	}
-	check(execs, 0)
-	t.Logf("batch 1 (%d executions, 2 kills) done after %v", len(execs), time.Since(began).Round(100*time.Millisecond))
+	var all []planned // the executions of the batches run
+	batches := 0
+
+	// Batch 1: starts spread over the nodes while two nodes are killed in turn, each
+	// restarted; read through node 1, which was down for a while.
+	t.Run("kill -9 two nodes", func(t *testing.T) {
+		execs := plan(ms)
+		all, batches = append(all, execs...), batches+1
+		var started atomic.Int64
+		wg.Go(func() { startAll(execs, 15*time.Millisecond, &started) })
+		waitStarted(t, &started, len(execs)/3)
+		fo := cl.killAndMeasure(t, 0)
+		t.Logf("kill -9 node 1 with %d/%d started: its %d partitions were taken over in %v", started.Load(), len(execs), cl.held, fo.Round(10*time.Millisecond))
+		waitStarted(t, &started, 2*len(execs)/3)
+		cl.nodes[0].Start()
+		t.Logf("node 1 back (%d/%d started)", started.Load(), len(execs))
+		fo2 := cl.killAndMeasure(t, 1)
+		t.Logf("kill -9 node 2 with %d/%d started: its %d partitions were taken over in %v", started.Load(), len(execs), cl.held, fo2.Round(10*time.Millisecond))
+		waitStarted(t, &started, len(execs))
+		cl.nodes[1].Start()
+		check(t, execs, 0)
+		t.Logf("batch 1 (%d executions, 2 kills) done after %v", len(execs), time.Since(began).Round(100*time.Millisecond))
+	})
 
 	// Batch 2: a rolling restart (SIGTERM, start, ready) of every node under load.
-	execs2 := plan(ms)
-	for i := range execs2 {
-		execs2[i].name += "-r"
+	t.Run("rolling restart", func(t *testing.T) {
+		execs := plan(ms)
+		for i := range execs {
+			execs[i].name += "-r"
+		}
+		all, batches = append(all, execs...), batches+1
+		var started atomic.Int64
+		wg.Go(func() { startAll(execs, 10*time.Millisecond, &started) })
+		for i := range cl.nodes {
+			waitStarted(t, &started, (i+1)*len(execs)/4)
+			cl.nodes[i].Stop()
+			cl.nodes[i].Start()
+			t.Logf("rolling restart: node %d back (%d/%d started)", i+1, started.Load(), len(execs))
+		}
+		waitStarted(t, &started, len(execs))
+		check(t, execs, 2)
+	})
+	if t.Failed() {
+		return
 	}
-	started.Store(0)
-	wg.Go(func() { startAll(execs2, 10*time.Millisecond) })
-	for i := range cl.nodes {
-		waitStarted((i + 1) * len(execs2) / 4)
-		cl.nodes[i].Stop()
-		cl.nodes[i].Start()
-		t.Logf("rolling restart: node %d back (%d/%d started)", i+1, started.Load(), len(execs2))
-	}
-	waitStarted(len(execs2))
-	check(execs2, 2)
 
 	// Every history keeps its shape (read through node 1, which was down for part of
 	// batch 1), and no activity task reached a worker twice for the same attempt.
-	all := append(slices.Clone(execs), execs2...)
 	nevents := 0
 	for _, p := range all {
 		h := history(t, cl.nodes[0].URL(), execARN(p.sm, p.name))
@@ -275,7 +296,7 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 	children := 0
 	for _, m := range ms {
 		if m.name == "nested" {
-			children = 2 * m.runs
+			children = batches * m.runs
 		}
 	}
 	if !strings.Contains(summary, fmt.Sprintf("verified %d executions (0 running)", len(all)+children)) || !strings.Contains(summary, "0 faults, 0 unverifiable") {
@@ -290,8 +311,8 @@ func TestThreeNodeClusterSurvivesKills(t *testing.T) {
 			t.Errorf("cluster status does not list %s:\n%s", n.name, status)
 		}
 	}
-	t.Logf("%d executions (%d events, %d activity tasks), 2 kills and a rolling restart, in %v; %s\n%s",
-		len(all), nevents, tasks, time.Since(began).Round(100*time.Millisecond), summary, status)
+	t.Logf("%d executions (%d events, %d activity tasks) in %d batch(es), in %v; %s\n%s",
+		len(all), nevents, tasks, batches, time.Since(began).Round(100*time.Millisecond), summary, status)
 }
 
 // reference runs both batches' workload on a node that is never killed.
