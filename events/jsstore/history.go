@@ -3,6 +3,7 @@ package jsstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -209,8 +210,10 @@ func (s *Store) Parked(ctx context.Context, execARNs []string) (map[string][]str
 // scheduled message of a timer they are parked on, or whose mark names no timer:
 // such an execution would wait for ever unless it is woken and re-arms its timers.
 // A schedule leaves the stream when it fires, so an execution whose timer has just
-// fired is among them too (waking it again is harmless). One multi-last direct get
-// per 1,024 timers; a schedule a lagging replica has not stored yet counts as missing.
+// fired is among them only when its command is no longer waiting on the execution's
+// command subject (waking it again is harmless). One multi-last direct get per 1,024
+// timers, and one per 1,024 executions missing a schedule; a schedule a lagging
+// replica has not stored yet counts as missing.
 func (s *Store) Unscheduled(ctx context.Context, parked map[string][]string) (map[string]bool, error) {
 	out := map[string]bool{}
 	var subjects []string
@@ -236,9 +239,35 @@ func (s *Store) Unscheduled(ctx context.Context, parked map[string][]string) (ma
 			return nil, err
 		}
 	}
+	var missing []string // executions with timers whose schedule is gone
 	for _, subj := range subjects {
-		if !found[subj] {
-			out[bySubject[subj]] = true
+		if arn := bySubject[subj]; !found[subj] && !out[arn] {
+			out[arn] = true
+			missing = append(missing, arn)
+		}
+	}
+	// A schedule that fired left the stream; its command waits on the execution's
+	// command subject until the owner handles it (a work queue keeps what is not
+	// acknowledged): that command wakes the execution, recovery need not (after a long
+	// downtime every overdue timer fires at once; waking those executions too would
+	// double the work).
+	byCmd := make(map[string]string, len(missing))
+	cmdSubjects := make([]string, len(missing))
+	for i, arn := range missing {
+		cmdSubjects[i] = CommandSubject(arn)
+		byCmd[cmdSubjects[i]] = arn
+	}
+	for start := 0; start < len(cmdSubjects); start += directBatch {
+		part := cmdSubjects[start:min(start+directBatch, len(cmdSubjects))]
+		if err := s.directGets(ctx, CommandStream, map[string]any{"multi_last": part, "batch": len(part)}, func(m *nats.Msg) error {
+			arn := byCmd[m.Header.Get(jetstream.SubjectHeader)]
+			var cmd events.Command
+			if json.Unmarshal(m.Data, &cmd) == nil && cmd.Kind == events.CmdTimer && slices.Contains(parked[arn], Token(cmd.TimerID)) {
+				delete(out, arn)
+			}
+			return nil
+		}); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

@@ -185,6 +185,19 @@ func TestUnscheduled(t *testing.T) {
 	if len(lost) != 2 || !lost[b] || !lost[c] {
 		t.Fatalf("unscheduled: %v, want b and c", lost)
 	}
+	// A schedule that fired left the stream, but its command still waits for the
+	// execution's owner: that command wakes it, recovery need not.
+	const e = "arn:aws:states:us-east-1:1:execution:sm:e"
+	if _, err := s.AppendDecision(ctx, e, 0, evs(1, 2), []string{"t 1"}); err != nil {
+		t.Fatal(err)
+	}
+	fired := events.Command{Kind: events.CmdTimer, ExecARN: e, TimerID: "t 1"}
+	if err := s.PublishCommand(ctx, fired, ""); err != nil {
+		t.Fatal(err)
+	}
+	if lost, err := s.Unscheduled(ctx, map[string][]string{e: {Token("t 1")}, b: parked[b]}); err != nil || lost[e] || !lost[b] {
+		t.Fatalf("unscheduled with a fired timer's command waiting: %v %v", lost, err)
+	}
 	// A mark written before the timers were listed names none: always woken.
 	if lost, err := s.Unscheduled(ctx, map[string][]string{a: nil}); err != nil || !lost[a] {
 		t.Fatalf("unscheduled legacy mark: %v %v", lost, err)
