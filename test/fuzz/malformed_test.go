@@ -158,8 +158,8 @@ func abbrev(b []byte) string {
 	return fmt.Sprintf("%q", b)
 }
 
-// seedState creates a state machine, an activity and a finished execution, so that
-// ARNs of real resources can be hit too.
+// seedState creates a state machine, an activity, a finished execution and executions
+// waiting on the activity's tasks, so that ARNs of real resources can be hit too.
 func seedState(t testing.TB, a *app.App) {
 	c := testutil.Client(a.Endpoint())
 	sm := testutil.CreateStateMachine(t, c, "seeded", `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)
@@ -173,8 +173,28 @@ func seedState(t testing.TB, a *app.App) {
 		t.Fatalf("create activity: %v %v", err, resp)
 	}
 	resp.Body.Close()
-	time.Sleep(200 * time.Millisecond) // projections settle
+	// Tasks queued on the activity: a valid GetActivityTask (a plausible seed may be
+	// one) is answered at once, as every request here must be, instead of holding the
+	// poll for its 60 s.
+	worker := testutil.CreateStateMachine(t, c, "seeded-worker",
+		`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:seeded-activity","End":true}}}`)
+	var arns []string
+	for range seededTasks {
+		arns = append(arns, testutil.StartExecution(t, c, worker, `{}`))
+	}
+	for _, arn := range arns {
+		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(testutil.HistoryTypes(t, c, arn), "ActivityScheduled"); {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no activity task scheduled", arn)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // projections settle, tasks queued
 }
+
+// seededTasks is how many activity tasks seedState queues.
+const seededTasks = 16
 
 // storeState is the last sequence of every stream of the store (streams, KV buckets).
 func storeState(t *testing.T, a *app.App) string {
