@@ -240,9 +240,15 @@ func malformed(rng *rand.Rand, m *model, input string) ([]byte, string) {
 		d := 10001 + rng.IntN(100000) // deeper than any JSON decoder accepts
 		return []byte(strings.Repeat(`{"a":`, d) + "1" + strings.Repeat("}", d)), "deep objects"
 	case k < 12:
-		b := make([]byte, rng.IntN(300))
+		// At least one byte that is not JSON whitespace: an empty (or blank) body is a
+		// well-formed request to an operation without required members (ListActivities
+		// answered it 200, and the test failed about once in 300 of these).
+		b := make([]byte, 1+rng.IntN(300))
 		for i := range b {
 			b[i] = byte(rng.IntN(256))
+		}
+		if len(bytes.TrimLeft(b, " \t\r\n")) == 0 {
+			b[0] = 'x'
 		}
 		return b, "random bytes"
 	case k < 15:
