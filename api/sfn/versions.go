@@ -242,11 +242,20 @@ func (s *Server) pagedStateMachine(ctx context.Context, r *request, unqualified 
 		return events.StateMachineRecord{}, in.page, fault.New(fault.InvalidArn, "Invalid Arn: '%s'", smARN)
 	}
 	rec, err := s.lookupStateMachine(ctx, smARN)
+	if err != nil {
+		rec.ARN = smARN // the ARN asked for, for the caller's message
+	}
 	return rec, in.page, err
 }
 
 func (s *Server) listStateMachineVersions(ctx context.Context, r *request) (any, error) {
 	rec, p, err := s.pagedStateMachine(ctx, r, true)
+	if fault.Is(err, fault.StateMachineDoesNotExist) {
+		// AWS documents InvalidArn, InvalidToken and ValidationException for this
+		// operation, not StateMachineDoesNotExist: a well-formed ARN naming no state
+		// machine is an invalid ARN here.
+		return nil, fault.New(fault.InvalidArn, "Invalid Arn: '%s'", rec.ARN)
+	}
 	if err != nil {
 		return nil, err
 	}

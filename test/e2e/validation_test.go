@@ -88,7 +88,9 @@ func TestValidationGaps(t *testing.T) {
 		ok(t, err)
 		_, err = c.UpdateStateMachineAlias(ctx(t), &sfn.UpdateStateMachineAliasInput{StateMachineAliasArn: al.StateMachineAliasArn})
 		wantErr(t, err, "ValidationException", "Either the description or the RoutingConfiguration must be specified")
-		for _, bad := range []string{aws.ToString(pub.StateMachineVersionArn), aws.ToString(al.StateMachineAliasArn), arn + ":::"} {
+		// A well-formed ARN naming no state machine: InvalidArn too (AWS documents no
+		// StateMachineDoesNotExist for ListStateMachineVersions).
+		for _, bad := range []string{aws.ToString(pub.StateMachineVersionArn), aws.ToString(al.StateMachineAliasArn), arn + ":::", arn + "-gone"} {
 			_, err = c.ListStateMachineVersions(ctx(t), &sfn.ListStateMachineVersionsInput{StateMachineArn: aws.String(bad)})
 			wantErr(t, err, "InvalidArn", "Invalid Arn: '"+bad+"'")
 		}
