@@ -302,6 +302,7 @@ func (b *runner) start(ctx context.Context) error {
 	lat := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	var failed atomic.Value
+	cost0 := b.natsStats()
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
 		if d := time.Until(t0.Add(time.Duration(i) * interval)); d > 0 {
@@ -325,6 +326,7 @@ func (b *runner) start(ctx context.Context) error {
 	b.rep.Start = summarize(lat)
 	b.logf("start      %d starts at %d/s: p50 %s ms p99 %s ms max %s ms", n, sz.StartRate,
 		ms(b.rep.Start.P50), ms(b.rep.Start.P99), ms(b.rep.Start.Max))
+	b.logNATS("start", "start", n, cost0)
 	return nil
 }
 
@@ -598,21 +600,41 @@ func (b *runner) distMap(ctx context.Context) error {
 // natsStats are the message counters of the node's NATS connection (the bench's own
 // node: the one connection its engine, API and projections share); zero without a
 // store.
-func (b *runner) natsStats() nats.Statistics {
-	if b.cfg.Store == nil || b.cfg.Store.NC == nil {
-		return nats.Statistics{}
+func (b *runner) natsStats() costs {
+	c := costs{cpu: processCPU()}
+	if b.cfg.Store != nil && b.cfg.Store.NC != nil {
+		c.nats = b.cfg.Store.NC.Stats()
 	}
-	return b.cfg.Store.NC.Stats()
+	return c
+}
+
+// costs is what a workload has used so far: the node connection's NATS messages and
+// the CPU time of this process (with the bench's own node: client and server).
+type costs struct {
+	nats nats.Statistics
+	cpu  time.Duration
 }
 
 // logNATS logs the NATS messages the node's connection sent and received per unit of
 // a workload since before: a figure the machine's load does not change (with
-// --endpoint, the connection is the bench's, and the figure says nothing).
-func (b *runner) logNATS(workload, unit string, n int, before nats.Statistics) {
+// --endpoint, the connection is the bench's, and the figure says nothing); and the
+// CPU time this process spent per unit (client and server when the node is the
+// bench's own: a cost that other load on the machine changes far less than a rate).
+func (b *runner) logNATS(workload, unit string, n int, before costs) {
 	after := b.natsStats()
-	if after.OutMsgs == 0 || n == 0 {
+	if n == 0 {
 		return
 	}
-	b.logf("%-10s NATS messages per %s (node connection): %.1f sent, %.1f received", workload, unit,
-		float64(after.OutMsgs-before.OutMsgs)/float64(n), float64(after.InMsgs-before.InMsgs)/float64(n))
+	if after.nats.OutMsgs > 0 {
+		b.logf("%-10s NATS messages per %s (node connection): %.1f sent, %.1f received", workload, unit,
+			float64(after.nats.OutMsgs-before.nats.OutMsgs)/float64(n), float64(after.nats.InMsgs-before.nats.InMsgs)/float64(n))
+	}
+	if after.cpu > 0 {
+		who := "client and server"
+		if b.cfg.Store == nil {
+			who = "client only"
+		}
+		b.logf("%-10s CPU per %s (this process: %s): %.2f ms", workload, unit, who,
+			float64(after.cpu-before.cpu)/float64(time.Millisecond)/float64(n))
+	}
 }
