@@ -38,6 +38,9 @@ type Resources struct {
 	cons   jetstream.Consumer
 	cc     jetstream.ConsumeContext
 	track  *Tracker
+	// Recently read records (cache.go), on once StartResources watches the buckets.
+	smCache  recordCache
+	actCache recordCache
 }
 
 // StartResources creates the buckets and the durable consumer and starts applying.
@@ -72,6 +75,8 @@ func StartResources(ctx context.Context, st *jsstore.Store, replicas int) (*Reso
 	if err != nil {
 		return nil, errors.Wrap(err, "consume resource stream")
 	}
+	go watch(r.sms, &r.smCache, r.done)
+	go watch(r.acts, &r.actCache, r.done)
 	return r, nil
 }
 
@@ -182,19 +187,23 @@ func (r *Resources) apply(ctx context.Context, ev events.ResourceEvent, seq uint
 // WaitFor blocks until the event at stream sequence seq has been applied (a client
 // sees its own writes), or ctx ends.
 func (r *Resources) WaitFor(ctx context.Context, seq uint64) error {
-	return r.track.WaitFor(ctx, seq)
+	err := r.track.WaitFor(ctx, seq)
+	// The write is applied (or the wait gave up): what this node cached may predate it.
+	r.smCache.clear()
+	r.actCache.clear()
+	return err
 }
 
 // StateMachine returns one state machine, or an error marked events.ErrNotFound.
 func (r *Resources) StateMachine(ctx context.Context, arn string) (events.StateMachineRecord, error) {
 	var rec events.StateMachineRecord
-	return rec, get(ctx, r.sms, jsstore.Token(arn), &rec)
+	return rec, cached(ctx, &r.smCache, r.sms, jsstore.Token(arn), &rec)
 }
 
 // Activity returns one activity, or an error marked events.ErrNotFound.
 func (r *Resources) Activity(ctx context.Context, arn string) (events.ActivityRecord, error) {
 	var rec events.ActivityRecord
-	return rec, get(ctx, r.acts, jsstore.Token(arn), &rec)
+	return rec, cached(ctx, &r.actCache, r.acts, jsstore.Token(arn), &rec)
 }
 
 // StateMachines lists every state machine, oldest first (ties broken by ARN).
