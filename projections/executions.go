@@ -35,6 +35,11 @@ type Executions struct {
 	// ended remembers executions whose end this process already folded into the
 	// record (the owner's fast path), so the projection skips them without a read.
 	ended endedCache
+	// reserved holds the records this process created and has not yet updated, with
+	// their revisions: the update at an execution's end starts from it instead of a
+	// read (the compare-and-set fails if anyone else wrote the record since).
+	reserved reservedCache
+	reads    atomic.Int64 // records apply read from the bucket (tests)
 
 	kv jetstream.KeyValue
 	// leaderReads: the bucket is replicated, so apply reads the record from the
@@ -284,14 +289,68 @@ func (c *endedCache) covers(arn string, id int64) bool {
 	return ok && got >= id
 }
 
-// apply: one read and at most one (conditional) write, whatever the number of events.
+// reservedCache is a bounded set of records this process created, by key: the bytes
+// it wrote and their revision. Only small records are kept (an execution's input can
+// be 256 KiB), and only the newest reservedCacheSize of them.
+type reservedCache struct {
+	mu      sync.Mutex
+	entries map[string]reservedRecord
+	order   []string // keys in insertion order (some already taken)
+}
+
+type reservedRecord struct {
+	value []byte
+	rev   uint64
+}
+
+const (
+	reservedCacheSize = 1 << 14
+	reservedMaxBytes  = 4 << 10
+)
+
+func (c *reservedCache) add(key string, value []byte, rev uint64) {
+	if len(value) > reservedMaxBytes {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = make(map[string]reservedRecord)
+	}
+	for len(c.order) >= reservedCacheSize {
+		delete(c.entries, c.order[0])
+		c.order = c.order[1:]
+	}
+	if len(c.entries) == 0 {
+		c.order = c.order[:0:0] // let a long-drained backing array go
+	}
+	c.entries[key] = reservedRecord{value: value, rev: rev}
+	c.order = append(c.order, key)
+}
+
+// take returns and forgets the record created under key, if kept.
+func (c *reservedCache) take(key string) ([]byte, uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.entries[key]
+	if ok {
+		delete(c.entries, key)
+	}
+	return r.value, r.rev, ok
+}
+
+// apply: one read (none for a record this process created and nobody changed since)
+// and at most one (conditional) write, whatever the number of events.
 func (p *Executions) apply(ctx context.Context, execARN string, evs []events.HistoryEvent) error {
 	key := ExecutionKey(StateMachineOf(execARN), execARN)
 	for attempt := 0; ; attempt++ {
 		var val []byte
 		var rev uint64
 		var err error
-		if p.leaderReads {
+		v, r, cachedRec := p.reserved.take(key)
+		if cachedRec && attempt == 0 {
+			val, rev = v, r
+		} else if p.reads.Add(1); p.leaderReads {
 			val, rev, err = jsstore.LeaderKVGet(ctx, p.js, ExecutionBucket, key)
 		} else {
 			var entry jetstream.KeyValueEntry
@@ -410,7 +469,11 @@ func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (_
 	if err := indexed(); err != nil {
 		return rec, err
 	}
-	if _, err := p.kv.Create(ctx, key, b); err != nil {
+	rev, err := p.kv.Create(ctx, key, b)
+	if err == nil {
+		p.reserved.add(key, b, rev)
+	}
+	if err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			var cur events.ExecutionRecord
 			if gerr := get(ctx, p.kv, key, &cur); gerr != nil {

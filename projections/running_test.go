@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 	"time"
@@ -62,5 +63,76 @@ func TestRunningListsOnlyRunningRecords(t *testing.T) {
 	slices.Sort(names)
 	if !slices.Equal(names, []string{"run1", "run2"}) {
 		t.Fatalf("running = %v, want [run1 run2]", names)
+	}
+}
+
+// TestEndAppliedWithoutRead: the end of an execution this process reserved is
+// written with the revision its creation returned (no read); when someone else wrote
+// the record since, the compare-and-set fails and the record is read again, keeping
+// that write.
+func TestEndAppliedWithoutRead(t *testing.T) {
+	e, err := jsstore.StartEmbedded(jsstore.EmbeddedConfig{StoreDir: t.TempDir(), Port: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Shutdown)
+	nc, err := e.Connect("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx := context.Background()
+	st, err := jsstore.Open(ctx, nc, jsstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := OpenExecutions(ctx, st, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := "arn:aws:states:us-east-1:123456789012:stateMachine:sm"
+	now := time.Now().UTC()
+	out := `{"done":true}`
+	end := []events.HistoryEvent{{ID: 5, Type: events.ExecutionSucceeded, Timestamp: now,
+		ExecutionSucceededEventDetails: &events.OutputDetails{Output: &out}}}
+	reserve := func(name string) events.ExecutionRecord {
+		rec := events.ExecutionRecord{Name: name, ARN: "arn:aws:states:us-east-1:123456789012:execution:sm:" + name,
+			StateMachineARN: sm, StartDate: now, Status: "RUNNING", Start: &events.StartCommand{Input: `{}`}}
+		if _, err := p.Reserve(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+
+	a := reserve("a")
+	before := p.reads.Load()
+	if err := p.Apply(ctx, a.ARN, end); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.reads.Load() - before; n != 0 {
+		t.Fatalf("the end of an execution reserved here read its record %d times", n)
+	}
+	got, err := p.Execution(ctx, a.ARN)
+	if err != nil || got.Status != "SUCCEEDED" || got.Output == nil || *got.Output != out {
+		t.Fatalf("record %+v %v", got, err)
+	}
+
+	b := reserve("b")
+	changed := b
+	changed.RedriveCount = 7 // a write this process's cache does not know of
+	raw, _ := json.Marshal(changed)
+	if _, err := p.kv.Put(ctx, ExecutionKey(sm, b.ARN), raw); err != nil {
+		t.Fatal(err)
+	}
+	before = p.reads.Load()
+	if err := p.Apply(ctx, b.ARN, end); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.reads.Load() - before; n != 1 {
+		t.Fatalf("after a foreign write, the end read the record %d times, want 1", n)
+	}
+	got, err = p.Execution(ctx, b.ARN)
+	if err != nil || got.Status != "SUCCEEDED" || got.RedriveCount != 7 {
+		t.Fatalf("record %+v %v: the foreign write or the end was lost", got, err)
 	}
 }
