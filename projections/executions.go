@@ -39,7 +39,9 @@ type Executions struct {
 	// their revisions: the update at an execution's end starts from it instead of a
 	// read (the compare-and-set fails if anyone else wrote the record since).
 	reserved reservedCache
-	reads    atomic.Int64 // records apply read from the bucket (tests)
+	// ords are this node's blocks of list ordinals (executions_index.go).
+	ords  ordinalLeases
+	reads atomic.Int64 // records apply read from the bucket (tests)
 
 	kv jetstream.KeyValue
 	// leaderReads: the bucket is replicated, so apply reads the record from the

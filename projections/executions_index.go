@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -31,7 +32,8 @@ import (
 //
 // Within a chunk entries are ordered by start date (then ARN), newest first; chunks are
 // ordered by ordinal, which follows the start dates up to the few starts that race for
-// ordinals at the same moment. The entry is written before the record is created, so
+// ordinals at the same moment (and, on a cluster, the blocks of ordinals nodes lease:
+// below). The entry is written before the record is created, so
 // a listed entry whose record is missing or has another start date (a name that was
 // taken, an idempotent repeat) is skipped.
 const (
@@ -130,22 +132,29 @@ func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord)
 		list = rec.IndexARN // a Map Run's children
 	}
 	smTok := jsstore.Token(list)
-	m := nats.NewMsg(executionCounterPrefix + smTok)
-	m.Header.Set("Nats-Incr", "+1")
-	// Bounded: a request the counter stream's leader never answers (it died with a
-	// node) must not hold the caller forever; no retry, an increment is not idempotent.
-	rctx, cancel := context.WithTimeout(ctx, indexRequestBound)
-	ack, err := request(rctx, p.nc, m)
-	cancel()
+	ord, err := p.ords.take(smTok, time.Now(), func(n int64) (int64, error) {
+		m := nats.NewMsg(executionCounterPrefix + smTok)
+		m.Header.Set("Nats-Incr", "+"+strconv.FormatInt(n, 10))
+		// Bounded: a request the counter stream's leader never answers (it died with
+		// a node) must not hold the caller forever; no retry, an increment is not
+		// idempotent.
+		rctx, cancel := context.WithTimeout(ctx, indexRequestBound)
+		ack, err := request(rctx, p.nc, m)
+		cancel()
+		if err != nil {
+			return 0, errors.Wrap(err, "take execution ordinal")
+		}
+		last, err := strconv.ParseInt(ack.Val, 10, 64)
+		if err != nil || last < n {
+			return 0, errors.Newf("bad execution ordinal %q", ack.Val)
+		}
+		return last, nil
+	})
 	if err != nil {
-		return nil, errors.Wrap(err, "take execution ordinal")
-	}
-	ord, err := strconv.ParseInt(ack.Val, 10, 64)
-	if err != nil || ord < 1 {
-		return nil, errors.Newf("bad execution ordinal %q", ack.Val)
+		return nil, err
 	}
 	b, _ := json.Marshal(indexEntry{ARN: rec.ARN, Start: rec.StartDate.UnixNano()})
-	m = nats.NewMsg(chunkSubject(smTok, (ord-1)/IndexChunk))
+	m := nats.NewMsg(chunkSubject(smTok, (ord-1)/IndexChunk))
 	m.Data = b
 	// A repeat below is dropped. The id names this start (ARN and start time), not the
 	// ARN alone: a StartExecution retried after a crash takes a new ordinal and a new
@@ -171,6 +180,70 @@ func (p *Executions) indexStart(ctx context.Context, rec events.ExecutionRecord)
 			return errors.Wrap(err, "append execution index entry")
 		}
 	}, nil
+}
+
+// Ordinal leases: a node starting executions of one list fast takes its ordinals in
+// blocks (one counter increment of n for n starts) instead of one increment per
+// start, a NATS round trip fewer on most StartExecution calls. A block grows (doubling,
+// up to maxOrdinalBlock) while each is used up within ordinalGrowWithin of its taking,
+// and is 1 again — one increment per start, as without leases — once starts are
+// slower; a block is not used past ordinalLeaseTTL. Ordinals of a block a node did not
+// use (it expired, the node stopped) are gaps in the index: Page skips chunks' missing
+// ordinals as it skips entries without records. Within a chunk entries are ordered by
+// start date, so two nodes' blocks interleave correctly; only a block still in use
+// after another node moved to the next chunk lists its starts behind that chunk's, and
+// the lease's short life bounds that to starts within ordinalLeaseTTL of each other.
+const (
+	maxOrdinalBlock   = 16
+	ordinalGrowWithin = 100 * time.Millisecond
+	ordinalLeaseTTL   = time.Second
+	maxOrdinalLists   = 4096 // lists with a lease kept at once
+)
+
+// ordinalLeases are this node's ordinal blocks, by list.
+type ordinalLeases struct {
+	mu    sync.Mutex
+	lists map[string]*ordinalLease
+}
+
+type ordinalLease struct {
+	mu         sync.Mutex // held while a block is taken: the list's other starts wait for it
+	next, last int64      // the block's unused ordinals
+	size       int64      // the block's size
+	at         time.Time
+}
+
+// take returns the next ordinal of list (a start at now), from the node's block when
+// it has one, else from a new block of the size the start rate calls for, taken with
+// incr (which adds n to the list's counter and returns its new value).
+func (o *ordinalLeases) take(list string, now time.Time, incr func(n int64) (int64, error)) (int64, error) {
+	o.mu.Lock()
+	if o.lists == nil || len(o.lists) >= maxOrdinalLists {
+		o.lists = map[string]*ordinalLease{}
+	}
+	l := o.lists[list]
+	if l == nil {
+		l = &ordinalLease{}
+		o.lists[list] = l
+	}
+	o.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.next <= l.last && now.Sub(l.at) < ordinalLeaseTTL {
+		ord := l.next
+		l.next++
+		return ord, nil
+	}
+	size := int64(1)
+	if !l.at.IsZero() && now.Sub(l.at) < ordinalGrowWithin {
+		size = min(2*l.size, maxOrdinalBlock) // the last block went fast
+	}
+	last, err := incr(size)
+	if err != nil {
+		return 0, err
+	}
+	l.next, l.last, l.size, l.at = last-size+2, last, size, now
+	return last - size + 1, nil
 }
 
 func chunkSubject(smTok string, chunk int64) string {
