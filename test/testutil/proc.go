@@ -22,6 +22,10 @@ type Proc struct {
 	cfg  ProcConfig
 	cmd  *exec.Cmd
 	log  *os.File
+	// exited is closed once the running process has exited (reaped by Launch's
+	// goroutine); waitErr is its exit.
+	exited  chan struct{}
+	waitErr error
 }
 
 // ProcConfig adjusts a Proc.
@@ -63,7 +67,7 @@ func NewProc(t testing.TB, cfg ProcConfig) *Proc {
 	}
 	p := &Proc{t: t, Dir: cfg.Dir, Port: FreePort(t), cfg: cfg, log: logf}
 	t.Cleanup(func() {
-		if p.cmd != nil && p.cmd.ProcessState == nil {
+		if p.cmd != nil && !p.Exited() {
 			p.Kill9()
 		}
 		logf.Close()
@@ -107,6 +111,22 @@ func (p *Proc) Launch() {
 		p.t.Fatal(err)
 	}
 	p.cmd = cmd
+	exited := make(chan struct{})
+	p.exited = exited
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(exited)
+	}()
+}
+
+// Exited reports whether the process last launched has exited.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 // WaitReady polls the configured ready path until it answers 200, failing the test
@@ -121,6 +141,9 @@ func (p *Proc) WaitReady(within time.Duration) {
 				return
 			}
 		}
+		if p.Exited() {
+			p.t.Fatalf("sfnd on %s exited before it answered %s: %v (its log follows)", p.Dir, p.cfg.Ready, p.waitErr)
+		}
 		if time.Now().After(deadline) {
 			p.t.Fatalf("sfnd on %s did not answer %s within %v: %v", p.Dir, p.cfg.Ready, within, err)
 		}
@@ -131,7 +154,7 @@ func (p *Proc) WaitReady(within time.Duration) {
 // Kill9 kills the process with SIGKILL (no shutdown code runs) and reaps it.
 func (p *Proc) Kill9() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	_ = p.cmd.Wait()
+	<-p.exited
 }
 
 // Stop shuts the process down gracefully (SIGTERM); one still running 30 s later
@@ -141,13 +164,11 @@ func (p *Proc) Stop() {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		p.t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.exited:
 	case <-time.After(30 * time.Second):
 		p.t.Errorf("sfnd on %s did not stop within 30 s of SIGTERM; killing it", p.Dir)
 		_ = p.cmd.Process.Kill()
-		<-done
+		<-p.exited
 	}
 }

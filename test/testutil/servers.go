@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -84,12 +85,45 @@ func GoTool(t testing.TB, pkgPath, version string) string {
 // FreePort returns a TCP port free on 127.0.0.1 at the time of the call.
 func FreePort(t testing.TB) int {
 	t.Helper()
+	// Below the kernel's ephemeral range: a port the kernel handed out for a moment
+	// (listen on :0, close) is handed out again — to another test's listener or to any
+	// outgoing connection — before the process meant to bind it starts (a cluster
+	// node's route port was taken by another package's NATS server, and the node
+	// exited). The kernel never picks these ports itself; pick one at random and
+	// check that it binds.
+	lo, hi := 10000, ephemeralLow()
+	if hi-lo < 1000 {
+		lo = 1024
+	}
+	for range 1000 {
+		port := lo + rand.IntN(hi-lo)
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// ephemeralLow is the lowest port of the kernel's ephemeral range (Linux
+// ip_local_port_range; 32768 elsewhere or when unreadable).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 1024 {
+				return n
+			}
+		}
+	}
+	return 32768
 }
 
 // RunServer starts a server process, kills it when the test ends, and waits (up to
