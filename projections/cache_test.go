@@ -13,26 +13,12 @@ import (
 )
 
 // TestResourceCacheFollowsTheBucket: a state machine read twice is read from the
-// bucket once; a change of the bucket made
-// behind this node's back (another node's projection) is seen through the watcher,
+// bucket once; a change of the bucket made behind this node's back (another node's projection) is seen through the watcher,
 // not the cache's time bound (set to an hour here); a deletion too; and a write
 // applied through this node (WaitFor) empties the cache.
 func TestResourceCacheFollowsTheBucket(t *testing.T) {
-	e, err := jsstore.StartEmbedded(jsstore.EmbeddedConfig{StoreDir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Shutdown)
-	nc, err := e.Connect("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
 	ctx := context.Background()
-	st, err := jsstore.Open(ctx, nc, jsstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testStore(t)
 	r, err := StartResources(ctx, st, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -11,11 +11,9 @@ import (
 	"github.com/sfnd/sfnd/events/jsstore"
 )
 
-// TestRunningListsOnlyRunningRecords: recovery's list of running executions keeps the
-// RUNNING records only — not an ended one whose input or output mentions "RUNNING"
-// (inside a JSON string it is escaped, so the byte filter passes it on to the decoder
-// only when the status itself may be RUNNING).
-func TestRunningListsOnlyRunningRecords(t *testing.T) {
+// testStore is a store on an embedded NATS server of the test's own.
+func testStore(t *testing.T) *jsstore.Store {
+	t.Helper()
 	e, err := jsstore.StartEmbedded(jsstore.EmbeddedConfig{StoreDir: t.TempDir(), Port: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -26,11 +24,20 @@ func TestRunningListsOnlyRunningRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	ctx := context.Background()
-	st, err := jsstore.Open(ctx, nc, jsstore.Options{})
+	st, err := jsstore.Open(context.Background(), nc, jsstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestRunningListsOnlyRunningRecords: recovery's list of running executions keeps the
+// RUNNING records only — not an ended one whose input or output mentions "RUNNING"
+// (inside a JSON string it is escaped, so the byte filter passes it on to the decoder
+// only when the status itself may be RUNNING).
+func TestRunningListsOnlyRunningRecords(t *testing.T) {
+	ctx := context.Background()
+	st := testStore(t)
 	p, err := OpenExecutions(ctx, st, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -71,21 +78,8 @@ func TestRunningListsOnlyRunningRecords(t *testing.T) {
 // the record since, the compare-and-set fails and the record is read again, keeping
 // that write.
 func TestEndAppliedWithoutRead(t *testing.T) {
-	e, err := jsstore.StartEmbedded(jsstore.EmbeddedConfig{StoreDir: t.TempDir(), Port: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Shutdown)
-	nc, err := e.Connect("test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
 	ctx := context.Background()
-	st, err := jsstore.Open(ctx, nc, jsstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := testStore(t)
 	p, err := OpenExecutions(ctx, st, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -16,9 +16,9 @@ const WallLimit = 30 * time.Second
 // Cost runs f and returns the time it took on the clock and the CPU time the whole
 // process used meanwhile (every goroutine's, so background work f causes counts too).
 func Cost(f func()) (wall, cpu time.Duration) {
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), CPUTime()
 	f()
-	return time.Since(start), cpuTime() - cpu0
+	return time.Since(start), CPUTime() - cpu0
 }
 
 // TooCostly says what is wrong when wall or cpu is over its limit, or returns "".
