@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/errors"
@@ -124,7 +125,13 @@ const maxPayload = 256 * 1024
 // can without outside help. A trigger that no longer matters (a stale timer, a result
 // for a task that was left) yields no events.
 func Decide(sm *StateMachine, x *Execution, t Trigger) ([]events.HistoryEvent, []Effect, error) {
-	d := &decider{sm: sm, x: x, t: t}
+	d := &decider{sm: sm, x: x, t: t,
+		evs: make([]events.HistoryEvent, 0, min(max(atomic.LoadInt64(&sm.evsHint), 4), 64))}
+	defer func() {
+		if n := int64(len(d.evs)); n > 0 {
+			atomic.StoreInt64(&sm.evsHint, n)
+		}
+	}()
 	d.rng.state = t.Seed
 	if x.sm == nil {
 		x.sm = sm

@@ -43,6 +43,11 @@ type StateMachine struct {
 	QueryLanguage  string // JSONPath unless set
 	// Raw is the definition text this machine was parsed from (top level only).
 	Raw string
+	// evsHint is how many events this machine's last decision produced: the capacity
+	// the next decision's event slice starts with (growing it by doubling was most of
+	// what a decision allocated). Only a capacity, never read by the decision's logic;
+	// accessed atomically (executions of one machine decide concurrently).
+	evsHint int64
 }
 
 // State is one state of a StateMachine. Only the fields of its Type are set.
