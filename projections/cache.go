@@ -8,8 +8,6 @@ import (
 
 	"github.com/cockroachdb/errors"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/sfnd/sfnd/events"
 )
 
 // Record caches: every StartExecution reads its state machine, and every activity
@@ -54,7 +52,7 @@ type cachedRecord struct {
 }
 
 // lookup returns the cached bytes of key, if fresh, and the generation a read of the
-// bucket made now must present to cache its result.
+// bucket made now must present to cache its result (a miss counts as such a read).
 func (c *recordCache) lookup(key string) ([]byte, bool, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -66,6 +64,7 @@ func (c *recordCache) lookup(key string) ([]byte, bool, uint64) {
 	if ok && c.on && time.Since(e.at) < ttl {
 		return e.value, true, c.gen
 	}
+	c.reads++
 	return nil, false, c.gen
 }
 
@@ -117,18 +116,11 @@ func (c *recordCache) turn(on bool) {
 func cached(ctx context.Context, c *recordCache, kv jetstream.KeyValue, key string, v any) error {
 	value, ok, gen := c.lookup(key)
 	if !ok {
-		c.mu.Lock()
-		c.reads++
-		c.mu.Unlock()
 		at := time.Now()
-		e, err := kv.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return errors.Mark(errors.Newf("%s not found", key), events.ErrNotFound)
+		var err error
+		if value, err = getValue(ctx, kv, key); err != nil {
+			return err
 		}
-		if err != nil {
-			return errors.Wrapf(err, "get %s", key)
-		}
-		value = e.Value()
 		c.store(key, value, gen, at)
 	}
 	return errors.Wrap(json.Unmarshal(value, v), "decode read model")

@@ -13,9 +13,10 @@ import (
 )
 
 // TestResourceCacheFollowsTheBucket: a state machine read twice is read from the
-// bucket once; a change of the bucket made behind this node's back (another node's projection) is seen through the watcher,
-// not the cache's time bound (set to an hour here); a deletion too; and a write
-// applied through this node (WaitFor) empties the cache.
+// bucket once; a change of the bucket made behind this node's back (another node's
+// projection) is seen through the watcher, not the cache's time bound (set to an hour
+// here); a deletion too; and a write applied through this node (WaitFor) empties the
+// cache.
 func TestResourceCacheFollowsTheBucket(t *testing.T) {
 	ctx := context.Background()
 	st := testStore(t)

@@ -291,6 +291,19 @@ func (c *endedCache) covers(arn string, id int64) bool {
 	return ok && got >= id
 }
 
+// read returns an execution record's bytes and revision, from the bucket's leader on
+// a replicated bucket (a direct get may come from a replica that has not caught up).
+func (p *Executions) read(ctx context.Context, key string) ([]byte, uint64, error) {
+	if p.leaderReads {
+		return jsstore.LeaderKVGet(ctx, p.js, ExecutionBucket, key)
+	}
+	entry, err := p.kv.Get(ctx, key)
+	if err != nil {
+		return nil, 0, err
+	}
+	return entry.Value(), entry.Revision(), nil
+}
+
 // reservedCache is a bounded set of records this process created, by key: the bytes
 // it wrote and their revision. Only small records are kept (an execution's input can
 // be 256 KiB), and only the newest reservedCacheSize of them.
@@ -349,16 +362,15 @@ func (p *Executions) apply(ctx context.Context, execARN string, evs []events.His
 		var val []byte
 		var rev uint64
 		var err error
-		v, r, cachedRec := p.reserved.take(key)
-		if cachedRec && attempt == 0 {
-			val, rev = v, r
-		} else if p.reads.Add(1); p.leaderReads {
-			val, rev, err = jsstore.LeaderKVGet(ctx, p.js, ExecutionBucket, key)
-		} else {
-			var entry jetstream.KeyValueEntry
-			if entry, err = p.kv.Get(ctx, key); err == nil {
-				val, rev = entry.Value(), entry.Revision()
-			}
+		// First the record as this process created it, if kept: the compare-and-set
+		// below fails if anyone wrote it since, and the next attempt reads it.
+		created := false
+		if attempt == 0 {
+			val, rev, created = p.reserved.take(key)
+		}
+		if !created {
+			p.reads.Add(1)
+			val, rev, err = p.read(ctx, key)
 		}
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil // not accepted through this API (or purged): nothing to project
@@ -472,9 +484,6 @@ func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (_
 		return rec, err
 	}
 	rev, err := p.kv.Create(ctx, key, b)
-	if err == nil {
-		p.reserved.add(key, b, rev)
-	}
 	if err != nil {
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			var cur events.ExecutionRecord
@@ -485,6 +494,7 @@ func (p *Executions) Reserve(ctx context.Context, rec events.ExecutionRecord) (_
 		}
 		return rec, errors.Wrap(err, "reserve execution name")
 	}
+	p.reserved.add(key, b, rev)
 	return rec, nil
 }
 

@@ -240,14 +240,24 @@ func put(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
 }
 
 func get(ctx context.Context, kv jetstream.KeyValue, key string, v any) error {
+	b, err := getValue(ctx, kv, key)
+	if err != nil {
+		return err
+	}
+	return errors.Wrap(json.Unmarshal(b, v), "decode read model")
+}
+
+// getValue reads the stored bytes of key (an error marked events.ErrNotFound when it
+// has none).
+func getValue(ctx context.Context, kv jetstream.KeyValue, key string) ([]byte, error) {
 	e, err := kv.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return errors.Mark(errors.Newf("%s not found", key), events.ErrNotFound)
+		return nil, errors.Mark(errors.Newf("%s not found", key), events.ErrNotFound)
 	}
 	if err != nil {
-		return errors.Wrapf(err, "get %s", key)
+		return nil, errors.Wrapf(err, "get %s", key)
 	}
-	return errors.Wrap(json.Unmarshal(e.Value(), v), "decode read model")
+	return e.Value(), nil
 }
 
 // list reads every live entry of a bucket with one watcher (one ordered consumer

@@ -31,17 +31,23 @@ func testStore(t *testing.T) *jsstore.Store {
 	return st
 }
 
+// testExecutions is the execution read models on a store of the test's own.
+func testExecutions(t *testing.T) *Executions {
+	t.Helper()
+	p, err := OpenExecutions(context.Background(), testStore(t), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestRunningListsOnlyRunningRecords: recovery's list of running executions keeps the
 // RUNNING records only — not an ended one whose input or output mentions "RUNNING"
 // (inside a JSON string it is escaped, so the byte filter passes it on to the decoder
 // only when the status itself may be RUNNING).
 func TestRunningListsOnlyRunningRecords(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	p, err := OpenExecutions(ctx, st, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testExecutions(t)
 	sm := "arn:aws:states:us-east-1:123456789012:stateMachine:sm"
 	now := time.Now().UTC()
 	out := `{"status":"RUNNING","RUNNING":"RUNNING"}`
@@ -79,11 +85,7 @@ func TestRunningListsOnlyRunningRecords(t *testing.T) {
 // that write.
 func TestEndAppliedWithoutRead(t *testing.T) {
 	ctx := context.Background()
-	st := testStore(t)
-	p, err := OpenExecutions(ctx, st, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testExecutions(t)
 	sm := "arn:aws:states:us-east-1:123456789012:stateMachine:sm"
 	now := time.Now().UTC()
 	out := `{"done":true}`

@@ -133,7 +133,7 @@ func (b *runner) passChain(ctx context.Context) error {
 	}
 	lat := make([]time.Duration, sz.PassChainExecutions)
 	var sample atomic.Value
-	nats0 := b.natsStats()
+	cost0 := b.costsNow()
 	t0 := time.Now()
 	err = parallel(ctx, sz.PassChainExecutions, sz.PassChainClients, func(ctx context.Context, i int) error {
 		arn, d, err := run(ctx, i)
@@ -159,7 +159,7 @@ func (b *runner) passChain(ctx context.Context) error {
 		ms(b.rep.PassChain.P50), ms(b.rep.PassChain.P99))
 	sl := summarize(startLat[:n])
 	b.logf("passchain  StartExecution part of it: p50 %s ms p99 %s ms", ms(sl.P50), ms(sl.P99))
-	b.logNATS("passchain", "execution", n, nats0)
+	b.logCosts("passchain", "execution", n, cost0)
 	return nil
 }
 
@@ -224,7 +224,7 @@ func (b *runner) activity(ctx context.Context) error {
 		})
 	}
 	lat := make([]time.Duration, n)
-	nats0 := b.natsStats()
+	cost0 := b.costsNow()
 	t0 := time.Now()
 	err = parallel(ctx, n, sz.ActivityClients, func(ctx context.Context, i int) error {
 		s := time.Now()
@@ -260,7 +260,7 @@ func (b *runner) activity(ctx context.Context) error {
 	b.rep.Activity = Throughput{Rate: float64(n) / elapsed.Seconds(), Count: n, Elapsed: elapsed, Latency: summarize(lat)}
 	b.logf("activity   %d round trips in %s: %.0f/s; p50 %s ms p99 %s ms", n, elapsed.Round(time.Millisecond),
 		b.rep.Activity.Rate, ms(b.rep.Activity.P50), ms(b.rep.Activity.P99))
-	b.logNATS("activity", "round trip", n, nats0)
+	b.logCosts("activity", "round trip", n, cost0)
 	return nil
 }
 
@@ -303,7 +303,7 @@ func (b *runner) start(ctx context.Context) error {
 	lat := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	cost0 := b.natsStats()
+	cost0 := b.costsNow()
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
 		if d := time.Until(t0.Add(time.Duration(i) * interval)); d > 0 {
@@ -327,7 +327,7 @@ func (b *runner) start(ctx context.Context) error {
 	b.rep.Start = summarize(lat)
 	b.logf("start      %d starts at %d/s: p50 %s ms p99 %s ms max %s ms", n, sz.StartRate,
 		ms(b.rep.Start.P50), ms(b.rep.Start.P99), ms(b.rep.Start.Max))
-	b.logNATS("start", "start", n, cost0)
+	b.logCosts("start", "start", n, cost0)
 	return nil
 }
 
@@ -598,10 +598,10 @@ func (b *runner) distMap(ctx context.Context) error {
 	return nil
 }
 
-// natsStats are the message counters of the node's NATS connection (the bench's own
-// node: the one connection its engine, API and projections share); zero without a
-// store.
-func (b *runner) natsStats() costs {
+// costsNow is what has been used so far: the message counters of the node's NATS
+// connection (the bench's own node: the one connection its engine, API and
+// projections share; zero without a store) and this process's CPU time.
+func (b *runner) costsNow() costs {
 	c := costs{cpu: hostile.CPUTime()}
 	if b.cfg.Store != nil && b.cfg.Store.NC != nil {
 		c.nats = b.cfg.Store.NC.Stats()
@@ -616,13 +616,13 @@ type costs struct {
 	cpu  time.Duration
 }
 
-// logNATS logs the NATS messages the node's connection sent and received per unit of
+// logCosts logs the NATS messages the node's connection sent and received per unit of
 // a workload since before: a figure the machine's load does not change (with
 // --endpoint, the connection is the bench's, and the figure says nothing); and the
 // CPU time this process spent per unit (client and server when the node is the
 // bench's own: a cost that other load on the machine changes far less than a rate).
-func (b *runner) logNATS(workload, unit string, n int, before costs) {
-	after := b.natsStats()
+func (b *runner) logCosts(workload, unit string, n int, before costs) {
+	after := b.costsNow()
 	if n == 0 {
 		return
 	}
