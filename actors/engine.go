@@ -114,6 +114,29 @@ type commandMsg struct {
 	done chan struct{}
 	// flush: a held ActivityStarted whose hold ended (execution.go, holdStart).
 	flush bool
+	// answer, when not nil, is a caller of Answer waiting for the command's outcome;
+	// stored is set once the command's decision is appended.
+	answer *answerWait
+	stored bool
+}
+
+// answerWait is how a caller of Engine.Answer learns whether the actor stored a
+// decision for its command. Exactly one of the actor's verdict and the caller's
+// leaving wins (state): a caller that left is owed nothing, and a command it left
+// behind is then handled like any in-process command (retried on failure).
+type answerWait struct {
+	state  atomic.Int32 // 0: waiting; 1: verdict given; 2: the caller left
+	stored chan bool    // the verdict (buffered)
+}
+
+// reply gives the caller the verdict; false when the caller had left (or a verdict was
+// given already).
+func (w *answerWait) reply(stored bool) bool {
+	if w == nil || !w.state.CompareAndSwap(0, 1) {
+		return false
+	}
+	w.stored <- stored
+	return true
 }
 
 // NewEngine starts the actor system and the command consumer.
@@ -227,6 +250,37 @@ func (e *Engine) send(m *commandMsg) bool {
 	}
 	e.system.Root.Send(pid, m)
 	return true
+}
+
+// Answer hands a task's result (a CmdTaskResult command) to its execution's actor
+// when that actor is resident on this node, and waits until the actor has handled it.
+// It returns true once the decision the result causes is appended, its effects run
+// and the read model updated: the result is then as durable as on the command stream
+// (and a DescribeExecution after it sees what it caused). It returns false when the
+// actor is not resident here, or stored no decision for the result (the task is not
+// pending in the state the actor holds, or its append failed): nothing was recorded,
+// and the caller sends the result the durable way (Tasks.answer). An error is ctx's:
+// the caller left, and the command is handled without it.
+func (e *Engine) Answer(ctx context.Context, cmd events.Command) (bool, error) {
+	w := &answerWait{stored: make(chan bool, 1)}
+	e.mu.Lock()
+	pid, ok := e.pids[cmd.ExecARN]
+	if ok && !e.closed {
+		e.system.Root.Send(pid, &commandMsg{cmd: cmd, answer: w})
+	}
+	e.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	select {
+	case stored := <-w.stored:
+		return stored, nil
+	case <-ctx.Done():
+		if w.state.CompareAndSwap(0, 2) {
+			return false, ctx.Err()
+		}
+		return <-w.stored, nil
+	}
 }
 
 // Wake delivers a Wake command (recovery) and waits until the execution's actor has

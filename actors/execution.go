@@ -56,6 +56,7 @@ func (a *execActor) Receive(ctx actor.Context) {
 		if m.done != nil {
 			close(m.done)
 		}
+		m.answer.reply(m.stored)
 		// An execution that now waits only for durable timers is passivated at once:
 		// its timer's command wakes it (a new actor rebuilds it from its history), so
 		// resident memory does not grow with the number of parked executions.
@@ -242,6 +243,7 @@ func (a *execActor) handle(m *commandMsg) {
 			e.cfg.MapRuns.ChildEnded(*a.mapRun, a.x)
 		}
 		a.ack(m)
+		m.stored = true
 		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status()), Settled: true})
 		return
 	}
@@ -539,10 +541,15 @@ func (a *execActor) ack(m *commandMsg) {
 }
 
 // nak asks for the command again later: the stream redelivers its own messages; an
-// in-process command (start, short timer) is re-delivered by the engine, with back-off.
+// in-process command (start, short timer) is re-delivered by the engine, with back-off;
+// a result whose caller waits (Engine.Answer) goes back to the caller, who sends it the
+// durable way.
 func (a *execActor) nak(m *commandMsg) {
 	if m.msg != nil {
 		_ = m.msg.NakWithDelay(time.Second)
+		return
+	}
+	if m.answer.reply(false) {
 		return
 	}
 	if m.tries >= maxRedeliveries {

@@ -195,8 +195,10 @@ type Tasks struct {
 
 // UseEngine lets the task side hand ActivityStarted reports to the node's own engine
 // in memory. They need not be durable: a result implies its start, and the decider
-// records ActivityStarted before the result when the report was lost. Results stay
-// on the durable command stream.
+// records ActivityStarted before the result when the report was lost. A result goes
+// to the engine in memory only when the execution's actor is resident here, and is
+// answered only once its decision is stored (Engine.Answer); otherwise it goes on the
+// durable command stream.
 func (t *Tasks) UseEngine(e *Engine) { t.local.Store(e) }
 
 // activityConsumer is an activity's pull consumer, created once per node (concurrent
@@ -868,6 +870,17 @@ func (t *Tasks) answer(ctx context.Context, token string, r events.TaskResult) e
 	if err != nil {
 		return err
 	}
+	r.ScheduledEventID = ref.ScheduledEventID
+	if e := t.local.Load(); e != nil {
+		// The execution's actor lives on this node: it decides the result at once and
+		// the answer returns once that decision is stored (no read of the task, no
+		// command to publish and acknowledge). Otherwise, or when it stored nothing,
+		// the result goes the durable way below.
+		cmd := events.Command{Kind: events.CmdTaskResult, ExecARN: ref.ExecARN, Time: t.cfg.Now().UTC(), Task: &r}
+		if stored, err := e.Answer(ctx, cmd); err != nil || stored {
+			return err
+		}
+	}
 	key := taskKey(ref.ExecARN, ref.ScheduledEventID)
 	rec, _, err := t.get(ctx, key)
 	if err != nil {
@@ -876,7 +889,6 @@ func (t *Tasks) answer(ctx context.Context, token string, r events.TaskResult) e
 	if rec.State == taskAnswered || rec.State == taskClosed {
 		return errors.Mark(errors.Newf("task %s is closed", key), ErrTaskTimedOut)
 	}
-	r.ScheduledEventID = ref.ScheduledEventID
 	dup, err := t.report(ctx, ref.ExecARN, r, "result")
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -642,5 +643,68 @@ func TestActivityStartHeldForResult(t *testing.T) {
 			t.Fatalf("slow=%v: %d history messages, want %d", slow, got, want)
 		}
 		a.Close()
+	}
+}
+
+// TestResultDecidedBeforeAnswer: a result sent to the node whose engine holds the
+// execution is decided before SendTaskSuccess answers (Engine.Answer): a
+// DescribeExecution right after the answer sees what the result caused, and of
+// several answers sent at once for the same task exactly one is taken, the others
+// get TaskTimedOut; none of them went through the command stream.
+func TestResultDecidedBeforeAnswer(t *testing.T) {
+	a := testutil.Start(t, testutil.Options{})
+	c := testutil.Client(a.Endpoint())
+	act := createActivity(t, c, "answered")
+	sm := testutil.CreateStateMachine(t, c, "answered", activityDef(act, ""))
+	for i := range 20 {
+		exec := testutil.StartExecution(t, c, sm, `{}`)
+		task := poll(t, c, act, "w", 5*time.Second)
+		cmds, err := a.Store.JS.Stream(bg, jsstore.CommandStream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := cmds.Info(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const answers = 4
+		errs := make([]error, answers)
+		var wg sync.WaitGroup
+		for j := range answers {
+			wg.Go(func() {
+				_, errs[j] = c.SendTaskSuccess(bg, &sfn.SendTaskSuccessInput{TaskToken: task.TaskToken,
+					Output: aws.String(`{"answer":` + strconv.Itoa(j) + `}`)})
+			})
+		}
+		wg.Wait()
+		taken := -1
+		for j, err := range errs {
+			if err == nil {
+				if taken >= 0 {
+					t.Fatalf("execution %d: answers %d and %d both taken", i, taken, j)
+				}
+				taken = j
+				continue
+			}
+			testutil.WantCode(t, err, "TaskTimedOut")
+		}
+		if taken < 0 {
+			t.Fatalf("execution %d: no answer taken: %v", i, errs)
+		}
+		after, err := cmds.Info(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.State.LastSeq != before.State.LastSeq {
+			t.Fatalf("execution %d: %d commands published for its answers, want none (the resident actor decides them)",
+				i, after.State.LastSeq-before.State.LastSeq)
+		}
+		out, err := c.DescribeExecution(bg, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(exec)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Status != types.ExecutionStatusSucceeded || aws.ToString(out.Output) != `{"answer":`+strconv.Itoa(taken)+`}` {
+			t.Fatalf("execution %d right after the answer: %s %s, want SUCCEEDED with answer %d", i, out.Status, aws.ToString(out.Output), taken)
+		}
 	}
 }

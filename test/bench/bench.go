@@ -285,9 +285,10 @@ func (b *runner) settle(ctx context.Context) {
 }
 
 type runner struct {
-	cfg Config
-	c   *sfn.Client
-	rep *Report
+	cfg   Config
+	c     *sfn.Client
+	rep   *Report
+	polls atomic.Int64 // DescribeExecution calls made by waitDone
 }
 
 func (b *runner) logf(format string, args ...any) {

@@ -62,6 +62,7 @@ func (b *runner) waitDone(ctx context.Context, arn string) error {
 	pause := 500 * time.Microsecond
 	for {
 		out, err := b.c.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		b.polls.Add(1)
 		if err != nil {
 			return errors.Wrap(err, "describe execution")
 		}
@@ -602,7 +603,7 @@ func (b *runner) distMap(ctx context.Context) error {
 // connection (the bench's own node: the one connection its engine, API and
 // projections share; zero without a store) and this process's CPU time.
 func (b *runner) costsNow() costs {
-	c := costs{cpu: hostile.CPUTime()}
+	c := costs{cpu: hostile.CPUTime(), polls: b.polls.Load()}
 	if b.cfg.Store != nil && b.cfg.Store.NC != nil {
 		c.nats = b.cfg.Store.NC.Stats()
 	}
@@ -612,8 +613,9 @@ func (b *runner) costsNow() costs {
 // costs is what a workload has used so far: the node connection's NATS messages and
 // the CPU time of this process (with the bench's own node: client and server).
 type costs struct {
-	nats nats.Statistics
-	cpu  time.Duration
+	nats  nats.Statistics
+	cpu   time.Duration
+	polls int64 // DescribeExecution calls of waitDone
 }
 
 // logCosts logs the NATS messages the node's connection sent and received per unit of
@@ -629,6 +631,9 @@ func (b *runner) logCosts(workload, unit string, n int, before costs) {
 	if after.nats.OutMsgs > 0 {
 		b.logf("%-10s NATS messages per %s (node connection): %.1f sent, %.1f received", workload, unit,
 			float64(after.nats.OutMsgs-before.nats.OutMsgs)/float64(n), float64(after.nats.InMsgs-before.nats.InMsgs)/float64(n))
+	}
+	if p := after.polls - before.polls; p > 0 {
+		b.logf("%-10s DescribeExecution polls per %s: %.2f", workload, unit, float64(p)/float64(n))
 	}
 	if after.cpu > 0 {
 		who := "client and server"
