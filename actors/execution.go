@@ -63,6 +63,10 @@ func (a *execActor) Receive(ctx actor.Context) {
 		if a.parked() && a.engine.passivate(a.arn, ctx.Self()) {
 			a.engine.parkedCount.Add(1)
 			ctx.Poison(ctx.Self())
+		} else if a.ended() && a.engine.passivate(a.arn, ctx.Self()) {
+			// An ended execution waits for nothing: a later command (a stale result, a
+			// redrive) rebuilds it from its history like any other.
+			ctx.Poison(ctx.Self())
 		}
 	case *actor.ReceiveTimeout:
 		if a.engine.passivate(a.arn, ctx.Self()) {
@@ -388,6 +392,12 @@ func (a *execActor) parked() bool {
 		}
 	}
 	return true
+}
+
+// ended tells whether the execution has ended with everything its end causes done
+// (nothing held).
+func (a *execActor) ended() bool {
+	return a.loaded && a.x != nil && a.x.Status() != asl.StatusRunning && len(a.held) == 0 && len(a.recovered) == 0
 }
 
 // stale tells whether the stored history has moved past what this actor has seen.
