@@ -48,6 +48,7 @@ type Executions struct {
 	// stream's leader (a direct get may come from a replica that has not caught up).
 	leaderReads bool
 	nc          *nats.Conn
+	st          *jsstore.Store
 	js          jetstream.JetStream
 	cc          jetstream.ConsumeContext
 	track       *Tracker
@@ -63,7 +64,7 @@ func ExecutionKey(stateMachineARN, execARN string) string {
 // OpenExecutions creates (or opens) the execution bucket and list index without
 // starting the projection: enough to Reserve, read and list executions.
 func OpenExecutions(ctx context.Context, st *jsstore.Store, replicas int) (*Executions, error) {
-	p := &Executions{nc: st.NC, js: st.JS, leaderReads: st.Replicas() > 1}
+	p := &Executions{nc: st.NC, st: st, js: st.JS, leaderReads: st.Replicas() > 1}
 	var err error
 	if p.kv, err = jsstore.EnsureKeyValue(ctx, st.JS, jetstream.KeyValueConfig{
 		Bucket: ExecutionBucket, Storage: jetstream.FileStorage, Replicas: st.KeepReplicas(ctx, "KV_"+ExecutionBucket, replicas), History: 1,

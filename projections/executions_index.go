@@ -253,7 +253,7 @@ func chunkSubject(smTok string, chunk int64) string {
 // lastOrdinal is the newest ordinal of a state machine (0: none).
 func (p *Executions) lastOrdinal(ctx context.Context, smTok string) (int64, error) {
 	var ord int64
-	err := directGet(ctx, p.nc, ExecutionCounterStream, map[string]any{"last_by_subj": executionCounterPrefix + smTok}, func(m *nats.Msg) error {
+	err := p.st.DirectGet(ctx, ExecutionCounterStream, map[string]any{"last_by_subj": executionCounterPrefix + smTok}, func(m *nats.Msg) error {
 		var v struct {
 			Val string `json:"val"`
 		}
@@ -270,7 +270,7 @@ func (p *Executions) lastOrdinal(ctx context.Context, smTok string) (int64, erro
 // readChunk returns a chunk's entries, newest first.
 func (p *Executions) readChunk(ctx context.Context, smTok string, chunk int64) ([]indexEntry, error) {
 	var out []indexEntry
-	err := directGet(ctx, p.nc, ExecutionIndexStream, map[string]any{
+	err := p.st.DirectGet(ctx, ExecutionIndexStream, map[string]any{
 		"seq": 1, "next_by_subj": chunkSubject(smTok, chunk), "batch": 4 * IndexChunk,
 	}, func(m *nats.Msg) error {
 		var e indexEntry
@@ -309,7 +309,7 @@ func (p *Executions) records(ctx context.Context, smTok string, entries []indexE
 		}
 		subjects[i] = "$KV." + ExecutionBucket + "." + tok + "." + jsstore.Token(e.ARN)
 	}
-	err := directGet(ctx, p.nc, "KV_"+ExecutionBucket, map[string]any{"multi_last": subjects, "batch": len(subjects)}, func(m *nats.Msg) error {
+	err := p.st.DirectGet(ctx, "KV_"+ExecutionBucket, map[string]any{"multi_last": subjects, "batch": len(subjects)}, func(m *nats.Msg) error {
 		if op := m.Header.Get("KV-Operation"); op != "" {
 			return nil // deleted or purged
 		}
@@ -321,60 +321,6 @@ func (p *Executions) records(ctx context.Context, smTok string, entries []indexE
 		return nil
 	})
 	return out, err
-}
-
-// directGet sends one (batched) direct get and calls fn for each message of the
-// answer; "no messages" is not an error.
-func directGet(ctx context.Context, nc *nats.Conn, stream string, req map[string]any, fn func(*nats.Msg) error) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-	}
-	body, err := json.Marshal(req)
-	if err != nil {
-		return errors.Wrap(err, "encode direct get")
-	}
-	_, batched := req["batch"]
-	_, multi := req["multi_last"]
-	batched = batched || multi
-	if !batched {
-		m, err := nc.RequestWithContext(ctx, "$JS.API.DIRECT.GET."+stream, body)
-		if err != nil {
-			return errors.Wrap(err, "direct get")
-		}
-		if status := m.Header.Get("Status"); status != "" {
-			if status == "404" {
-				return nil
-			}
-			return errors.Newf("direct get: status %s %s", status, m.Header.Get("Description"))
-		}
-		return fn(m)
-	}
-	inbox := nc.NewRespInbox()
-	sub, err := nc.SubscribeSync(inbox)
-	if err != nil {
-		return errors.Wrap(err, "subscribe for direct get")
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	if err := nc.PublishRequest("$JS.API.DIRECT.GET."+stream, inbox, body); err != nil {
-		return errors.Wrap(err, "direct get")
-	}
-	for {
-		m, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return errors.Wrap(err, "direct get reply")
-		}
-		if status := m.Header.Get("Status"); status != "" {
-			if status == "404" || status == "204" {
-				return nil
-			}
-			return errors.Newf("direct get: status %s %s", status, m.Header.Get("Description"))
-		}
-		if err := fn(m); err != nil {
-			return err
-		}
-	}
 }
 
 // ExecutionFilter selects executions in Page: by status ("" any) and by whether

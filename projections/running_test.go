@@ -12,7 +12,7 @@ import (
 )
 
 // testStore is a store on an embedded NATS server of the test's own.
-func testStore(t *testing.T) *jsstore.Store {
+func testStore(t testing.TB) *jsstore.Store {
 	t.Helper()
 	e, err := jsstore.StartEmbedded(jsstore.EmbeddedConfig{StoreDir: t.TempDir(), Port: -1})
 	if err != nil {

@@ -275,6 +275,39 @@ func (s *Store) Unscheduled(ctx context.Context, parked map[string][]string) (ma
 
 // directGets sends one batched direct get request and calls fn with each message of
 // the answer (none: no error).
+// DirectGet sends one direct get to stream and calls fn with each message of its
+// answer; "no message" is not an error. A batched request ("batch" or "multi_last")
+// is answered through the store's one reply subscription (scanMux), not a
+// subscription of its own: a nats.go synchronous subscription allocates (and zeroes)
+// a 64k-slot channel, half a megabyte for every ListExecutions page.
+func (s *Store) DirectGet(ctx context.Context, stream string, req map[string]any, fn func(*nats.Msg) error) error {
+	_, batched := req["batch"]
+	_, multi := req["multi_last"]
+	if batched || multi {
+		return s.directGets(ctx, stream, req, fn)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return errors.Wrap(err, "encode direct get")
+	}
+	m, err := s.NC.RequestWithContext(ctx, "$JS.API.DIRECT.GET."+stream, body)
+	if err != nil {
+		return errors.Wrap(err, "direct get")
+	}
+	if status := m.Header.Get("Status"); status != "" {
+		if status == "404" {
+			return nil
+		}
+		return errors.Newf("direct get: status %s %s", status, m.Header.Get("Description"))
+	}
+	return fn(m)
+}
+
 func (s *Store) directGets(ctx context.Context, stream string, req map[string]any, fn func(*nats.Msg) error) error {
 	inbox, sub, done, err := s.openScan()
 	if err != nil {
