@@ -26,6 +26,7 @@ import (
 )
 
 func main() {
+	heapFloor(heapFloorFromEnv())
 	if len(os.Args) < 2 {
 		usage()
 		os.Exit(2)
