@@ -52,11 +52,13 @@ func (a *execActor) Receive(ctx actor.Context) {
 		ctx.SetReceiveTimeout(a.engine.cfg.IdleTimeout)
 	case *commandMsg:
 		a.arn = m.cmd.ExecARN
+		// A caller of Engine.Answer hears whether the decision was stored even when
+		// handling ends in a panic (the actor is then restarted and the message lost).
+		defer func() { m.answer.reply(m.stored) }()
 		a.handle(m)
 		if m.done != nil {
 			close(m.done)
 		}
-		m.answer.reply(m.stored)
 		// An execution that now waits only for durable timers is passivated at once:
 		// its timer's command wakes it (a new actor rebuilds it from its history), so
 		// resident memory does not grow with the number of parked executions.
@@ -216,6 +218,7 @@ func (a *execActor) handle(m *commandMsg) {
 			return
 		}
 		a.lastSeq = seq
+		m.stored = true
 		e.cfg.Metrics.Decision(len(evs), time.Since(appendStart))
 		if evs[0].Type == events.ExecutionStarted {
 			e.cfg.Metrics.Started()
@@ -247,7 +250,6 @@ func (a *execActor) handle(m *commandMsg) {
 			e.cfg.MapRuns.ChildEnded(*a.mapRun, a.x)
 		}
 		a.ack(m)
-		m.stored = true
 		e.publish(a.arn, Progress{LastEventID: a.x.LastEventID, Status: string(a.x.Status()), Settled: true})
 		return
 	}
