@@ -36,11 +36,10 @@ func TestHeapFloorTunes(t *testing.T) {
 	for time.Now().Before(deadline) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond) // cleanups run on their own goroutine
-		if p := debug.SetGCPercent(-1); p > 100 {
-			debug.SetGCPercent(p)
+		p := debug.SetGCPercent(-1)       // reads the percentage; put back at once
+		debug.SetGCPercent(p)
+		if p > 100 {
 			return
-		} else {
-			debug.SetGCPercent(p)
 		}
 	}
 	t.Fatal("GOGC still 100 after collections with a small live heap")

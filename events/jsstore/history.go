@@ -273,8 +273,6 @@ func (s *Store) Unscheduled(ctx context.Context, parked map[string][]string) (ma
 	return out, nil
 }
 
-// directGets sends one batched direct get request and calls fn with each message of
-// the answer (none: no error).
 // DirectGet sends one direct get to stream and calls fn with each message of its
 // answer; "no message" is not an error. A batched request ("batch" or "multi_last")
 // is answered through the store's one reply subscription (scanMux), not a
@@ -308,6 +306,8 @@ func (s *Store) DirectGet(ctx context.Context, stream string, req map[string]any
 	return fn(m)
 }
 
+// directGets sends one batched direct get request and calls fn with each message of
+// the answer (none: no error).
 func (s *Store) directGets(ctx context.Context, stream string, req map[string]any, fn func(*nats.Msg) error) error {
 	inbox, sub, done, err := s.openScan()
 	if err != nil {
